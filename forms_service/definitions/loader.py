@@ -1,0 +1,242 @@
+"""Read a schema file into a ``FormDefinition``, or say exactly what is wrong.
+
+Steps: parse YAML (safe loader only) → splice shared blocks (``- include: x``
+reads ``blocks/x.yaml``) → validate the shape with the marshmallow meta-schema
+→ build frozen dataclasses → cross-check names, conditions and templates.
+Every error names the file and the key path so a council officer editing a
+schema can find the line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from marshmallow import ValidationError
+
+from .meta_schema import BlockSchema, FormSchema
+from .model import (
+    Condition,
+    DateRule,
+    Documents,
+    Field,
+    FormDefinition,
+    ItemRule,
+    Option,
+    Page,
+    Stop,
+)
+
+BLOCKS_DIR = "blocks"
+MAX_INCLUDE_DEPTH = 5
+
+
+class SchemaError(Exception):
+    """A schema file is invalid; the message names the file and the key."""
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return yaml.safe_load(handle)
+    except OSError as exc:
+        raise SchemaError(f"{path}: cannot be read ({exc.strerror})") from exc
+    except yaml.YAMLError as exc:
+        raise SchemaError(f"{path}: is not valid YAML: {exc}") from exc
+
+
+def _flatten_errors(messages: Any, prefix: str = "") -> list[str]:
+    """Turn marshmallow's nested error dict into ``key.path: message`` lines."""
+    if isinstance(messages, dict):
+        lines: list[str] = []
+        for key, value in messages.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            lines.extend(_flatten_errors(value, path))
+        return lines
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return [f"{prefix or '(top level)'}: {'; '.join(messages)}"]
+    if isinstance(messages, list):
+        return [line for item in messages for line in _flatten_errors(item, prefix)]
+    return [f"{prefix}: {messages}"]
+
+
+def load_block(schemas_dir: Path, name: str) -> list[Any]:
+    """The raw field list of the shared block ``name``."""
+    path = schemas_dir / BLOCKS_DIR / f"{name}.yaml"
+    if not path.is_file():
+        raise SchemaError(f"{path}: block '{name}' does not exist")
+    raw = _read_yaml(path)
+    try:
+        data = BlockSchema().load(raw)
+    except ValidationError as exc:
+        raise SchemaError(f"{path}: " + "; ".join(_flatten_errors(exc.messages))) from exc
+    if data["block"] != name:
+        raise SchemaError(f"{path}: block: says '{data['block']}', expected '{name}'")
+    return list(data["fields"])
+
+
+def _expand(schemas_dir: Path, items: list[Any], depth: int = 0) -> list[Any]:
+    """Replace every ``{include: name}`` entry with the block's fields."""
+    if depth > MAX_INCLUDE_DEPTH:
+        raise SchemaError("blocks include each other too deeply (a cycle?)")
+    expanded: list[Any] = []
+    for item in items:
+        if isinstance(item, dict) and set(item) == {"include"}:
+            expanded.extend(_expand(schemas_dir, load_block(schemas_dir, item["include"]), depth + 1))
+            continue
+        if isinstance(item, dict) and isinstance(item.get("fields"), list):
+            item = {**item, "fields": _expand(schemas_dir, item["fields"], depth)}
+        expanded.append(item)
+    return expanded
+
+
+def _condition(raw: dict[str, Any] | None) -> Condition | None:
+    if raw is None:
+        return None
+    one_of = raw.get("one_of")
+    return Condition(
+        field=raw["field"],
+        equals=raw.get("equals"),
+        one_of=tuple(one_of) if one_of is not None else None,
+        includes=raw.get("includes"),
+    )
+
+
+def _field(raw: dict[str, Any]) -> Field:
+    stop = raw.get("stop")
+    date = raw.get("date")
+    return Field(
+        name=raw["name"],
+        type=raw["type"],
+        label=raw["label"],
+        hint=raw.get("hint"),
+        required=raw.get("required", True),
+        error_name=raw.get("error_name"),
+        max_length=raw.get("max_length"),
+        min_length=raw.get("min_length"),
+        options=tuple(Option(**o) for o in raw.get("options", [])),
+        show_if=_condition(raw.get("show_if")),
+        must_be=raw.get("must_be"),
+        must_be_message=raw.get("must_be_message"),
+        stop=Stop(stop["when"], stop["title"], tuple(stop["body"])) if stop else None,
+        date=DateRule(**date) if date else None,
+        fields=tuple(_field(f) for f in raw.get("fields", [])),
+        min_items=raw.get("min_items", 0),
+        max_items=raw.get("max_items"),
+        item_label=raw.get("item_label"),
+        summary=tuple(raw.get("summary", [])),
+        item_rules=tuple(
+            ItemRule(r["kind"], r["field"], tuple(r["one_of"]), r["message"])
+            for r in raw.get("item_rules", [])
+        ),
+        messages=dict(raw.get("messages", {})),
+    )
+
+
+def _check_scope(fields: tuple[Field, ...], where: str, seen: set[str] | None = None) -> list[str]:
+    """Cross-checks within one scope: unique names, conditions, summaries."""
+    problems: list[str] = []
+    names: set[str] = set() if seen is None else seen
+    earlier: dict[str, Field] = {}
+    for fld in fields:
+        path = f"{where}.{fld.name}"
+        if fld.name in names:
+            problems.append(f"{path}: the name '{fld.name}' is used twice")
+        names.add(fld.name)
+        if fld.show_if and fld.show_if.field not in earlier:
+            problems.append(f"{path}.show_if: '{fld.show_if.field}' is not an earlier field here")
+        if fld.show_if and fld.show_if.field in earlier:
+            target = earlier[fld.show_if.field]
+            values = {o.value for o in target.options}
+            wanted = list(fld.show_if.one_of or ()) + (
+                [fld.show_if.includes] if fld.show_if.includes else []
+            )
+            if values and any(v not in values for v in wanted):
+                problems.append(f"{path}.show_if: names a value '{fld.show_if.field}' does not offer")
+        if fld.type in {"group", "repeating"}:
+            problems.extend(_check_scope(fld.fields, path))
+            child_names = {f.name for f in fld.fields}
+            for name in fld.summary:
+                if name not in child_names:
+                    problems.append(f"{path}.summary: '{name}' is not one of its fields")
+            for rule in fld.item_rules:
+                if rule.field not in child_names:
+                    problems.append(f"{path}.item_rules: '{rule.field}' is not one of its fields")
+        if fld.type == "repeating" and any(f.type in {"group", "repeating"} for f in fld.fields):
+            problems.append(f"{path}: a repeating group's items hold simple fields only")
+        earlier[fld.name] = fld
+    return problems
+
+
+def _cross_check(form: FormDefinition, templates_dir: Path | None) -> list[str]:
+    problems: list[str] = []
+    page_ids: set[str] = set()
+    top_names: set[str] = set()
+    for index, page in enumerate(form.pages):
+        where = f"pages[{index}] ({page.id})"
+        if page.id in page_ids:
+            problems.append(f"{where}: the page id '{page.id}' is used twice")
+        page_ids.add(page.id)
+        problems.extend(_check_scope(page.fields, where, top_names))
+        has_repeating = any(f.type == "repeating" for f in page.fields)
+        if has_repeating and len(page.fields) != 1:
+            problems.append(f"{where}: a repeating group must be alone on its page")
+        if page.show_if and page.show_if.field not in top_names:
+            problems.append(f"{where}.show_if: '{page.show_if.field}' is not on an earlier page")
+    if templates_dir is not None:
+        for kind, name in (("pdf", form.documents.pdf), ("docx", form.documents.docx)):
+            if not (templates_dir / name).is_file():
+                problems.append(f"documents.{kind}: template '{name}' not found in {templates_dir}")
+    return problems
+
+
+def load_form(path: Path, templates_dir: Path | None = None) -> FormDefinition:
+    """Load, validate and cross-check one form file."""
+    raw = _read_yaml(path)
+    if not isinstance(raw, dict):
+        raise SchemaError(f"{path}: must be a mapping of keys such as id, title, pages")
+    schemas_dir = path.parent
+    try:
+        pages = raw.get("pages")
+        if isinstance(pages, list):
+            raw = {
+                **raw,
+                "pages": [
+                    {**p, "fields": _expand(schemas_dir, p["fields"])}
+                    if isinstance(p, dict) and isinstance(p.get("fields"), list)
+                    else p
+                    for p in pages
+                ],
+            }
+        data = FormSchema().load(raw)
+    except SchemaError as exc:
+        raise SchemaError(f"{path}: {exc}") from exc
+    except ValidationError as exc:
+        raise SchemaError(f"{path}: " + "; ".join(_flatten_errors(exc.messages))) from exc
+    if data["id"] != path.stem:
+        raise SchemaError(f"{path}: id: '{data['id']}' must match the file name '{path.stem}'")
+    form = FormDefinition(
+        id=data["id"],
+        version=data["version"],
+        title=data["title"],
+        short_title=data["short_title"],
+        reference_prefix=data["reference_prefix"],
+        description=tuple(data.get("description", [])),
+        pages=tuple(
+            Page(
+                id=p["id"],
+                title=p["title"],
+                intro=tuple(p.get("intro", [])),
+                show_if=_condition(p.get("show_if")),
+                fields=tuple(_field(f) for f in p["fields"]),
+            )
+            for p in data["pages"]
+        ),
+        documents=Documents(**data["documents"]),
+        source=str(path),
+    )
+    problems = _cross_check(form, templates_dir)
+    if problems:
+        raise SchemaError(f"{path}: " + "; ".join(problems))
+    return form

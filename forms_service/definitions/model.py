@@ -1,0 +1,196 @@
+"""The in-memory shape of a form definition.
+
+Frozen dataclasses, built once by the loader from a schema file and then shared
+by every request, worker and CLI call. Nothing here knows about Flask, WTForms
+or marshmallow: each of those layers reads these objects and builds its own
+representation, so a form is described in exactly one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Field types whose answer is a single line of text.
+TEXT_TYPES = frozenset({"text", "email", "phone", "postcode", "nhs_number"})
+#: Field types that hold other fields.
+CONTAINER_TYPES = frozenset({"group", "repeating"})
+#: Every field type the engine understands.
+FIELD_TYPES = frozenset(
+    TEXT_TYPES
+    | CONTAINER_TYPES
+    | {"long_text", "date", "yes_no", "choice", "multi_choice", "confirm"}
+)
+
+
+@dataclass(frozen=True)
+class Option:
+    """One answer of a choice or multiple-choice question."""
+
+    value: str
+    label: str
+    hint: str | None = None
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A declarative test on a sibling answer; never evaluated as code.
+
+    Exactly one of ``equals``, ``one_of`` or ``includes`` is set by the loader.
+    ``includes`` is for multiple-choice answers: true when the value was picked.
+    """
+
+    field: str
+    equals: Any = None
+    one_of: tuple[Any, ...] | None = None
+    includes: str | None = None
+
+    def holds(self, answers: dict[str, Any]) -> bool:
+        """Whether the condition is met by ``answers`` (the sibling scope)."""
+        value = answers.get(self.field)
+        if self.one_of is not None:
+            return value in self.one_of
+        if self.includes is not None:
+            return isinstance(value, list) and self.includes in value
+        return bool(value == self.equals)
+
+
+@dataclass(frozen=True)
+class Stop:
+    """An answer that ends the form: nothing is stored, the user is redirected.
+
+    ``body`` paragraphs may name configured contacts as ``{level4_phone}`` and
+    the like; they are filled from configuration, never from user input.
+    """
+
+    when: Any
+    title: str
+    body: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DateRule:
+    """Bounds on a date answer, relative to today."""
+
+    not_future: bool = False
+    future_only: bool = False
+    max_years_ago: int | None = None
+    max_days_ahead: int | None = None
+
+
+@dataclass(frozen=True)
+class ItemRule:
+    """A rule over the items of a repeating group (for example one lead child)."""
+
+    kind: str  # "exactly_one" | "at_least_one"
+    field: str
+    one_of: tuple[str, ...]
+    message: str
+
+
+@dataclass(frozen=True)
+class Field:
+    """One question, or a container of questions."""
+
+    name: str
+    type: str
+    label: str
+    hint: str | None = None
+    required: bool = True
+    error_name: str | None = None
+    max_length: int | None = None
+    min_length: int | None = None
+    options: tuple[Option, ...] = ()
+    show_if: Condition | None = None
+    must_be: Any = None
+    must_be_message: str | None = None
+    stop: Stop | None = None
+    date: DateRule | None = None
+    fields: tuple[Field, ...] = ()
+    min_items: int = 0
+    max_items: int | None = None
+    item_label: str | None = None
+    summary: tuple[str, ...] = ()
+    item_rules: tuple[ItemRule, ...] = ()
+    messages: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def noun(self) -> str:
+        """How error messages name this field, e.g. ``"your job title"``."""
+        return self.error_name or self.label[:1].lower() + self.label[1:].rstrip("?")
+
+    def option_label(self, value: Any) -> str:
+        """The label shown for a stored option value (the value if unknown)."""
+        for option in self.options:
+            if option.value == value:
+                return option.label
+        return str(value)
+
+    def child(self, name: str) -> Field:
+        """The contained field called ``name``."""
+        for sub in self.fields:
+            if sub.name == name:
+                return sub
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One screen of the web form."""
+
+    id: str
+    title: str
+    fields: tuple[Field, ...]
+    intro: tuple[str, ...] = ()
+    show_if: Condition | None = None
+
+    @property
+    def repeating(self) -> Field | None:
+        """The page's repeating group; such a page holds nothing else."""
+        if len(self.fields) == 1 and self.fields[0].type == "repeating":
+            return self.fields[0]
+        return None
+
+
+@dataclass(frozen=True)
+class Documents:
+    """Which templates in ``doc_templates/`` render this form."""
+
+    pdf: str
+    docx: str
+
+
+@dataclass(frozen=True)
+class FormDefinition:
+    """A whole form: pages in order, documents and delivery."""
+
+    id: str
+    version: int
+    title: str
+    short_title: str
+    reference_prefix: str
+    description: tuple[str, ...]
+    pages: tuple[Page, ...]
+    documents: Documents
+    source: str = ""
+
+    def page(self, page_id: str) -> Page:
+        """The page called ``page_id``; ``KeyError`` if there is none."""
+        for page in self.pages:
+            if page.id == page_id:
+                return page
+        raise KeyError(page_id)
+
+    @property
+    def fields(self) -> Iterator[Field]:
+        """Top-level fields of every page, in form order."""
+        for page in self.pages:
+            yield from page.fields
+
+    def field(self, name: str) -> Field:
+        """The top-level field called ``name``."""
+        for candidate in self.fields:
+            if candidate.name == name:
+                return candidate
+        raise KeyError(name)

@@ -1,0 +1,53 @@
+"""All form definitions of a deployment, loaded once and looked up by id."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .loader import SchemaError, load_form
+from .model import FormDefinition
+
+
+class UnknownForm(KeyError):
+    """No form has that id."""
+
+
+class Registry:
+    """The forms in ``schemas_dir`` whose templates live in ``templates_dir``."""
+
+    def __init__(self, schemas_dir: Path, templates_dir: Path) -> None:
+        self.schemas_dir = schemas_dir
+        self.templates_dir = templates_dir
+        self._forms: dict[str, FormDefinition] = {}
+        for path in self.schema_files():
+            form = load_form(path, templates_dir)
+            self._forms[form.id] = form
+
+    def schema_files(self) -> list[Path]:
+        """Every form file (blocks live in a sub-folder and are not forms)."""
+        return sorted(self.schemas_dir.glob("*.yaml"))
+
+    def get(self, form_id: str) -> FormDefinition:
+        """The form called ``form_id``; ``UnknownForm`` if there is none."""
+        try:
+            return self._forms[form_id]
+        except KeyError:
+            raise UnknownForm(form_id) from None
+
+    def all(self) -> list[FormDefinition]:
+        """Every form, in file-name order."""
+        return list(self._forms.values())
+
+
+def check_schema_files(schemas_dir: Path, templates_dir: Path) -> list[str]:
+    """Every problem in every form file, one message each (empty when all is well)."""
+    problems: list[str] = []
+    files = sorted(schemas_dir.glob("*.yaml"))
+    if not files:
+        problems.append(f"{schemas_dir}: no form files (*.yaml) found")
+    for path in files:
+        try:
+            load_form(path, templates_dir)
+        except SchemaError as exc:
+            problems.append(str(exc))
+    return problems
