@@ -1,0 +1,73 @@
+"""Early Help forms service: ``create_app()`` is the WSGI entry point.
+
+``gunicorn 'forms_service:create_app()'`` serves it; the engine underneath
+(definitions, submissions, documents, mail) is usable without Flask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, redirect, url_for
+from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+from werkzeug.wrappers import Response
+
+from .config import settings_from_env
+from .services import build_services
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: settings from env (and ``test_config``), engine, blueprints."""
+    settings = settings_from_env(overrides=test_config)
+    app = Flask(
+        __name__,
+        template_folder="web/templates",
+        static_folder="web/static/govuk",
+        static_url_path="/assets",
+    )
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_content_length,
+        MAX_FORM_MEMORY_SIZE=settings.max_content_length,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.environment == "production",
+        WTF_CSRF_TIME_LIMIT=3600,
+        TESTING=bool(test_config and test_config.get("TESTING")),
+    )
+    if test_config:
+        app.config.update({k: v for k, v in test_config.items() if k.isupper()})
+    app.jinja_loader = ChoiceLoader(
+        [
+            app.jinja_loader,  # type: ignore[list-item]
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
+        ]
+    )
+    app.extensions["forms"] = build_services(settings)
+
+    from .api.views import bp as api_bp
+    from .web import errors, security
+    from .web.templating import init_templating
+    from .web.views import bp as forms_bp
+
+    init_templating(app)
+    security.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(forms_bp, url_prefix="/forms")
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+
+    @app.route("/")
+    def home() -> Response:
+        return redirect(url_for("forms.index"))
+
+    @app.route("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -126,7 +126,7 @@ class PhoneAnswer(TextAnswer):
     def check_format(self, value: str) -> str:
         message = (
             f"Enter {self.definition.noun} in the correct format, "
-            "like 01632 960 001 or 07700 900 982"
+            "like 01702 215000 or 07911 123456"
         )
         try:
             number = phonenumbers.parse(value, "GB")

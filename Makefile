@@ -1,0 +1,47 @@
+# The README's commands. Each target installs what it needs and is quick when
+# it is already there (stamps track pyproject.toml and package-lock.json).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+ASSETS := forms_service/web/static/govuk
+
+.PHONY: run test lint bench setup check-schemas clean
+
+run: setup
+	./scripts/system-deps.sh run
+	$(BIN)/forms-service run --host $${HOST:-127.0.0.1} --port $${PORT:-5000}
+
+test: setup
+	./scripts/system-deps.sh test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check forms_service tests benchmarks scripts
+	$(BIN)/mypy
+
+check-schemas: setup
+	$(BIN)/forms-service check-schemas
+
+setup: $(VENV)/.stamp node_modules/.stamp $(ASSETS)/.stamp
+
+$(VENV)/.stamp: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+node_modules/.stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# GOV.UK Frontend's compiled CSS asks for /assets/fonts and /assets/images,
+# so its assets folder is served at /assets next to the CSS and JS.
+$(ASSETS)/.stamp: node_modules/.stamp
+	rm -rf $(ASSETS)
+	mkdir -p $(ASSETS)
+	cp -R node_modules/govuk-frontend/dist/govuk/assets/. $(ASSETS)/
+	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.css node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js $(ASSETS)/
+	touch $@
+
+clean:
+	rm -rf $(VENV) node_modules $(ASSETS) instance

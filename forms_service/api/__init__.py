@@ -1,0 +1,1 @@
+"""JSON API: list forms, describe them as JSON Schema, accept submissions."""

@@ -1,0 +1,196 @@
+"""Turn a validated submission into the dictionary every document template sees.
+
+One function, :func:`build_context`, used by both the PDF and the DOCX. The
+templates never format values themselves: each answer arrives as a human
+string ("Yes", "3 March 2016", an option's label, "Not given"), in form page
+order, so a new form file gets readable documents with no template work.
+
+Shape (``CONTEXT_KEYS`` lists the top-level names; ``checks.py`` uses it)::
+
+    form:         {id, version, title, short_title}
+    reference:    "EH-…"
+    submitted_at: "24 November 2026 at 2:05pm"   (Europe/London)
+    answers:      the raw answers (for form-specific templates)
+    sections:     [{title, rows: [{label, value}], tables: [table]}]
+    table:        {title, item_label, columns: [label], rows: [[value]],
+                   entries: [{heading, rows: [{label, value}]}]}
+
+Each repeating group's items are called ``entries`` (not ``items``): in Jinja
+``table.items`` would find the dict's ``items`` method before the key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ..definitions.model import TEXT_TYPES, Field, FormDefinition
+from ..text import strip_xml_illegal
+
+LONDON = ZoneInfo("Europe/London")
+NOT_GIVEN = "Not given"
+NOT_APPLICABLE = "–"
+CONTEXT_KEYS = frozenset({"form", "reference", "submitted_at", "answers", "sections"})
+
+
+def format_date(value: str | dt.date) -> str:
+    """``"2016-03-03"`` → ``"3 March 2016"`` (an unparseable value is returned as is)."""
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    return f"{value.day} {value:%B %Y}"
+
+
+def format_datetime(value: dt.datetime) -> str:
+    """A UK wall-clock time: ``"24 November 2026 at 2:05pm"``.
+
+    A naive datetime is taken to be UTC, as the database stores it.
+    """
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    local = value.astimezone(LONDON)
+    hour = local.hour % 12 or 12
+    return f"{format_date(local.date())} at {hour}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
+
+
+def _format_value(fld: Field, value: Any) -> str:
+    """One simple answer as the text a reader should see."""
+    if value is None or value == "" or value == []:
+        return NOT_GIVEN
+    kind = fld.type
+    if kind == "yes_no":
+        return "Yes" if value else "No"
+    if kind == "confirm":
+        return "Confirmed" if value else "Not confirmed"
+    if kind == "date":
+        return format_date(value)
+    if kind == "choice":
+        return fld.option_label(value)
+    if kind == "multi_choice":
+        values = value if isinstance(value, list | tuple) else [value]
+        return ", ".join(fld.option_label(v) for v in values)
+    return str(value)
+
+
+def _visible(fld: Field, scope: Mapping[str, Any]) -> bool:
+    return fld.show_if is None or fld.show_if.holds(dict(scope))
+
+
+def _rows(fields: tuple[Field, ...], scope: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Label/value rows for simple fields; groups are flattened in place."""
+    rows: list[dict[str, str]] = []
+    for fld in fields:
+        if not _visible(fld, scope):
+            continue
+        if fld.type == "group":
+            inner = scope.get(fld.name)
+            rows.extend(_rows(fld.fields, inner if isinstance(inner, Mapping) else {}))
+        elif fld.type != "repeating":
+            rows.append({"label": fld.label, "value": _format_value(fld, scope.get(fld.name))})
+    return rows
+
+
+def _entry_name(fld: Field, item: Mapping[str, Any]) -> str:
+    """What identifies one item in its heading, e.g. "Ann Smith" or "Secure housing".
+
+    Leading summary fields that hold a name (``first_name``, ``last_name``,
+    ``name``…) are joined with spaces; otherwise the first summary answer.
+    """
+    names: list[str] = []
+    for name in fld.summary:
+        child = fld.child(name)
+        if child.type in TEXT_TYPES and name.endswith("name"):
+            if item.get(name):
+                names.append(str(item[name]))
+            continue
+        break
+    if names:
+        return " ".join(names)
+    for name in fld.summary[:1]:
+        child = fld.child(name)
+        if item.get(name) not in (None, "", []):
+            return _format_value(child, item[name])
+    return ""
+
+
+def _table(fld: Field, items: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """A repeating group: a summary table plus every item's full details."""
+    summary = fld.summary or tuple(f.name for f in fld.fields[:3])
+    columns = [fld.child(name).label for name in summary]
+    rows: list[list[str]] = []
+    entries: list[dict[str, Any]] = []
+    noun = fld.item_label or "item"
+    for number, item in enumerate(items, start=1):
+        cells = []
+        for name in summary:
+            child = fld.child(name)
+            if _visible(child, item):
+                cells.append(_format_value(child, item.get(name)))
+            else:
+                cells.append(NOT_APPLICABLE)
+        rows.append(cells)
+        heading = f"{noun[:1].upper()}{noun[1:]} {number}"
+        name = _entry_name(fld, item)
+        entries.append(
+            {"heading": f"{heading}: {name}" if name else heading, "rows": _rows(fld.fields, item)}
+        )
+    return {
+        "title": fld.label,
+        "item_label": noun,
+        "columns": columns,
+        "rows": rows,
+        "entries": entries,
+    }
+
+
+def clean_strings(value: Any) -> Any:
+    """A deep copy of ``value`` with XML-illegal characters removed from every string."""
+    if isinstance(value, str):
+        return strip_xml_illegal(value)
+    if isinstance(value, Mapping):
+        return {clean_strings(k): clean_strings(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean_strings(v) for v in value]
+    return value
+
+
+def build_sections(form: FormDefinition, answers: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every visible page as a section, in form order."""
+    sections: list[dict[str, Any]] = []
+    for page in form.pages:
+        if page.show_if is not None and not page.show_if.holds(dict(answers)):
+            continue
+        tables = []
+        for fld in page.fields:
+            if fld.type == "repeating" and _visible(fld, answers):
+                items = answers.get(fld.name) or []
+                tables.append(_table(fld, [i for i in items if isinstance(i, Mapping)]))
+        sections.append({"title": page.title, "rows": _rows(page.fields, answers), "tables": tables})
+    return sections
+
+
+def build_context(
+    form: FormDefinition,
+    answers: Mapping[str, Any],
+    reference: str,
+    submitted_at: dt.datetime,
+) -> dict[str, Any]:
+    """The template context for one submission (see the module docstring)."""
+    answers = clean_strings(answers)
+    context = {
+        "form": {
+            "id": form.id,
+            "version": form.version,
+            "title": form.title,
+            "short_title": form.short_title,
+        },
+        "reference": strip_xml_illegal(reference),
+        "submitted_at": format_datetime(submitted_at),
+        "answers": answers,
+        "sections": build_sections(form, answers),
+    }
+    return context

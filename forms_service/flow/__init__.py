@@ -1,0 +1,1 @@
+"""Page flow: navigation between pages and server-side drafts."""

@@ -1,0 +1,1 @@
+"""WTForms page classes built from form definitions."""

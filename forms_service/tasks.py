@@ -1,0 +1,118 @@
+"""The one seam for background work (rendering and sending).
+
+Only this module knows where work runs: ``sync`` (in the caller, for tests and
+the CLI), ``thread`` (an in-process worker thread, the embedded default) or
+``celery`` (scale-out workers, see ``worker.py``). Tasks take ids and reload
+rows, and ``deliver`` is idempotent, so any runner may run a task twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from typing import Protocol
+
+from .services import Services
+
+log = logging.getLogger(__name__)
+SWEEP_SECONDS = 5.0
+
+
+class TaskRunner(Protocol):
+    """Where delivery work goes."""
+
+    def enqueue_delivery(self, outbox_id: str) -> None: ...
+
+    def sweep(self) -> int: ...
+
+    def stop(self) -> None: ...
+
+
+def deliver_task(services: Services, outbox_id: str) -> str:
+    """The task body every runner calls."""
+    from .mail.outbox import deliver
+
+    return deliver(services, outbox_id).status
+
+
+def sweep_task(services: Services) -> int:
+    """Deliver every due row (new, retry time reached, or left by a dead worker)."""
+    from .mail.outbox import due_ids
+
+    ids = due_ids(services)
+    for outbox_id in ids:
+        deliver_task(services, outbox_id)
+    return len(ids)
+
+
+class SyncRunner:
+    """Runs each task at once in the calling thread."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def enqueue_delivery(self, outbox_id: str) -> None:
+        try:
+            deliver_task(self.services, outbox_id)
+        except Exception:  # the row stays pending; the sweeper will retry it
+            log.exception("delivery task failed")
+
+    def sweep(self) -> int:
+        return sweep_task(self.services)
+
+    def stop(self) -> None:
+        return None
+
+
+class ThreadRunner:
+    """A daemon thread fed by a queue, sweeping for due rows when idle."""
+
+    def __init__(self, services: Services, sweep_seconds: float = SWEEP_SECONDS) -> None:
+        self.services = services
+        self.sweep_seconds = sweep_seconds
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="forms-delivery", daemon=True)
+        self._stopped = threading.Event()
+        self._thread.start()
+
+    def enqueue_delivery(self, outbox_id: str) -> None:
+        self._queue.put(outbox_id)
+
+    def sweep(self) -> int:
+        return sweep_task(self.services)
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._queue.put(None)
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                outbox_id = self._queue.get(timeout=self.sweep_seconds)
+            except queue.Empty:
+                outbox_id = None
+                self._safely(self.sweep)
+                continue
+            if outbox_id is not None:
+                self._safely(lambda: deliver_task(self.services, outbox_id))
+
+    @staticmethod
+    def _safely(work: object) -> None:
+        try:
+            work()  # type: ignore[operator]
+        except Exception:
+            log.exception("background delivery work failed; it will be swept again")
+
+
+def make_task_runner(services: Services) -> TaskRunner:
+    """The runner named by ``settings.task_mode``."""
+    mode = services.settings.task_mode
+    if mode == "sync":
+        return SyncRunner(services)
+    if mode == "celery":
+        from .worker import CeleryRunner
+
+        return CeleryRunner(services)
+    return ThreadRunner(services)

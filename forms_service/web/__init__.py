@@ -1,0 +1,1 @@
+"""The web front end: GOV.UK Design System pages over the engine."""

@@ -1,0 +1,49 @@
+"""Friendly error pages: no traceback, and never a lost answer."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from sqlalchemy.exc import DBAPIError
+from werkzeug.exceptions import HTTPException
+
+MESSAGES = {
+    400: ("There is a problem with your request", "Go back, check the page and try again."),
+    404: ("Page not found", "If you typed the web address, check it is correct."),
+    405: ("Page not found", "If you typed the web address, check it is correct."),
+    413: (
+        "What you sent is too large",
+        "Shorten your longest answers and try again. Each answer has a limit shown under it.",
+    ),
+    500: ("Sorry, there is a problem with the service", "Try again later."),
+    503: (
+        "Sorry, the service is busy",
+        "Your answers have been kept. Wait a minute, then go back and try again.",
+    ),
+}
+
+
+def _json_wanted() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _page(code: int) -> tuple[object, int]:
+    title, body = MESSAGES.get(code, MESSAGES[500])
+    if _json_wanted():
+        return {"errors": {"_form": [f"{title}. {body}"]}}, code
+    return render_template("error.html", title=title, body=body), code
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> tuple[object, int]:
+        return _page(exc.code or 500)
+
+    @app.errorhandler(DBAPIError)
+    def _database(exc: DBAPIError) -> tuple[object, int]:
+        app.logger.error("database unavailable: %s", type(exc.orig).__name__)
+        return _page(503)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> tuple[object, int]:
+        app.logger.exception("unhandled error")
+        return _page(500)

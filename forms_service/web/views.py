@@ -1,0 +1,344 @@
+"""The web form: thin views that bind a page, validate, save and redirect.
+
+Every rule lives in the definition and the shared marshmallow validation;
+these views only translate between HTTP and those plain functions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from sqlalchemy.exc import DBAPIError
+from werkzeug.wrappers import Response
+
+from ..definitions import FormDefinition, Page, UnknownForm
+from ..definitions.model import Field
+from ..flow import drafts
+from ..flow.navigation import next_page, page_for_error, previous_page, triggered_stop
+from ..forms.builder import answers_of, csrf_form, page_form
+from ..services import Services
+from ..submissions.answers import AnswersInvalid, fill_contacts, validate
+from ..submissions.service import AlreadySubmitted, submit
+
+bp = Blueprint("forms", __name__)
+
+CHECK = "check"
+SESSION_EXPIRED = (
+    "Your session timed out, so we could not save this page. "
+    "Your answers are still here: check them and select Continue again."
+)
+
+
+def services() -> Services:
+    """The engine wiring of this app."""
+    svc: Services = current_app.extensions["forms"]
+    return svc
+
+
+def _form(form_id: str) -> FormDefinition:
+    try:
+        return services().registry.get(form_id)
+    except UnknownForm:
+        abort(404)
+
+
+def _page(form: FormDefinition, page_id: str) -> Page:
+    try:
+        return form.page(page_id)
+    except KeyError:
+        abort(404)
+
+
+def _returning() -> bool:
+    return request.args.get("return") == CHECK
+
+
+def _after_save(form: FormDefinition, page: Page, answers: dict[str, Any]) -> Response:
+    following = next_page(form, page.id, answers)
+    if _returning() or following is None:
+        return redirect(url_for(".check_answers", form_id=form.id))
+    return redirect(url_for(".page", form_id=form.id, page_id=following.id))
+
+
+def _back_link(form: FormDefinition, page: Page, answers: dict[str, Any]) -> str:
+    if _returning():
+        return url_for(".check_answers", form_id=form.id)
+    before = previous_page(form, page.id, answers)
+    if before is None:
+        return url_for(".start", form_id=form.id)
+    return url_for(".page", form_id=form.id, page_id=before.id)
+
+
+def _error_list(errors: dict[str, list[str]], prefix: str = "") -> list[dict[str, str]]:
+    """GOV.UK error summary items, each linking to its field."""
+    return [
+        {"text": messages[0], "href": f"#{prefix}{anchor_for(path)}"}
+        for path, messages in errors.items()
+    ]
+
+
+def anchor_for(path: str) -> str:
+    """The HTML id a field error links to (WTForms joins group names with '-')."""
+    return path.replace(".", "-")
+
+
+@bp.route("/")
+def index() -> str:
+    return render_template("index.html", forms=services().registry.all())
+
+
+@bp.route("/<form_id>")
+def start(form_id: str) -> str:
+    form = _form(form_id)
+    return render_template("start.html", form=form, first=form.pages[0])
+
+
+@bp.route("/<form_id>/<page_id>", methods=["GET", "POST"])
+def page(form_id: str, page_id: str) -> Response | str | tuple[str, int]:
+    form = _form(form_id)
+    page = _page(form, page_id)
+    saved = drafts.answers(services(), session, form.id)
+    if page.repeating is not None:
+        return _list_page(form, page, page.repeating, saved)
+    if request.method == "GET":
+        return _render_page(form, page, page_form(page.fields, None, saved), saved, {})
+    bound = page_form(page.fields, request.form, {})
+    if not bound.validate():
+        return _render_page(form, page, bound, saved, {}, expired=True), 400
+    data = answers_of(page.fields, bound)
+    stop = triggered_stop(page.fields, data)
+    if stop is not None:
+        drafts.discard(services(), session, form.id)
+        contacts = services().settings.contacts
+        body = [fill_contacts(p, contacts) for p in stop.body]
+        return render_template("stop.html", form=form, stop=stop, body=body)
+    try:
+        clean = validate(page.fields, data, services().settings.contacts)
+    except AnswersInvalid as exc:
+        return _render_page(form, page, bound, saved, exc.errors)
+    drafts.save(services(), session, form.id, clean, removals=tuple(f.name for f in page.fields))
+    return _after_save(form, page, {**saved, **clean})
+
+
+def _render_page(
+    form: FormDefinition,
+    page: Page,
+    bound: Any,
+    saved: dict[str, Any],
+    errors: dict[str, list[str]],
+    *,
+    expired: bool = False,
+) -> str:
+    return render_template(
+        "page.html",
+        form=form,
+        page=page,
+        wtf=bound,
+        errors={anchor_for(k): v for k, v in errors.items()},
+        error_list=_error_list(errors),
+        expired=expired,
+        back=_back_link(form, page, saved),
+        returning=_returning(),
+    )
+
+
+def _list_page(
+    form: FormDefinition, page: Page, group: Field, saved: dict[str, Any]
+) -> Response | str | tuple[str, int]:
+    items = list(saved.get(group.name) or [])
+    errors: dict[str, list[str]] = {}
+    guard = csrf_form(request.form if request.method == "POST" else None)
+    if request.method == "POST":
+        if not guard.validate():
+            return _render_list(form, page, group, items, saved, {}, guard, expired=True), 400
+        try:
+            validate((group,), {group.name: items}, services().settings.contacts)
+        except AnswersInvalid as exc:
+            errors = exc.errors
+        else:
+            return _after_save(form, page, saved)
+    return _render_list(form, page, group, items, saved, errors, guard)
+
+
+def _render_list(
+    form: FormDefinition,
+    page: Page,
+    group: Field,
+    items: list[dict[str, Any]],
+    saved: dict[str, Any],
+    errors: dict[str, list[str]],
+    guard: Any,
+    *,
+    expired: bool = False,
+) -> str:
+    summary = [
+        f"{group.item_label} {index + 1}: problem with this {group.item_label}"
+        for index in range(len(items))
+        if any(k.startswith(f"{group.name}.{index}.") for k in errors)
+    ]
+    messages = [m for k, v in errors.items() if k == group.name for m in v] + summary
+    return render_template(
+        "repeating_list.html",
+        form=form,
+        page=page,
+        group=group,
+        items=items,
+        messages=messages,
+        error_list=[{"text": m, "href": "#items"} for m in messages],
+        guard=guard,
+        expired=expired,
+        back=_back_link(form, page, saved),
+        returning=_returning(),
+    )
+
+
+def _item_index(group: Field, items: list[Any], index: int | None) -> int | None:
+    if index is None:
+        if group.max_items is not None and len(items) >= group.max_items:
+            abort(404)
+        return None
+    if not 1 <= index <= len(items):
+        abort(404)
+    return index - 1
+
+
+@bp.route("/<form_id>/<page_id>/add", methods=["GET", "POST"])
+@bp.route("/<form_id>/<page_id>/<int:index>", methods=["GET", "POST"])
+def item(form_id: str, page_id: str, index: int | None = None) -> Response | str | tuple[str, int]:
+    form = _form(form_id)
+    page = _page(form, page_id)
+    group = page.repeating
+    if group is None:
+        abort(404)
+    saved = drafts.answers(services(), session, form.id)
+    items = list(saved.get(group.name) or [])
+    position = _item_index(group, items, index)
+    current = items[position] if position is not None else {}
+    if request.method == "GET":
+        bound = page_form(group.fields, None, current)
+        return _render_item(form, page, group, bound, position, {})
+    bound = page_form(group.fields, request.form, {})
+    if not bound.validate():
+        return _render_item(form, page, group, bound, position, {}, expired=True), 400
+    try:
+        clean = validate(group.fields, answers_of(group.fields, bound), services().settings.contacts)
+    except AnswersInvalid as exc:
+        return _render_item(form, page, group, bound, position, exc.errors)
+    if position is None:
+        items.append(clean)
+    else:
+        items[position] = clean
+    drafts.save(services(), session, form.id, {group.name: items})
+    args = {"return": CHECK} if _returning() else {}
+    return redirect(url_for(".page", form_id=form.id, page_id=page.id, **args))
+
+
+def _render_item(
+    form: FormDefinition,
+    page: Page,
+    group: Field,
+    bound: Any,
+    position: int | None,
+    errors: dict[str, list[str]],
+    *,
+    expired: bool = False,
+) -> str:
+    args = {"return": CHECK} if _returning() else {}
+    return render_template(
+        "item.html",
+        form=form,
+        page=page,
+        group=group,
+        wtf=bound,
+        number=None if position is None else position + 1,
+        errors={anchor_for(k): v for k, v in errors.items()},
+        error_list=_error_list(errors),
+        expired=expired,
+        back=url_for(".page", form_id=form.id, page_id=page.id, **args),
+    )
+
+
+@bp.route("/<form_id>/<page_id>/<int:index>/remove", methods=["POST"])
+def remove_item(form_id: str, page_id: str, index: int) -> Response | tuple[str, int]:
+    form = _form(form_id)
+    page = _page(form, page_id)
+    group = page.repeating
+    if group is None:
+        abort(404)
+    if not csrf_form(request.form).validate():
+        abort(400)
+    saved = drafts.answers(services(), session, form.id)
+    items = list(saved.get(group.name) or [])
+    position = _item_index(group, items, index)
+    assert position is not None
+    del items[position]
+    drafts.save(services(), session, form.id, {group.name: items})
+    args = {"return": CHECK} if _returning() else {}
+    return redirect(url_for(".page", form_id=form.id, page_id=page.id, **args))
+
+
+@bp.route("/<form_id>/check-answers", methods=["GET", "POST"])
+def check_answers(form_id: str) -> Response | str | tuple[str, int]:
+    form = _form(form_id)
+    saved = drafts.answers(services(), session, form.id)
+    guard = csrf_form(request.form if request.method == "POST" else None)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        if not guard.validate():
+            return _render_check(form, saved, {}, guard, expired=True), 400
+        draft_id = drafts.draft_id_for(session, form.id)
+        try:
+            submission = submit(services(), form, saved, channel="web", draft_id=draft_id)
+        except AlreadySubmitted as exc:
+            return render_template("already_submitted.html", form=form, reference=exc.reference)
+        except AnswersInvalid as exc:
+            errors = exc.errors
+        except DBAPIError:
+            current_app.logger.exception("could not store a %s submission", form.id)
+            return render_template("try_again.html", form=form, guard=csrf_form()), 503
+        else:
+            session["submitted"] = {"form_id": form.id, "reference": submission.reference}
+            return redirect(url_for(".confirmation", form_id=form.id))
+    return _render_check(form, saved, errors, guard)
+
+
+def _render_check(
+    form: FormDefinition,
+    saved: dict[str, Any],
+    errors: dict[str, list[str]],
+    guard: Any,
+    *,
+    expired: bool = False,
+) -> str:
+    error_list = []
+    for path, messages in errors.items():
+        target = page_for_error(form, path)
+        href = url_for(".page", form_id=form.id, page_id=target.id, **{"return": CHECK}) if target else "#"
+        error_list.append({"text": messages[0], "href": href})
+    return render_template(
+        "check_answers.html",
+        form=form,
+        answers=saved,
+        error_list=error_list,
+        guard=guard,
+        expired=expired,
+    )
+
+
+@bp.route("/<form_id>/confirmation")
+def confirmation(form_id: str) -> str:
+    form = _form(form_id)
+    done = session.get("submitted") or {}
+    if done.get("form_id") != form.id:
+        abort(404)
+    return render_template("confirmation.html", form=form, reference=done.get("reference"))

@@ -1,0 +1,46 @@
+"""Shared fixtures: an app on a temporary SQLite database, mail to a temp folder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from forms_service import create_app
+from forms_service.services import Services
+
+
+def make_app(tmp_path: Path, **overrides: Any) -> Flask:
+    """An app on its own instance folder; task mode ``sync`` unless overridden."""
+    config: dict[str, Any] = {
+        "TESTING": True,
+        "instance_path": tmp_path / "instance",
+        "database_url": f"sqlite:///{tmp_path / 'instance' / 'test.sqlite3'}",
+        "task_mode": "sync",
+        "spoc_inbox": "c-spoc@council.example.gov.uk",
+        "secret_key": "x" * 40,
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[Flask]:
+    application = make_app(tmp_path)
+    yield application
+    application.extensions["forms"].tasks.stop()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def services(app: Flask) -> Services:
+    svc: Services = app.extensions["forms"]
+    return svc
