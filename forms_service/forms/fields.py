@@ -12,12 +12,10 @@ from collections.abc import Callable
 from typing import Any
 
 from wtforms import Field as WTField
-from wtforms import Form, FormField, SelectMultipleField, StringField, TextAreaField
-from wtforms.fields import BooleanField, RadioField, SelectField
+from wtforms import Form, FormField, StringField, TextAreaField
+from wtforms.fields import BooleanField
 
 from ..definitions.model import Field
-
-MAX_RADIOS = 12
 
 
 class DatePartsField(WTField):
@@ -45,7 +43,21 @@ class DatePartsField(WTField):
         return f"{int(year):04d}-{int(month):02d}-{int(day):02d}"
 
 
-class YesNoField(RadioField):
+class ChoiceField(StringField):
+    """Radios or a select: the posted option value (checked by marshmallow)."""
+
+
+class MultiChoiceField(WTField):
+    """Checkboxes: every posted value of the name, in the order posted."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        self.data = list(valuelist)
+
+    def process_data(self, value: Any) -> None:
+        self.data = list(value) if isinstance(value, list) else []
+
+
+class YesNoField(StringField):
     """Radios "yes"/"no" held as a boolean answer."""
 
     def process_data(self, value: Any) -> None:
@@ -68,19 +80,6 @@ def _long_text(d: Field) -> WTField:
     return TextAreaField(d.label)
 
 
-def _choice(d: Field) -> WTField:
-    choices = [(o.value, o.label) for o in d.options]
-    if len(choices) > MAX_RADIOS:
-        return SelectField(d.label, choices=[("", "Select an option"), *choices], validate_choice=False)
-    return RadioField(d.label, choices=choices, validate_choice=False)
-
-
-def _multi_choice(d: Field) -> WTField:
-    return SelectMultipleField(
-        d.label, choices=[(o.value, o.label) for o in d.options], validate_choice=False
-    )
-
-
 def _group(d: Field) -> WTField:
     from .builder import form_class
 
@@ -95,11 +94,10 @@ FIELD_FACTORIES: dict[str, Callable[[Field], WTField]] = {
     "nhs_number": _text,
     "long_text": _long_text,
     "date": lambda d: DatePartsField(d.label),
-    "yes_no": lambda d: YesNoField(d.label, choices=[("yes", "Yes"), ("no", "No")],
-                                   validate_choice=False),
+    "yes_no": lambda d: YesNoField(d.label),
     "confirm": lambda d: ConfirmField(d.label),
-    "choice": _choice,
-    "multi_choice": _multi_choice,
+    "choice": lambda d: ChoiceField(d.label),
+    "multi_choice": lambda d: MultiChoiceField(d.label),
     "group": _group,
 }
 

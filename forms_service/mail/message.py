@@ -74,8 +74,8 @@ def is_plain_address(value: str) -> bool:
 
 
 def safe_filename(name: str) -> str:
-    """``name`` reduced to ``[A-Za-z0-9._-]``, no leading dots, at most 100 characters."""
-    cleaned = _UNSAFE_FILENAME_CHARS.sub("_", name).lstrip(".")
+    """``name`` reduced to ``[A-Za-z0-9._-]``: no ``..``, no leading ``._-``, at most 100 chars."""
+    cleaned = re.sub(r"\.{2,}", ".", _UNSAFE_FILENAME_CHARS.sub("_", name)).lstrip("._-")
     if len(cleaned) > MAX_FILENAME_LENGTH:
         stem, dot, ext = cleaned.rpartition(".")
         if dot and 0 < len(ext) <= 10 and stem:

@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 import random
 from dataclasses import dataclass
+from email.message import EmailMessage
 from pathlib import Path
 
 from sqlalchemy import and_, or_, select, update
@@ -94,7 +95,7 @@ def deliver(services: Services, outbox_id: str) -> Outcome:
     return _record(services, row, "sent", None)
 
 
-def compose(services: Services, submission: Submission, recipient: str):  # type: ignore[no-untyped-def]
+def compose(services: Services, submission: Submission, recipient: str) -> EmailMessage:
     """The email for ``submission``: short body, PDF and DOCX attached."""
     settings = services.settings
     form = services.registry.get(submission.form_id)
@@ -125,7 +126,7 @@ def compose(services: Services, submission: Submission, recipient: str):  # type
 
 
 def _retry_or_fail(services: Services, row: OutboxMessage, reason: str) -> Outcome:
-    attempts = row.attempts + 1
+    attempts = row.attempts  # already counted when the row was claimed
     if utcnow() - _aware(row.created_at) > RETRY_WINDOW:
         return _record(services, row, "failed", f"gave up after {attempts} attempts: {reason}")
     return _record(services, row, "retrying", reason, next_attempt=utcnow() + backoff(attempts))

@@ -317,18 +317,22 @@ def schema_for(definitions: tuple[Field, ...], contacts: Contacts) -> Schema:
                 data.pop(f.name, None)
         return data
 
-    def conditional_required(self: Schema, data: dict[str, Any], **_: Any) -> None:
+    def conditional_required(
+        self: Schema, data: dict[str, Any], original: Any, **_: Any
+    ) -> None:
+        given = original if isinstance(original, dict) else {}
         errors: dict[str, list[str]] = {}
         for f in definitions:
             visible = f.show_if is not None and f.show_if.holds(data)
-            if visible and f.required and f.name not in data:
+            missing = f.name not in data and _is_blank(given.get(f.name))
+            if visible and f.required and missing:
                 errors[f.name] = [required_message(f)]
         if errors:
             raise ValidationError(errors)
 
     attrs["Meta"] = Meta
     attrs["_drop_blank_and_hidden"] = pre_load(drop_blank_and_hidden)
-    attrs["_conditional_required"] = validates_schema(skip_on_field_errors=False)(
+    attrs["_conditional_required"] = validates_schema(skip_on_field_errors=False, pass_original=True)(
         conditional_required
     )
     schema_class = type("AnswersSchema", (Schema,), attrs)

@@ -44,6 +44,8 @@ def submit(
     sent before, and lets database errors propagate (the caller shows a
     "try again" page and keeps the answers).
     """
+    if draft_id is not None:
+        _refuse_if_submitted(services, draft_id)
     answers = validate(form.fields, data, services.settings.contacts)
     for attempt in range(REFERENCE_ATTEMPTS):
         try:
@@ -56,6 +58,15 @@ def submit(
     return submission
 
 
+def _refuse_if_submitted(services: Services, draft_id: str) -> None:
+    """Answer a repeated "send" with the earlier reference, before validating."""
+    with transaction(services.sessions) as session:
+        draft = session.get(Draft, draft_id)
+        if draft is not None and draft.submission_id is not None:
+            earlier = session.get(Submission, draft.submission_id)
+            raise AlreadySubmitted(earlier.reference if earlier else "")
+
+
 def _store(
     services: Services,
     form: FormDefinition,
@@ -64,7 +75,8 @@ def _store(
     draft_id: str | None,
 ) -> tuple[Submission, str]:
     with transaction(services.sessions) as session:
-        draft = session.get(Draft, draft_id) if draft_id else None
+        # Locked so two simultaneous "send" clicks cannot both submit it.
+        draft = session.get(Draft, draft_id, with_for_update=True) if draft_id else None
         if draft is not None and draft.submission_id is not None:
             earlier = session.get(Submission, draft.submission_id)
             raise AlreadySubmitted(earlier.reference if earlier else "")

@@ -1,0 +1,107 @@
+"""The JSON API: list, JSON Schema, submissions and their error replies."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from forms_service.services import Services
+from forms_service.submissions.models import OutboxMessage, Submission
+from tests.factories import ehfsa_answers
+
+
+def _count(services: Services, model: type) -> int:
+    with services.sessions() as db:
+        return int(db.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def test_lists_forms_with_id_title_version(client: FlaskClient) -> None:
+    forms = client.get("/api/v1/forms").get_json()["forms"]
+    ehfsa = next(f for f in forms if f["id"] == "ehfsa")
+    assert ehfsa["title"] == "Early Help Family Support Assessment"
+    assert ehfsa["version"] == 1
+
+
+def test_schema_is_valid_2020_12_and_accepts_a_valid_submission(client: FlaskClient) -> None:
+    schema = client.get("/api/v1/forms/ehfsa/schema").get_json()
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    assert list(validator.iter_errors(ehfsa_answers())) == []
+    household = schema["properties"]["household"]
+    assert household["type"] == "array" and household["maxItems"] == 20
+    assert "first_name" in household["items"]["required"]
+    assert household["items"]["properties"]["sex"]["enum"][:2] == ["female", "male"]
+    assert schema["properties"]["consent"]["properties"]["parent_agrees"]["const"] is True
+    assert schema["additionalProperties"] is False
+    bad = {**ehfsa_answers(), "extra": 1}
+    assert list(validator.iter_errors(bad))
+
+
+def test_valid_submission_is_stored_with_outbox_row(
+    client: FlaskClient, services: Services
+) -> None:
+    reply = client.post("/api/v1/forms/ehfsa/submissions", json=ehfsa_answers())
+    assert reply.status_code == 201
+    assert reply.get_json()["reference"].startswith("EH-")
+    assert _count(services, Submission) == 1 and _count(services, OutboxMessage) == 1
+
+
+def test_every_bad_field_is_named(client: FlaskClient, services: Services) -> None:
+    answers = ehfsa_answers()
+    answers["referrer"]["email"] = "nope"
+    answers["household"][1]["nhs_number"] = "9434765918"  # bad check digit
+    answers["household"][0]["date_of_birth"] = "2016-02-31"
+    answers["unknown_question"] = "x"
+    del answers["working_well"]
+    reply = client.post("/api/v1/forms/ehfsa/submissions", json=answers)
+    assert reply.status_code == 422
+    errors = reply.get_json()["errors"]
+    assert errors["referrer.email"] == [
+        "Enter your work email address in the correct format, like name@example.com"]
+    assert "valid 10-digit NHS number" in errors["household.1.nhs_number"][0]
+    assert errors["household.0.date_of_birth"] == ["Their date of birth must be a real date"]
+    assert errors["working_well"] == ["Enter what is working well for this family"]
+    assert "unknown_question" in errors
+    assert _count(services, Submission) == 0
+
+
+def test_consent_and_lead_child_rules_are_enforced(client: FlaskClient) -> None:
+    answers = ehfsa_answers()
+    answers["consent"]["parent_agrees"] = False
+    answers["household"][1]["role"] = "lead_child"
+    errors = client.post("/api/v1/forms/ehfsa/submissions", json=answers).get_json()["errors"]
+    assert "The family must agree" in errors["consent.parent_agrees"][0]
+    assert errors["household"] == [
+        "Choose exactly one person as the child this request is mainly about"]
+
+
+def test_gate_answer_yes_is_refused_with_the_contact(client: FlaskClient) -> None:
+    answers = {**ehfsa_answers(), "immediate_danger": True}
+    errors = client.post("/api/v1/forms/ehfsa/submissions", json=answers).get_json()["errors"]
+    assert "999" in errors["immediate_danger"][0]
+
+
+def test_malformed_json_is_400_and_wrong_content_type_415(client: FlaskClient) -> None:
+    reply = client.post("/api/v1/forms/ehfsa/submissions", data="{not json",
+                        content_type="application/json")
+    assert reply.status_code == 400
+    assert reply.get_json()["errors"]["_form"]
+    assert client.post("/api/v1/forms/ehfsa/submissions", data="a=b").status_code == 415
+
+
+def test_wrong_types_are_422_not_500(client: FlaskClient) -> None:
+    for body in ([], "text", 7, None, {"household": "x"}, {"household": [1, "a"]},
+                 {"referrer": []}, {"declaration": "yes"}, {"needs": [{"headline": ["EDU"]}]}):
+        reply = client.post("/api/v1/forms/ehfsa/submissions", data=json.dumps(body),
+                            content_type="application/json")
+        assert reply.status_code in (400, 422), body
+        assert reply.get_json()["errors"], body
+
+
+def test_unknown_form_is_404(client: FlaskClient) -> None:
+    assert client.post("/api/v1/forms/nope/submissions", json={}).status_code == 404
+    assert client.get("/api/v1/forms/nope/schema").status_code == 404

@@ -1,0 +1,75 @@
+"""End to end over real SMTP: submit, then a loopback aiosmtpd server receives
+the email; the PDF and DOCX attachments are opened and read back."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import docx
+import pytest
+from pypdf import PdfReader
+
+from tests.conftest import make_app
+from tests.factories import ehfsa_answers
+from tests.smtp_server import SmtpTestServer
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpTestServer]:
+    with SmtpTestServer() as server:
+        yield server
+
+
+def _docx_text(data: bytes) -> str:
+    document = docx.Document(io.BytesIO(data))
+    parts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            parts.extend(cell.text for cell in row.cells)
+    return "\n".join(parts)
+
+
+def _wait_for(predicate: object, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting")
+
+
+@pytest.mark.parametrize("task_mode", ["sync", "thread"])
+def test_spoc_inbox_receives_email_with_both_documents(
+    tmp_path: Path, smtp: SmtpTestServer, task_mode: str
+) -> None:
+    app = make_app(tmp_path, smtp_url=smtp.url("smtp"), task_mode=task_mode)
+    try:
+        reply = app.test_client().post("/api/v1/forms/ehfsa/submissions", json=ehfsa_answers(6))
+        assert reply.status_code == 201
+        reference = reply.get_json()["reference"]
+        _wait_for(lambda: len(smtp.messages) == 1)
+    finally:
+        app.extensions["forms"].tasks.stop()
+    received = smtp.messages[0]
+    assert received.rcpt_tos == ["c-spoc@council.example.gov.uk"]
+    message = received.parsed()
+    assert message["Subject"] == f"Early Help request – {reference}"
+    assert "Testfamily" not in str(message["Subject"])
+    assert reference in message.get_body(("plain",)).get_content()
+    attachments = {part.get_filename(): part.get_content() for part in message.iter_attachments()}
+    assert set(attachments) == {f"{reference}.pdf", f"{reference}.docx"}
+    pdf_text = "\n".join(
+        page.extract_text() for page in PdfReader(io.BytesIO(attachments[f"{reference}.pdf"])).pages
+    )
+    docx_text = _docx_text(attachments[f"{reference}.docx"])
+    answers = ehfsa_answers(6)
+    for text in (pdf_text, docx_text):
+        assert reference in text
+        for member in answers["household"]:
+            assert member["first_name"] in text and member["last_name"] in text
+        assert "Seaview Primary School" in text
+        assert "Attendance has dropped to 82%." in text
+        assert "Mum would like help with routines." in text

@@ -1,0 +1,211 @@
+"""The EHFSA through the web pages (Flask test client, real SQLite, real rendering)."""
+
+from __future__ import annotations
+
+import email
+import re
+from email import policy
+from pathlib import Path
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from forms_service.services import Services
+from forms_service.submissions.models import Draft, OutboxMessage, Submission
+from tests.conftest import make_app
+from tests.factories import ehfsa_answers
+from tests.webuser import WebUser, csrf_token, formdata
+
+REFERENCE = re.compile(r"EH-[2-9A-HJKMNP-TW-Z]{4}-[2-9A-HJKMNP-TW-Z]{4}")
+
+
+def _user(client: FlaskClient, services: Services) -> WebUser:
+    return WebUser(client, services.registry.get("ehfsa"))
+
+
+def _count(services: Services, model: type) -> int:
+    with services.sessions() as db:
+        return int(db.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def test_whole_form_submits_and_confirms_with_reference(
+    client: FlaskClient, services: Services
+) -> None:
+    user = _user(client, services)
+    user.fill_all(ehfsa_answers())
+    check = client.get(user.url("check-answers"))
+    assert "Check your answers" in check.text
+    assert "Testfamily5" in check.text
+    reply = user.send()
+    assert reply.status_code == 302 and reply.location.endswith("/confirmation")
+    page = client.get(reply.location)
+    reference = REFERENCE.search(page.text)
+    assert reference, page.text
+    with services.sessions() as db:
+        stored = db.scalars(select(Submission)).one()
+        assert stored.reference == reference.group(0)
+        assert len(stored.answers["household"]) == 6
+        assert stored.answers["family_contact"]["postcode"] == "SS2 6ER"
+        assert db.scalars(select(OutboxMessage)).one().status == "sent"
+    eml = next((services.settings.pickup_dir).glob("*.eml"))
+    message = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
+    assert reference.group(0) in message["Subject"]
+
+
+def test_second_post_of_the_same_draft_is_not_a_second_submission(
+    client: FlaskClient, services: Services
+) -> None:
+    user = _user(client, services)
+    user.fill_all(ehfsa_answers())
+    token = csrf_token(client.get(user.url("check-answers")).text)
+    first = client.post(user.url("check-answers"), data={"csrf_token": token})
+    second = client.post(user.url("check-answers"), data={"csrf_token": token})
+    assert first.status_code == 302
+    assert "already sent" in second.text
+    assert _count(services, Submission) == 1
+
+
+def test_gate_stop_shows_level4_contact_and_stores_nothing(
+    client: FlaskClient, services: Services
+) -> None:
+    user = _user(client, services)
+    reply = user.post(
+        user.url("safeguarding"),
+        {"immediate_danger": "no", "significant_harm": "yes", "open_to_social_care": "no"},
+    )
+    assert reply.status_code == 200
+    assert "01702 215007" in reply.text and "0345 606 1212" in reply.text
+    assert "C-SPOC@southend.gov.uk" in reply.text
+    assert _count(services, Draft) == 0 and _count(services, Submission) == 0
+
+
+def test_level4_contact_comes_from_configuration(tmp_path: Path) -> None:
+    app = make_app(tmp_path, level4_phone="01234 567890", level4_email="duty@council.example")
+    client = app.test_client()
+    user = _user(client, app.extensions["forms"])
+    reply = user.post(user.url("safeguarding"), {"immediate_danger": "yes"})
+    assert "01234 567890" in reply.text and "01702 215007" not in reply.text
+
+
+def test_errors_name_each_field_and_link_to_it(client: FlaskClient, services: Services) -> None:
+    user = _user(client, services)
+    reply = user.post(user.url("referrer"), {"referrer-email": "not-an-email"})
+    assert reply.status_code == 200
+    assert "There is a problem" in reply.text
+    assert 'href="#referrer-full_name"' in reply.text
+    assert "Enter your full name" in reply.text
+    assert "Enter your work email address in the correct format" in reply.text
+    assert 'value="not-an-email"' in reply.text  # what was typed is kept
+
+
+def test_impossible_and_future_dates_are_refused(client: FlaskClient, services: Services) -> None:
+    user = _user(client, services)
+    answers = ehfsa_answers()
+    data = {
+        "consent-parent_aware": "yes", "consent-parent_agrees": "yes",
+        "consent-given_by": "A", "consent-given_by_relationship": "Mum",
+        "consent-method": "verbal", "consent-privacy_notice_explained": "yes",
+        "consent-date_given-day": "31", "consent-date_given-month": "2",
+        "consent-date_given-year": "2026",
+    }
+    reply = user.post(user.url("consent"), data)
+    assert "The date consent was given must be a real date" in reply.text
+    reply = user.post(user.url("consent"), {**data, "consent-date_given-day": "1",
+                                            "consent-date_given-year": "2999"})
+    assert "must be today or in the past" in reply.text
+    assert answers  # factories stay usable
+
+
+def test_consent_refused_blocks_the_request(client: FlaskClient, services: Services) -> None:
+    user = _user(client, services)
+    reply = user.post(user.url("consent"), {"consent-parent_agrees": "no"})
+    assert "The family must agree before you can send this request" in reply.text
+
+
+def test_household_needs_exactly_one_lead_child(client: FlaskClient, services: Services) -> None:
+    user = _user(client, services)
+    answers = ehfsa_answers(2)
+    answers["household"][1]["role"] = "lead_child"
+    reply = user.fill_page("household", answers)
+    assert reply.status_code == 200
+    assert "Choose exactly one person as the child this request is mainly about" in reply.text
+
+
+def test_remove_and_change_household_members(client: FlaskClient, services: Services) -> None:
+    user = _user(client, services)
+    user.fill_page("household", ehfsa_answers(3))
+    user.post(user.url("household", "2", "remove"), {}, from_page=user.url("household"))
+    page = client.get(user.url("household"))
+    assert "You have added 2 family members" in page.text
+    assert "Testfamily1" not in page.text
+    member = ehfsa_answers(3)["household"][2]
+    fields = services.registry.get("ehfsa").field("household").fields
+    reply = user.post(user.url("household", "2"), {**formdata(fields, member),
+                                                   "first_name": "Renamed"})
+    assert reply.status_code == 302
+    assert "Renamed" in client.get(user.url("household")).text
+
+
+
+def test_expired_csrf_token_keeps_what_was_typed(tmp_path: Path) -> None:
+    app: Flask = make_app(tmp_path, WTF_CSRF_TIME_LIMIT=1)
+    client = app.test_client()
+    user = _user(client, app.extensions["forms"])
+    page = client.get(user.url("referrer"))
+    import time
+
+    time.sleep(2)
+    reply = client.post(user.url("referrer"), data={
+        "csrf_token": csrf_token(page.text), "referrer-full_name": "Typed Before Timeout"})
+    assert reply.status_code == 400
+    assert "Your session timed out" in reply.text
+    assert 'value="Typed Before Timeout"' in reply.text
+
+
+def test_post_without_csrf_token_is_refused(client: FlaskClient, services: Services) -> None:
+    user = _user(client, services)
+    for url in (user.url("referrer"), user.url("household"), user.url("household", "add"),
+                user.url("check-answers")):
+        assert client.post(url, data={}).status_code == 400, url
+    assert _count(services, Submission) == 0
+
+
+def test_check_answers_change_link_returns_to_check_answers(
+    client: FlaskClient, services: Services
+) -> None:
+    user = _user(client, services)
+    user.fill_all(ehfsa_answers())
+    check = client.get(user.url("check-answers"))
+    assert "/forms/ehfsa/strengths?return=check" in check.text
+    token = csrf_token(client.get(user.url("strengths") + "?return=check").text)
+    reply = client.post(user.url("strengths") + "?return=check",
+                        data={"csrf_token": token, "working_well": "Changed answer"})
+    assert reply.location.endswith("/forms/ehfsa/check-answers")
+    assert "Changed answer" in client.get(user.url("check-answers")).text
+
+
+def test_sending_an_incomplete_draft_lists_what_is_missing(
+    client: FlaskClient, services: Services
+) -> None:
+    user = _user(client, services)
+    user.fill_page("safeguarding", ehfsa_answers())
+    reply = user.send()
+    assert reply.status_code == 200
+    assert "Enter your full name" in reply.text
+    assert "/forms/ehfsa/referrer?return=check" in reply.text
+    assert _count(services, Submission) == 0
+
+
+def test_unknown_form_and_page_are_404(client: FlaskClient) -> None:
+    assert client.get("/forms/nope").status_code == 404
+    assert client.get("/forms/ehfsa/nope").status_code == 404
+    assert client.get("/forms/ehfsa/household/99").status_code == 404
+
+
+def test_security_headers_on_pages(client: FlaskClient) -> None:
+    reply = client.get("/forms/ehfsa/referrer")
+    csp = reply.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert reply.headers["Cache-Control"] == "no-store"
+    assert reply.headers["X-Content-Type-Options"] == "nosniff"

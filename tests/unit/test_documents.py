@@ -1,0 +1,577 @@
+"""The documents stage with the real libraries: WeasyPrint, docxtpl, pypdf, python-docx."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import logging
+import os
+import re
+import socket
+import threading
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import docx
+import pypdf
+import pytest
+from lxml import etree
+
+from forms_service.definitions.model import (
+    Condition,
+    Documents,
+    Field,
+    FormDefinition,
+    Option,
+    Page,
+)
+from forms_service.documents import (
+    BundledAssetFetcher,
+    FetchDenied,
+    build_context,
+    render_documents,
+    render_docx,
+    render_html,
+    render_pdf,
+)
+from forms_service.documents.context import format_datetime
+from forms_service.documents.pdf import assets_dir, html_to_pdf
+
+try:  # tests/unit as a package, or (pytest's default) on sys.path
+    from . import doc_fixtures as fx
+except ImportError:
+    import doc_fixtures as fx  # type: ignore[no-redef]
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def weasyprint_warnings() -> Iterator[list[logging.LogRecord]]:
+    """Records WeasyPrint warnings; the test decides whether any are allowed."""
+    handler = _Collect()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(handler)
+    try:
+        yield handler.records
+    finally:
+        logger.removeHandler(handler)
+
+
+@pytest.fixture
+def no_weasyprint_warnings(weasyprint_warnings: list[logging.LogRecord]) -> Iterator[None]:
+    """Fail the test if WeasyPrint logged a warning or an error."""
+    yield
+    assert [r.getMessage() for r in weasyprint_warnings] == []
+
+
+@pytest.fixture(scope="module")
+def form() -> FormDefinition:
+    return fx.ehfsa()
+
+
+@pytest.fixture(scope="module")
+def documents(form: FormDefinition) -> Any:
+    handler = _Collect()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(handler)
+    try:
+        rendered = render_documents(form, fx.answers(), fx.REFERENCE, fx.SUBMITTED_AT, fx.TEMPLATES)
+    finally:
+        logger.removeHandler(handler)
+    assert [r.getMessage() for r in handler.records] == []
+    return rendered
+
+
+def pdf_text(data: bytes) -> str:
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def flat(text: str) -> str:
+    """Collapse white space, so wrapped PDF lines compare equal to the answer."""
+    return re.sub(r"\s+", " ", text)
+
+
+def docx_text(data: bytes) -> str:
+    document = docx.Document(io.BytesIO(data))
+    parts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            parts.extend(cell.text for cell in row.cells)
+    return "\n".join(parts)
+
+
+def docx_cells(data: bytes) -> dict[str, str]:
+    """Label → value for every two-column row (last one wins)."""
+    document = docx.Document(io.BytesIO(data))
+    pairs: dict[str, str] = {}
+    for table in document.tables:
+        for row in table.rows:
+            if len(row.cells) == 2:
+                pairs[row.cells[0].text] = row.cells[1].text
+    return pairs
+
+
+def document_xml(data: bytes) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return archive.read("word/document.xml")
+
+
+def all_values(context: dict[str, Any]) -> Iterator[str]:
+    for section in context["sections"]:
+        for row in section["rows"]:
+            yield row["value"]
+        for table in section["tables"]:
+            for cells in table["rows"]:
+                yield from cells
+            for entry in table["entries"]:
+                yield entry["heading"]
+                for row in entry["rows"]:
+                    yield row["value"]
+
+
+# --- context -----------------------------------------------------------------
+
+
+def test_sections_follow_the_form_pages(form: FormDefinition) -> None:
+    context = build_context(form, fx.answers(), fx.REFERENCE, fx.SUBMITTED_AT)
+    assert [s["title"] for s in context["sections"]] == [p.title for p in form.pages]
+    assert context["form"] == {
+        "id": "ehfsa",
+        "version": 1,
+        "title": form.title,
+        "short_title": form.short_title,
+    }
+    assert context["submitted_at"] == "24 November 2026 at 2:05pm"
+
+
+def test_values_are_human_strings(form: FormDefinition) -> None:
+    context = build_context(form, fx.answers(), fx.REFERENCE, fx.SUBMITTED_AT)
+    sections = {s["title"]: s for s in context["sections"]}
+    gate = {r["label"]: r["value"] for r in sections["Before you start"]["rows"]}
+    assert gate["Is a child in immediate danger?"] == "No"
+    about = {r["label"]: r["value"] for r in sections["About you"]["rows"]}
+    assert about["Type of organisation"] == "School or college"
+    assert about["Your manager's phone number or email (optional)"] == "Not given"
+    consent = {r["label"]: r["value"] for r in sections["Consent and information sharing"]["rows"]}
+    assert consent["Date consent was given"] == "20 November 2026"
+    assert consent["How was consent given?"] == "Verbally"
+    declaration = sections["Declaration"]["rows"][0]["value"]
+    assert declaration == "Confirmed"
+
+    family = sections["Everyone in the family"]
+    assert family["rows"] == []
+    (table,) = family["tables"]
+    assert table["columns"] == [
+        "First name",
+        "Last name",
+        "Who is this person in the family?",
+        "Date of birth",
+        "Relationship to the main child",
+    ]
+    assert len(table["rows"]) == 6
+    assert table["rows"][2][3] == "–"  # the unborn baby has no date of birth
+    headings = [e["heading"] for e in table["entries"]]
+    assert headings[1] == "Family member 2: Amara Okonkwo-Smith"
+    unborn = {r["label"]: r["value"] for r in table["entries"][2]["rows"]}
+    assert "Date of birth" not in unborn  # hidden by show_if, so omitted
+    assert unborn["When is the baby due?"] == "14 March 2027"
+    kayden = {r["label"]: r["value"] for r in table["entries"][0]["rows"]}
+    assert "When is the baby due?" not in kayden
+    assert kayden["Date of birth"] == "3 March 2016"
+    assert kayden["Ethnicity (optional)"] == "White and Black African"
+    assert "Where do they live?" not in kayden
+    needs = sections["The family's needs"]["tables"][0]
+    assert [e["heading"] for e in needs["entries"]] == [
+        "Need 1: Getting a good education",
+        "Need 2: Financial stability",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("moment", "expected"),
+    [
+        (dt.datetime(2026, 11, 24, 14, 5, tzinfo=dt.UTC), "24 November 2026 at 2:05pm"),
+        (dt.datetime(2026, 7, 1, 23, 30, tzinfo=dt.UTC), "2 July 2026 at 12:30am"),
+        (dt.datetime(2026, 3, 29, 0, 59), "29 March 2026 at 12:59am"),
+        (dt.datetime(2026, 3, 29, 1, 0), "29 March 2026 at 2:00am"),
+    ],
+)
+def test_submitted_at_is_london_time(moment: dt.datetime, expected: str) -> None:
+    assert format_datetime(moment) == expected
+
+
+def test_any_form_works_with_the_generic_record(no_weasyprint_warnings: None) -> None:
+    """A form that is not the EHFSA, using the shared templates: no code needed."""
+    colour = Field(
+        name="colours",
+        type="multi_choice",
+        label="Favourite colours",
+        options=(Option("r", "Red"), Option("g", "Green"), Option("b", "Blue")),
+    )
+    group = Field(
+        name="about",
+        type="group",
+        label="About",
+        fields=(
+            Field(name="pets", type="yes_no", label="Any pets?"),
+            Field(
+                name="pet_names",
+                type="long_text",
+                label="Pet names",
+                show_if=Condition(field="pets", equals=True),
+            ),
+        ),
+    )
+    form = FormDefinition(
+        id="tiny",
+        version=3,
+        title="A tiny form",
+        short_title="Tiny request",
+        reference_prefix="TY",
+        description=(),
+        pages=(
+            Page(id="one", title="Page one", fields=(colour, group)),
+            Page(
+                id="two",
+                title="Only for pet owners",
+                fields=(Field(name="vet", type="text", label="Vet"),),
+                show_if=Condition(field="colours", includes="zzz"),
+            ),
+        ),
+        documents=Documents(pdf="shared/base.html", docx="shared/record.docx"),
+    )
+    answers = {"colours": ["r", "b"], "about": {"pets": False}}
+    docs = render_documents(form, answers, "TY-1", fx.SUBMITTED_AT, fx.TEMPLATES)
+    text = flat(pdf_text(docs.pdf))
+    assert "Red, Blue" in text
+    assert "Only for pet owners" not in text
+    assert "Pet names" not in text
+    cells = docx_cells(docs.docx)
+    assert cells["Favourite colours"] == "Red, Blue"
+    assert cells["Any pets?"] == "No"
+    assert "Pet names" not in cells
+
+
+# --- the PDF -----------------------------------------------------------------
+
+
+def test_pdf_contains_the_whole_family(documents: Any, form: FormDefinition) -> None:
+    text = flat(pdf_text(documents.pdf))
+    assert fx.REFERENCE in text
+    assert "24 November 2026 at 2:05pm" in text
+    assert "OFFICIAL-SENSITIVE" in text
+    assert "Page 1 of" in text
+    for person in fx.household():
+        assert person["first_name"] in text
+        assert person["last_name"] in text
+    for page in form.pages:
+        assert flat(page.title) in text
+
+
+def test_pdf_is_tagged_pdf_ua_with_title_and_language(documents: Any) -> None:
+    reader = pypdf.PdfReader(io.BytesIO(documents.pdf))
+    assert reader.metadata is not None
+    assert reader.metadata.title == f"Early Help Family Support Assessment – {fx.REFERENCE}"
+    root = reader.trailer["/Root"]
+    assert bool(root["/MarkInfo"]["/Marked"]) is True
+    assert root["/Lang"] == "en-GB"
+    assert "/StructTreeRoot" in root
+    xmp = root["/Metadata"].get_object().get_data()
+    assert b"pdfuaid:part" in xmp
+    assert "/EmbeddedFiles" not in root.get("/Names", {})
+
+
+def test_pdf_keeps_line_breaks(documents: Any) -> None:
+    text = pdf_text(documents.pdf)
+    assert "Riverside Primary School\n1 School Lane\nNorthtown NT1 1AA" in text
+    assert "Autism diagnosis (2022).\nEHC plan in place since Year 2." in text
+
+
+def test_pdf_bytes_are_reproducible(form: FormDefinition, documents: Any) -> None:
+    again = render_pdf(form, fx.answers(), fx.REFERENCE, fx.SUBMITTED_AT, fx.TEMPLATES)
+    assert again == documents.pdf
+
+
+def test_source_date_epoch_sets_the_pdf_date(
+    form: FormDefinition, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    data = render_pdf(form, fx.answers(), fx.REFERENCE, fx.SUBMITTED_AT, fx.TEMPLATES)
+    metadata = pypdf.PdfReader(io.BytesIO(data)).metadata
+    assert metadata is not None
+    assert metadata["/CreationDate"] == "D:20231114221320Z"
+
+
+# --- the DOCX ----------------------------------------------------------------
+
+
+def test_docx_shows_every_answer(documents: Any, form: FormDefinition) -> None:
+    text = docx_text(documents.docx)
+    assert fx.REFERENCE in text
+    assert "24 November 2026 at 2:05pm" in text
+    for person in fx.household():
+        assert person["first_name"] in text
+        assert person["last_name"] in text
+    context = build_context(form, fx.answers(), fx.REFERENCE, fx.SUBMITTED_AT)
+    missing = [value for value in all_values(context) if value not in text]
+    assert missing == []
+    document = docx.Document(io.BytesIO(documents.docx))
+    headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
+    assert headings == [page.title for page in form.pages]
+    cells = docx_cells(documents.docx)
+    assert cells["Work address"] == "Riverside Primary School\n1 School Lane\nNorthtown NT1 1AA"
+    summary = next(t for t in document.tables if t.rows[0].cells[0].text == "First name")
+    assert len(summary.rows) == 7
+    assert len(summary.columns) == 5
+    assert [c.text for c in summary.rows[3].cells] == [
+        "Unborn",
+        "Okonkwo-Smith",
+        "An unborn baby",
+        "–",
+        "Sibling (unborn)",
+    ]
+
+
+def test_docx_has_no_leftover_template_tags(documents: Any) -> None:
+    xml = document_xml(documents.docx).decode()
+    assert "{{" not in xml
+    assert "{%" not in xml
+
+
+# --- hostile values ----------------------------------------------------------
+
+HOSTILE = {
+    "jinja": "{{ 7*7 }}",
+    "block": "{% for x in y %}",
+    "html": '<img src="file:///etc/passwd"><b>x</b>',
+    "amp": "Tom & Jerry <select>",
+    "lt": "100<100",
+    "css": "url(http://127.0.0.1:9/x)",
+}
+
+
+def hostile_answers() -> dict[str, Any]:
+    answers = fx.answers()
+    answers["referrer"]["full_name"] = HOSTILE["jinja"]
+    answers["referrer"]["organisation"] = HOSTILE["block"]
+    answers["presenting_issues"] = HOSTILE["html"]
+    answers["household"][1]["first_name"] = HOSTILE["amp"]
+    answers["what_needs_to_change"] = HOSTILE["lt"]
+    answers["working_well"] = HOSTILE["css"]
+    answers["support_so_far"] = "a\x0bb\x0cc\x1d"
+    return answers
+
+
+def test_hostile_values_are_escaped_in_the_html(form: FormDefinition) -> None:
+    html = render_html(form, hostile_answers(), fx.REFERENCE, fx.SUBMITTED_AT, fx.TEMPLATES)
+    assert "&lt;img src=&#34;file:///etc/passwd&#34;&gt;&lt;b&gt;x&lt;/b&gt;" in html
+    assert "<img" not in html
+    assert "<select" not in html
+    assert "Tom &amp; Jerry &lt;select&gt;" in html
+    assert "100&lt;100" in html
+    assert "{{ 7*7 }}" in html
+    assert "{% for x in y %}" in html
+    assert "a\x0bb" not in html
+    assert ">abc<" in html
+
+
+def test_hostile_values_show_literally_in_the_pdf(
+    form: FormDefinition, no_weasyprint_warnings: None
+) -> None:
+    fetcher = BundledAssetFetcher(assets_dir(fx.TEMPLATES))
+    data = render_pdf(
+        form, hostile_answers(), fx.REFERENCE, fx.SUBMITTED_AT, fx.TEMPLATES, url_fetcher=fetcher
+    )
+    text = flat(pdf_text(data))
+    for value in HOSTILE.values():
+        assert value in text
+    assert "Full name {{ 7*7 }}" in text
+    assert "Full name 49" not in text
+    assert "What is working well for this family? url(http://127.0.0.1:9/x)" in text
+    assert "family had, when, and what happened? abc" in text
+    assert fetcher.denied == []
+
+
+def test_hostile_values_show_literally_in_the_docx(form: FormDefinition) -> None:
+    data = render_docx(form, hostile_answers(), fx.REFERENCE, fx.SUBMITTED_AT, fx.TEMPLATES)
+    root = etree.fromstring(document_xml(data))  # well-formed XML or this raises
+    assert root is not None
+    cells = docx_cells(data)
+    assert cells["Full name"] == HOSTILE["jinja"]
+    assert cells["Organisation"] == HOSTILE["block"]
+    assert cells["What are the current worries for this family?"] == HOSTILE["html"]
+    assert cells["What needs to change?"] == HOSTILE["lt"]
+    assert cells["What is working well for this family?"] == HOSTILE["css"]
+    assert cells["What support has the family had, when, and what happened?"] == "abc"
+    assert HOSTILE["amp"] in docx_text(data)
+    assert "49" not in cells.values()
+    paragraphs = [p.text for p in docx.Document(io.BytesIO(data)).paragraphs]
+    assert f"Requested by: {HOSTILE['jinja']}, Designated Safeguarding Lead" in paragraphs
+
+
+# --- the URL fetcher ---------------------------------------------------------
+
+
+class Listener:
+    """A real TCP listener on loopback that counts connections."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.sock.settimeout(0.1)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.connections += 1
+            conn.close()
+
+    def close(self) -> None:
+        time.sleep(0.2)
+        self._stop.set()
+        self._thread.join()
+        self.sock.close()
+
+
+@pytest.fixture
+def listener() -> Iterator[Listener]:
+    server = Listener()
+    yield server
+    server.close()
+
+
+def test_fetcher_blocks_injected_resources(
+    form: FormDefinition,
+    listener: Listener,
+    weasyprint_warnings: list[logging.LogRecord],
+) -> None:
+    port = listener.port
+    payloads = [
+        "<link rel=attachment href=file:///etc/passwd>",
+        f"<img src=http://127.0.0.1:{port}/>",
+        f'<img src="https://127.0.0.1:{port}/x.png">',
+        f"<img src=ftp://127.0.0.1:{port}/x.png>",
+        "<style>@import url(file:///etc/hosts);</style>",
+        f"<style>p {{ background: url(http://127.0.0.1:{port}/bg) }}</style>",
+        '<img src="shared/../../../../../../etc/passwd">',
+        '<img src="ehfsa/pdf.html">',
+        '<link rel=stylesheet href="//127.0.0.1:{port}/x.css">'.replace("{port}", str(port)),
+    ]
+    html = render_html(form, fx.answers(), fx.REFERENCE, fx.SUBMITTED_AT, fx.TEMPLATES)
+    # Escaping deliberately bypassed: the payloads go straight into the HTML.
+    html = html.replace("</body>", "\n".join(payloads) + "\n</body>")
+    fetcher = BundledAssetFetcher(assets_dir(fx.TEMPLATES))
+    data = html_to_pdf(html, fx.TEMPLATES, form.documents.pdf, url_fetcher=fetcher)
+
+    assert fetcher.allowed == []
+    denied = " ".join(fetcher.denied)
+    for fragment in ("/etc/passwd", "/etc/hosts", f"127.0.0.1:{port}/", "ehfsa/pdf.html"):
+        assert fragment in denied
+    assert listener.connections == 0
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    assert reader.attachments == {}
+    assert b"/EmbeddedFiles" not in data
+    assert weasyprint_warnings  # each refusal is reported, not silent
+    assert "root:" not in pdf_text(data)
+
+
+def test_fetcher_serves_only_data_urls_and_bundled_assets(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "logo.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+    (tmp_path / "secret.txt").write_text("secret")
+    (shared / "link.txt").symlink_to(tmp_path / "secret.txt")
+    fetcher = BundledAssetFetcher(shared)
+
+    assert fetcher.fetch("data:text/plain;base64,aGk=").read() == b"hi"
+    response = fetcher.fetch((shared / "logo.svg").as_uri())
+    assert response.read().startswith(b"<svg")
+    assert response.content_type == "image/svg+xml"
+    for url in (
+        (tmp_path / "secret.txt").as_uri(),
+        (shared / "link.txt").as_uri(),
+        (shared / ".." / "secret.txt").as_uri(),
+        (shared / "missing.png").as_uri(),
+        shared.as_uri(),
+        "file://evil.example/etc/passwd",
+        "http://127.0.0.1:9/",
+        "https://example.org/",
+        "ftp://example.org/x",
+        "gopher://example.org/",
+        "javascript:alert(1)",
+    ):
+        with pytest.raises(FetchDenied):
+            fetcher.fetch(url)
+    assert len(fetcher.denied) == 11
+    assert len(fetcher.allowed) == 2
+
+
+# --- size --------------------------------------------------------------------
+
+
+def test_every_long_text_at_5000_characters(
+    form: FormDefinition, no_weasyprint_warnings: None
+) -> None:
+    line = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod. "
+    value = ((line * 12 + "\n") * 10)[:4990] + "x" * 10
+    answers = fx.with_every_long_text(form, value)
+    started = time.perf_counter()
+    docs = render_documents(form, answers, fx.REFERENCE, fx.SUBMITTED_AT, fx.TEMPLATES)
+    elapsed = time.perf_counter() - started
+    assert elapsed < 10  # the SLO in reliability.md item 18, with room to spare
+    assert len(pypdf.PdfReader(io.BytesIO(docs.pdf)).pages) > 20
+    context = build_context(form, answers, fx.REFERENCE, fx.SUBMITTED_AT)
+    shown = sum(1 for v in all_values(context) if v == value)
+    assert shown == 14  # 7 top level, 2 in groups, 3 visible in household items, 2 needs
+    assert docx_text(docs.docx).count(value) == shown
+    # A value may run across a page break (and the page furniture), so count its end.
+    assert flat(pdf_text(docs.pdf)).count("dolor sitxxxxxxxxxx") == shown
+
+
+def test_a_one_megabyte_answer_renders(
+    form: FormDefinition, no_weasyprint_warnings: None
+) -> None:
+    """Far beyond any field's maximum: the renderers still cope (no crash, no loss).
+
+    The DOCX and the HTML take the full megabyte. WeasyPrint lays out about 20
+    pages a second, so a 1 MB answer (about 200 pages) takes 15-25 s: the PDF
+    gets a quarter of it here, and the full megabyte with FORMS_SLOW_TESTS=1.
+    """
+    answers = fx.answers()
+    unbroken = "W" * 2_000  # a run with no break opportunity at all
+    megabyte = (unbroken + "\n" + "Word " * 200_000)[:1_000_000]
+    answers["presenting_issues"] = megabyte
+    docx_bytes = render_docx(form, answers, fx.REFERENCE, fx.SUBMITTED_AT, fx.TEMPLATES)
+    assert megabyte in docx_text(docx_bytes)
+    html = render_html(form, answers, fx.REFERENCE, fx.SUBMITTED_AT, fx.TEMPLATES)
+    assert megabyte in html
+    if not os.environ.get("FORMS_SLOW_TESTS"):
+        answers["presenting_issues"] = megabyte[:250_000]
+    started = time.perf_counter()
+    pdf = render_pdf(form, answers, fx.REFERENCE, fx.SUBMITTED_AT, fx.TEMPLATES)
+    elapsed = time.perf_counter() - started
+    pages = len(pypdf.PdfReader(io.BytesIO(pdf)).pages)
+    assert pages > 40
+    assert elapsed < 60
