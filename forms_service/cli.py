@@ -28,8 +28,10 @@ def _run(args: argparse.Namespace) -> int:
 
     app = create_app()
     print(f"Serving the Early Help forms on http://{args.host}:{args.port}/forms/")
-    print(f"Mail is written to {app.extensions['forms'].settings.pickup_dir} "
-          "unless FORMS_SMTP_URL is set.")
+    print(
+        f"Mail is written to {app.extensions['forms'].settings.pickup_dir} "
+        "unless FORMS_SMTP_URL is set."
+    )
     run_simple(args.host, args.port, app, threaded=True, use_reloader=False)
     return 0
 

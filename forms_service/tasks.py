@@ -8,6 +8,7 @@ rows, and ``deliver`` is idempotent, so any runner may run a task twice.
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import threading
@@ -96,7 +97,7 @@ class ThreadRunner:
                 self._safely(self.sweep)
                 continue
             if outbox_id is not None:
-                self._safely(lambda: deliver_task(self.services, outbox_id))
+                self._safely(functools.partial(deliver_task, self.services, outbox_id))
 
     @staticmethod
     def _safely(work: object) -> None:

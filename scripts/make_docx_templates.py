@@ -19,11 +19,12 @@ import sys
 from pathlib import Path
 
 from docx import Document
+from docx.document import Document as DocumentObject
 from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Mm, Pt, RGBColor
+from docx.shared import Emu, Length, Mm, Pt, RGBColor
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
@@ -57,22 +58,29 @@ def _cant_split(table: Table, row_index: int) -> None:
     tr_pr.append(OxmlElement("w:cantSplit"))
 
 
-def _set_widths(table: Table, widths: list[int]) -> None:
+def _set_widths(table: Table, widths: list[Length]) -> None:
+    """Fixed column widths: the grid (twips) and every cell (the same values)."""
     table.autofit = False
     for row in table.rows:
         for cell, width in zip(row.cells, widths, strict=False):
             cell.width = width
     grid = table._tbl.tblGrid
     for col, width in zip(grid.findall(qn("w:gridCol")), widths, strict=False):
-        col.set(qn("w:w"), str(int(width.twips if hasattr(width, "twips") else width)))
+        col.set(qn("w:w"), str(width.twips))
 
 
-def _tag(document_or_cell: object, text: str) -> None:
+def _grid_only(table: Table) -> None:
+    """Drop per-cell widths: docxtpl re-divides the grid when ``{%tc %}`` adds columns."""
+    for tc_w in table._tbl.iter(qn("w:tcW")):
+        tc_w.getparent().remove(tc_w)
+
+
+def _tag(document: DocumentObject, text: str) -> None:
     """A paragraph holding only a docxtpl ``{%p %}`` tag (removed when rendered)."""
-    document_or_cell.add_paragraph(text)  # type: ignore[attr-defined]
+    document.add_paragraph(text)
 
 
-def _answers_table(document: Document, loop: str, label: str, value: str) -> None:
+def _answers_table(document: DocumentObject, loop: str, label: str, value: str) -> None:
     """A two-column label/value table whose rows come from ``loop``."""
     table = document.add_table(rows=3, cols=2)
     table.style = "Table Grid"
@@ -82,10 +90,10 @@ def _answers_table(document: Document, loop: str, label: str, value: str) -> Non
     table.rows[1].cells[1].paragraphs[0].add_run(value)
     table.rows[2].cells[0].text = "{%tr endfor %}"
     _cant_split(table, 1)
-    _set_widths(table, [int(TEXT_WIDTH * 0.38), int(TEXT_WIDTH * 0.62)])
+    _set_widths(table, [Emu(int(TEXT_WIDTH * 0.38)), Emu(int(TEXT_WIDTH * 0.62))])
 
 
-def _summary_table(document: Document) -> None:
+def _summary_table(document: DocumentObject) -> None:
     """A summary table: one column per summary field, one row per item."""
     table = document.add_table(rows=4, cols=3)
     table.style = "Table Grid"
@@ -101,10 +109,11 @@ def _summary_table(document: Document) -> None:
     table.rows[3].cells[0].text = "{%tr endfor %}"
     _repeat_header(table, 0)
     _cant_split(table, 2)
-    _set_widths(table, [int(TEXT_WIDTH / 3)] * 3)
+    _set_widths(table, [Emu(int(TEXT_WIDTH / 3))] * 3)
+    _grid_only(table)
 
 
-def build(extra_facts: list[tuple[str, str]] | None = None) -> Document:
+def build(extra_facts: list[tuple[str, str]] | None = None) -> DocumentObject:
     """The record template; ``extra_facts`` adds (label, tag) lines under the title."""
     document = Document()
     core = document.core_properties
@@ -182,7 +191,7 @@ def main(argv: list[str]) -> int:
     for path, document in outputs.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         document.save(str(path))
-        print(f"wrote {path.relative_to(templates.parent) if templates.parent in path.parents else path}")
+        print(f"wrote {path}")
     return 0
 
 

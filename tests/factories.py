@@ -7,8 +7,16 @@ import datetime as dt
 from typing import Any
 
 FIRST_NAMES = ["Amelia", "Jayden", "Priya", "Tomasz", "Grace", "Kwame", "Leila", "Oscar"]
-ROLES = ["lead_child", "child", "parent_carer", "parent_carer", "child", "absent_parent",
-         "other_adult", "significant_other"]
+ROLES = [
+    "lead_child",
+    "child",
+    "parent_carer",
+    "parent_carer",
+    "child",
+    "absent_parent",
+    "other_adult",
+    "significant_other",
+]
 
 
 def _years_ago(years: int) -> str:
@@ -75,18 +83,35 @@ def ehfsa_answers(household: int = 6) -> dict[str, Any]:
             "what_needs_to_change": "Regular attendance and support for mum.",
             "hoped_outcome": "A family support worker for six weeks.",
             "needs": [
-                {"headline": "EDU", "who": "Amelia", "evidence": "Attendance 82%.",
-                 "source": "School records"},
-                {"headline": "HLT", "who": "Priya", "evidence": "Low mood for months.",
-                 "source": "Priya herself"},
+                {
+                    "headline": "EDU",
+                    "who": "Amelia",
+                    "evidence": "Attendance 82%.",
+                    "source": "School records",
+                },
+                {
+                    "headline": "HLT",
+                    "who": "Priya",
+                    "evidence": "Low mood for months.",
+                    "source": "Priya herself",
+                },
             ],
             "working_well": "The children are close to their grandmother.",
             "support_so_far": "School pastoral support since September; helped a little.",
             "professionals": [
-                {"agency": "school", "name": "Sam Referrer", "role": "DSL",
-                 "currently_involved": True},
-                {"agency": "health_visitor", "name": "Jo Visitor", "role": "Health visitor",
-                 "phone": "01702 215999", "currently_involved": False},
+                {
+                    "agency": "school",
+                    "name": "Sam Referrer",
+                    "role": "DSL",
+                    "currently_involved": True,
+                },
+                {
+                    "agency": "health_visitor",
+                    "name": "Jo Visitor",
+                    "role": "Health visitor",
+                    "phone": "01702 215999",
+                    "currently_involved": False,
+                },
             ],
             "child_views": "Amelia says she misses school when mum is sad.",
             "how_views_obtained": "Conversation at school",

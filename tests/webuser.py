@@ -24,7 +24,9 @@ def csrf_token(html: str) -> str:
     return match.group(1)
 
 
-def formdata(fields: tuple[Field, ...], answers: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+def formdata(
+    fields: tuple[Field, ...], answers: dict[str, Any], prefix: str = ""
+) -> dict[str, Any]:
     """Posted form fields for ``answers`` (repeating groups are posted item by item)."""
     data: dict[str, Any] = {}
     for fld in fields:

@@ -34,8 +34,11 @@ def _postcode(d: Field) -> dict[str, Any]:
 
 
 def _nhs(d: Field) -> dict[str, Any]:
-    return {"type": "string", "pattern": "^[0-9]{3}[ -]?[0-9]{3}[ -]?[0-9]{4}$",
-            "description": "10 digits with a valid modulus-11 check digit"}
+    return {
+        "type": "string",
+        "pattern": "^[0-9]{3}[ -]?[0-9]{3}[ -]?[0-9]{4}$",
+        "description": "10 digits with a valid modulus-11 check digit",
+    }
 
 
 def _date(d: Field) -> dict[str, Any]:
@@ -56,8 +59,12 @@ def _choice(d: Field) -> dict[str, Any]:
 
 
 def _multi(d: Field) -> dict[str, Any]:
-    return {"type": "array", "items": _choice(d), "uniqueItems": True,
-            "minItems": 1 if d.required else 0}
+    return {
+        "type": "array",
+        "items": _choice(d),
+        "uniqueItems": True,
+        "minItems": 1 if d.required else 0,
+    }
 
 
 def _group(d: Field) -> dict[str, Any]:
@@ -65,8 +72,11 @@ def _group(d: Field) -> dict[str, Any]:
 
 
 def _repeating(d: Field) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "array", "items": object_schema(d.fields),
-                              "minItems": d.min_items}
+    schema: dict[str, Any] = {
+        "type": "array",
+        "items": object_schema(d.fields),
+        "minItems": d.min_items,
+    }
     if d.max_items is not None:
         schema["maxItems"] = d.max_items
     return schema

@@ -83,7 +83,9 @@ def _expand(schemas_dir: Path, items: list[Any], depth: int = 0) -> list[Any]:
     expanded: list[Any] = []
     for item in items:
         if isinstance(item, dict) and set(item) == {"include"}:
-            expanded.extend(_expand(schemas_dir, load_block(schemas_dir, item["include"]), depth + 1))
+            expanded.extend(
+                _expand(schemas_dir, load_block(schemas_dir, item["include"]), depth + 1)
+            )
             continue
         if isinstance(item, dict) and isinstance(item.get("fields"), list):
             item = {**item, "fields": _expand(schemas_dir, item["fields"], depth)}
@@ -153,7 +155,9 @@ def _check_scope(fields: tuple[Field, ...], where: str, seen: set[str] | None = 
                 [fld.show_if.includes] if fld.show_if.includes else []
             )
             if values and any(v not in values for v in wanted):
-                problems.append(f"{path}.show_if: names a value '{fld.show_if.field}' does not offer")
+                problems.append(
+                    f"{path}.show_if: names a value '{fld.show_if.field}' does not offer"
+                )
         if fld.type in {"group", "repeating"}:
             problems.extend(_check_scope(fld.fields, path))
             child_names = {f.name for f in fld.fields}

@@ -78,7 +78,8 @@ class FieldSchema(_Strict):
     must_be_message = mf.String()
     stop = mf.Nested(StopSchema)
     date = mf.Nested(DateRuleSchema)
-    fields = mf.List(mf.Nested(lambda: FieldSchema()))
+    # "fields" would shadow Schema.fields, hence the data_key/attribute pair.
+    children = mf.List(mf.Nested(lambda: FieldSchema()), data_key="fields", attribute="fields")
     min_items = mf.Integer(validate=validate.Range(min=0, max=100))
     max_items = mf.Integer(validate=validate.Range(min=1, max=100))
     item_label = mf.String()
@@ -104,7 +105,13 @@ class PageSchema(_Strict):
     title = mf.String(required=True)
     intro = mf.List(mf.String())
     show_if = mf.Nested(ConditionSchema)
-    fields = mf.List(mf.Nested(FieldSchema), required=True, validate=validate.Length(min=1))
+    children = mf.List(
+        mf.Nested(FieldSchema),
+        required=True,
+        validate=validate.Length(min=1),
+        data_key="fields",
+        attribute="fields",
+    )
 
 
 class DocumentsSchema(_Strict):
@@ -127,4 +134,10 @@ class FormSchema(_Strict):
 
 class BlockSchema(_Strict):
     block = mf.String(required=True, validate=NAME)
-    fields = mf.List(mf.Raw(), required=True, validate=validate.Length(min=1))
+    children = mf.List(
+        mf.Raw(),
+        required=True,
+        validate=validate.Length(min=1),
+        data_key="fields",
+        attribute="fields",
+    )

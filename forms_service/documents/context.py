@@ -31,7 +31,7 @@ from ..text import strip_xml_illegal
 
 LONDON = ZoneInfo("Europe/London")
 NOT_GIVEN = "Not given"
-NOT_APPLICABLE = "–"
+NOT_APPLICABLE = "\u2013"  # an en dash: the question did not apply
 CONTEXT_KEYS = frozenset({"form", "reference", "submitted_at", "answers", "sections"})
 
 
@@ -39,10 +39,12 @@ def format_date(value: str | dt.date) -> str:
     """``"2016-03-03"`` → ``"3 March 2016"`` (an unparseable value is returned as is)."""
     if isinstance(value, str):
         try:
-            value = dt.date.fromisoformat(value)
+            date = dt.date.fromisoformat(value)
         except ValueError:
             return value
-    return f"{value.day} {value:%B %Y}"
+    else:
+        date = value
+    return f"{date.day} {date:%B %Y}"
 
 
 def format_datetime(value: dt.datetime) -> str:
@@ -169,7 +171,9 @@ def build_sections(form: FormDefinition, answers: Mapping[str, Any]) -> list[dic
             if fld.type == "repeating" and _visible(fld, answers):
                 items = answers.get(fld.name) or []
                 tables.append(_table(fld, [i for i in items if isinstance(i, Mapping)]))
-        sections.append({"title": page.title, "rows": _rows(page.fields, answers), "tables": tables})
+        sections.append(
+            {"title": page.title, "rows": _rows(page.fields, answers), "tables": tables}
+        )
     return sections
 
 

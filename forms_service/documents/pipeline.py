@@ -88,8 +88,6 @@ def render_documents(
     """Both documents, from one context."""
     context = build_context(form, answers, reference, submitted_at)
     html = _html(form, context, templates_dir)
-    pdf = html_to_pdf(
-        html, templates_dir, form.documents.pdf, created=created_date(submitted_at)
-    )
+    pdf = html_to_pdf(html, templates_dir, form.documents.pdf, created=created_date(submitted_at))
     docx = render_docx_bytes(templates_dir / form.documents.docx, context)
     return RenderedDocuments(pdf=pdf, docx=docx)

@@ -70,8 +70,10 @@ def reveal_layout(fields: tuple[Field, ...]) -> list[tuple[Field, dict[str, list
         controller = by_name[cond.field]
         if controller.type not in {"yes_no", "choice"} or len(controller.options) > 12:
             continue
-        single: Any = cond.equals if cond.one_of is None else (
-            cond.one_of[0] if len(cond.one_of) == 1 else None
+        single: Any = (
+            cond.equals
+            if cond.one_of is None
+            else (cond.one_of[0] if len(cond.one_of) == 1 else None)
         )
         if single is None and cond.equals is None:
             continue

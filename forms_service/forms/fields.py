@@ -24,7 +24,7 @@ class DatePartsField(WTField):
     parts: dict[str, str]
 
     def process(self, formdata: Any, data: Any = None, extra_filters: Any = None) -> None:
-        self.process_errors = []
+        self.process_errors: list[Any] = []
         self.parts = {"day": "", "month": "", "year": ""}
         if formdata is not None and any(f"{self.name}-{p}" in formdata for p in self.parts):
             self.parts = {p: formdata.get(f"{self.name}-{p}", "")[:10] for p in self.parts}

@@ -100,12 +100,20 @@ def compose(services: Services, submission: Submission, recipient: str) -> Email
     settings = services.settings
     form = services.registry.get(submission.form_id)
     documents = render_documents(
-        form, submission.answers, submission.reference, submission.submitted_at,
+        form,
+        submission.answers,
+        submission.reference,
+        submission.submitted_at,
         settings.templates_dir,
     )
-    body = (settings.templates_dir / EMAIL_BODY).read_text(encoding="utf-8").format(
-        form_title=form.title, reference=submission.reference,
-        submitted=submission.submitted_at.strftime("%d %B %Y %H:%M UTC"),
+    body = (
+        (settings.templates_dir / EMAIL_BODY)
+        .read_text(encoding="utf-8")
+        .format(
+            form_title=form.title,
+            reference=submission.reference,
+            submitted=submission.submitted_at.strftime("%d %B %Y %H:%M UTC"),
+        )
     )
     return build_message(
         reference=submission.reference,
@@ -116,7 +124,9 @@ def compose(services: Services, submission: Submission, recipient: str) -> Email
         attachments=[
             Attachment(f"{submission.reference}.pdf", documents.pdf, "application", "pdf"),
             Attachment(
-                f"{submission.reference}.docx", documents.docx, "application",
+                f"{submission.reference}.docx",
+                documents.docx,
+                "application",
                 "vnd.openxmlformats-officedocument.wordprocessingml.document",
             ),
         ],

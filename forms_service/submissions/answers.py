@@ -125,8 +125,7 @@ class PhoneAnswer(TextAnswer):
 
     def check_format(self, value: str) -> str:
         message = (
-            f"Enter {self.definition.noun} in the correct format, "
-            "like 01702 215000 or 07911 123456"
+            f"Enter {self.definition.noun} in the correct format, like 01702 215000 or 07911 123456"
         )
         try:
             number = phonenumbers.parse(value, "GB")
@@ -299,9 +298,7 @@ def _is_blank(value: Any) -> bool:
 def schema_for(definitions: tuple[Field, ...], contacts: Contacts) -> Schema:
     """A marshmallow schema instance for one scope of fields (cached: forms are frozen)."""
     contact_map = dict(contacts)
-    attrs: dict[str, Any] = {
-        f.name: ANSWER_FIELDS[f.type](f, contact_map) for f in definitions
-    }
+    attrs: dict[str, Any] = {f.name: ANSWER_FIELDS[f.type](f, contact_map) for f in definitions}
 
     class Meta:
         unknown = RAISE
@@ -317,9 +314,7 @@ def schema_for(definitions: tuple[Field, ...], contacts: Contacts) -> Schema:
                 data.pop(f.name, None)
         return data
 
-    def conditional_required(
-        self: Schema, data: dict[str, Any], original: Any, **_: Any
-    ) -> None:
+    def conditional_required(self: Schema, data: dict[str, Any], original: Any, **_: Any) -> None:
         given = original if isinstance(original, dict) else {}
         errors: dict[str, list[str]] = {}
         for f in definitions:
@@ -332,9 +327,9 @@ def schema_for(definitions: tuple[Field, ...], contacts: Contacts) -> Schema:
 
     attrs["Meta"] = Meta
     attrs["_drop_blank_and_hidden"] = pre_load(drop_blank_and_hidden)
-    attrs["_conditional_required"] = validates_schema(skip_on_field_errors=False, pass_original=True)(
-        conditional_required
-    )
+    attrs["_conditional_required"] = validates_schema(
+        skip_on_field_errors=False, pass_original=True
+    )(conditional_required)
     schema_class = type("AnswersSchema", (Schema,), attrs)
     schema = schema_class()
     schema.error_messages = {**schema.error_messages, "unknown": UNKNOWN_FIELD}

@@ -89,9 +89,7 @@ def _store(
         )
         session.add(submission)
         session.flush()
-        message = OutboxMessage(
-            submission_id=submission.id, recipient=services.settings.spoc_inbox
-        )
+        message = OutboxMessage(submission_id=submission.id, recipient=services.settings.spoc_inbox)
         session.add(message)
         if draft is not None:
             draft.submission_id = submission.id
@@ -103,6 +101,4 @@ def _store(
 def find_by_reference(services: Services, reference: str) -> Submission | None:
     """The submission with ``reference``, if any."""
     with transaction(services.sessions) as session:
-        return session.scalars(
-            select(Submission).where(Submission.reference == reference)
-        ).first()
+        return session.scalars(select(Submission).where(Submission.reference == reference)).first()

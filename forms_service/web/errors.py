@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, render_template, request
+from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
@@ -26,7 +27,7 @@ def _json_wanted() -> bool:
     return request.path.startswith("/api/")
 
 
-def _page(code: int) -> tuple[object, int]:
+def _page(code: int) -> ResponseReturnValue:
     title, body = MESSAGES.get(code, MESSAGES[500])
     if _json_wanted():
         return {"errors": {"_form": [f"{title}. {body}"]}}, code
@@ -35,15 +36,15 @@ def _page(code: int) -> tuple[object, int]:
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException) -> tuple[object, int]:
+    def _http(exc: HTTPException) -> ResponseReturnValue:
         return _page(exc.code or 500)
 
     @app.errorhandler(DBAPIError)
-    def _database(exc: DBAPIError) -> tuple[object, int]:
+    def _database(exc: DBAPIError) -> ResponseReturnValue:
         app.logger.error("database unavailable: %s", type(exc.orig).__name__)
         return _page(503)
 
     @app.errorhandler(Exception)
-    def _unexpected(exc: Exception) -> tuple[object, int]:
+    def _unexpected(exc: Exception) -> ResponseReturnValue:
         app.logger.exception("unhandled error")
         return _page(500)

@@ -22,15 +22,17 @@ INPUT_WIDTHS = {
 def item_name(group: Field, item: dict[str, Any], number: int) -> str:
     """How an item is called in lists: "Family member 2: Ann Smith"."""
     shown = [display_value(group.child(n), item[n]) for n in group.summary[:2] if n in item]
-    label = f"{group.item_label[:1].upper()}{group.item_label[1:]} {number}" if group.item_label else str(number)
+    label = (
+        f"{group.item_label[:1].upper()}{group.item_label[1:]} {number}"
+        if group.item_label
+        else str(number)
+    )
     return f"{label}: {' '.join(shown)}" if shown else label
 
 
 def item_summary(group: Field, item: dict[str, Any]) -> str:
     """The rest of the summary fields, for the value column."""
-    return ", ".join(
-        display_value(group.child(n), item[n]) for n in group.summary[2:] if n in item
-    )
+    return ", ".join(display_value(group.child(n), item[n]) for n in group.summary[2:] if n in item)
 
 
 def rows_for(fields: tuple[Field, ...], scope: dict[str, Any]) -> list[tuple[str, str]]:
@@ -43,7 +45,9 @@ def rows_for(fields: tuple[Field, ...], scope: dict[str, Any]) -> list[tuple[str
             rows.extend(rows_for(fld.fields, scope.get(fld.name) or {}))
         elif fld.type != "repeating":
             value = scope.get(fld.name)
-            rows.append((fld.label, display_value(fld, value) if value is not None else "Not given"))
+            rows.append(
+                (fld.label, display_value(fld, value) if value is not None else "Not given")
+            )
     return rows
 
 
@@ -70,6 +74,7 @@ def init_templating(app: Flask) -> None:
         input_widths=INPUT_WIDTHS,
         service_name="Early Help forms",
     )
+
     @app.context_processor
     def _contacts() -> dict[str, Any]:
         return dict(app.extensions["forms"].settings.contacts)

@@ -59,6 +59,13 @@ def _page(form: FormDefinition, page_id: str) -> Page:
         abort(404)
 
 
+def _url(endpoint: str, **values: Any) -> str:
+    """``url_for`` keeping ``?return=check`` when the user came from check answers."""
+    if _returning():
+        values["return"] = CHECK
+    return url_for(endpoint, **values)
+
+
 def _returning() -> bool:
     return request.args.get("return") == CHECK
 
@@ -231,7 +238,9 @@ def item(form_id: str, page_id: str, index: int | None = None) -> Response | str
     if not bound.validate():
         return _render_item(form, page, group, bound, position, {}, expired=True), 400
     try:
-        clean = validate(group.fields, answers_of(group.fields, bound), services().settings.contacts)
+        clean = validate(
+            group.fields, answers_of(group.fields, bound), services().settings.contacts
+        )
     except AnswersInvalid as exc:
         return _render_item(form, page, group, bound, position, exc.errors)
     if position is None:
@@ -239,8 +248,7 @@ def item(form_id: str, page_id: str, index: int | None = None) -> Response | str
     else:
         items[position] = clean
     drafts.save(services(), session, form.id, {group.name: items})
-    args = {"return": CHECK} if _returning() else {}
-    return redirect(url_for(".page", form_id=form.id, page_id=page.id, **args))
+    return redirect(_url(".page", form_id=form.id, page_id=page.id))
 
 
 def _render_item(
@@ -253,7 +261,6 @@ def _render_item(
     *,
     expired: bool = False,
 ) -> str:
-    args = {"return": CHECK} if _returning() else {}
     return render_template(
         "item.html",
         form=form,
@@ -264,7 +271,7 @@ def _render_item(
         errors={anchor_for(k): v for k, v in errors.items()},
         error_list=_error_list(errors),
         expired=expired,
-        back=url_for(".page", form_id=form.id, page_id=page.id, **args),
+        back=_url(".page", form_id=form.id, page_id=page.id),
     )
 
 
@@ -283,8 +290,7 @@ def remove_item(form_id: str, page_id: str, index: int) -> Response | tuple[str,
     assert position is not None
     del items[position]
     drafts.save(services(), session, form.id, {group.name: items})
-    args = {"return": CHECK} if _returning() else {}
-    return redirect(url_for(".page", form_id=form.id, page_id=page.id, **args))
+    return redirect(_url(".page", form_id=form.id, page_id=page.id))
 
 
 @bp.route("/<form_id>/check-answers", methods=["GET", "POST"])
@@ -323,7 +329,11 @@ def _render_check(
     error_list = []
     for path, messages in errors.items():
         target = page_for_error(form, path)
-        href = url_for(".page", form_id=form.id, page_id=target.id, **{"return": CHECK}) if target else "#"
+        href = (
+            url_for(".page", form_id=form.id, page_id=target.id, **{"return": CHECK})  # type: ignore[arg-type]
+            if target
+            else "#"
+        )
         error_list.append({"text": messages[0], "href": href})
     return render_template(
         "check_answers.html",

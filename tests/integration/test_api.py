@@ -61,7 +61,8 @@ def test_every_bad_field_is_named(client: FlaskClient, services: Services) -> No
     assert reply.status_code == 422
     errors = reply.get_json()["errors"]
     assert errors["referrer.email"] == [
-        "Enter your work email address in the correct format, like name@example.com"]
+        "Enter your work email address in the correct format, like name@example.com"
+    ]
     assert "valid 10-digit NHS number" in errors["household.1.nhs_number"][0]
     assert errors["household.0.date_of_birth"] == ["Their date of birth must be a real date"]
     assert errors["working_well"] == ["Enter what is working well for this family"]
@@ -76,7 +77,8 @@ def test_consent_and_lead_child_rules_are_enforced(client: FlaskClient) -> None:
     errors = client.post("/api/v1/forms/ehfsa/submissions", json=answers).get_json()["errors"]
     assert "The family must agree" in errors["consent.parent_agrees"][0]
     assert errors["household"] == [
-        "Choose exactly one person as the child this request is mainly about"]
+        "Choose exactly one person as the child this request is mainly about"
+    ]
 
 
 def test_gate_answer_yes_is_refused_with_the_contact(client: FlaskClient) -> None:
@@ -86,18 +88,31 @@ def test_gate_answer_yes_is_refused_with_the_contact(client: FlaskClient) -> Non
 
 
 def test_malformed_json_is_400_and_wrong_content_type_415(client: FlaskClient) -> None:
-    reply = client.post("/api/v1/forms/ehfsa/submissions", data="{not json",
-                        content_type="application/json")
+    reply = client.post(
+        "/api/v1/forms/ehfsa/submissions", data="{not json", content_type="application/json"
+    )
     assert reply.status_code == 400
     assert reply.get_json()["errors"]["_form"]
     assert client.post("/api/v1/forms/ehfsa/submissions", data="a=b").status_code == 415
 
 
 def test_wrong_types_are_422_not_500(client: FlaskClient) -> None:
-    for body in ([], "text", 7, None, {"household": "x"}, {"household": [1, "a"]},
-                 {"referrer": []}, {"declaration": "yes"}, {"needs": [{"headline": ["EDU"]}]}):
-        reply = client.post("/api/v1/forms/ehfsa/submissions", data=json.dumps(body),
-                            content_type="application/json")
+    for body in (
+        [],
+        "text",
+        7,
+        None,
+        {"household": "x"},
+        {"household": [1, "a"]},
+        {"referrer": []},
+        {"declaration": "yes"},
+        {"needs": [{"headline": ["EDU"]}]},
+    ):
+        reply = client.post(
+            "/api/v1/forms/ehfsa/submissions",
+            data=json.dumps(body),
+            content_type="application/json",
+        )
         assert reply.status_code in (400, 422), body
         assert reply.get_json()["errors"], body
 

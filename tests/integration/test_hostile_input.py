@@ -53,7 +53,9 @@ def _hostile_answers(payload: str) -> dict[str, Any]:
 def _documents(services: Services) -> tuple[email.message.EmailMessage, bytes, bytes]:
     eml = next(services.settings.pickup_dir.glob("*.eml"))
     message = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
-    parts = {p.get_filename().rsplit(".", 1)[1]: p.get_content() for p in message.iter_attachments()}
+    parts = {
+        p.get_filename().rsplit(".", 1)[1]: p.get_content() for p in message.iter_attachments()
+    }
     return message, parts["pdf"], parts["docx"]  # type: ignore[return-value]
 
 
@@ -106,7 +108,8 @@ def test_megabyte_strings_get_a_length_error_not_a_500(
     reply = client.post("/api/v1/forms/ehfsa/submissions", json=answers)
     assert reply.status_code == 422
     assert reply.get_json()["errors"]["working_well"] == [
-        "What is working well for this family must be 5,000 characters or fewer"]
+        "What is working well for this family must be 5,000 characters or fewer"
+    ]
     user = WebUser(client, services.registry.get("ehfsa"))
     reply = user.post(user.url("strengths"), {"working_well": "y" * 1_000_000})
     assert reply.status_code == 200
@@ -114,8 +117,11 @@ def test_megabyte_strings_get_a_length_error_not_a_500(
 
 
 def test_bodies_over_the_cap_are_413(client: FlaskClient) -> None:
-    reply = client.post("/api/v1/forms/ehfsa/submissions", data=b"x" * (3 * 1024 * 1024),
-                        content_type="application/json")
+    reply = client.post(
+        "/api/v1/forms/ehfsa/submissions",
+        data=b"x" * (3 * 1024 * 1024),
+        content_type="application/json",
+    )
     assert reply.status_code == 413
     reply = client.post("/forms/ehfsa/strengths", data={"working_well": "z" * (3 * 1024 * 1024)})
     assert reply.status_code == 413

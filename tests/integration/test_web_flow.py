@@ -103,16 +103,22 @@ def test_impossible_and_future_dates_are_refused(client: FlaskClient, services: 
     user = _user(client, services)
     answers = ehfsa_answers()
     data = {
-        "consent-parent_aware": "yes", "consent-parent_agrees": "yes",
-        "consent-given_by": "A", "consent-given_by_relationship": "Mum",
-        "consent-method": "verbal", "consent-privacy_notice_explained": "yes",
-        "consent-date_given-day": "31", "consent-date_given-month": "2",
+        "consent-parent_aware": "yes",
+        "consent-parent_agrees": "yes",
+        "consent-given_by": "A",
+        "consent-given_by_relationship": "Mum",
+        "consent-method": "verbal",
+        "consent-privacy_notice_explained": "yes",
+        "consent-date_given-day": "31",
+        "consent-date_given-month": "2",
         "consent-date_given-year": "2026",
     }
     reply = user.post(user.url("consent"), data)
     assert "The date consent was given must be a real date" in reply.text
-    reply = user.post(user.url("consent"), {**data, "consent-date_given-day": "1",
-                                            "consent-date_given-year": "2999"})
+    reply = user.post(
+        user.url("consent"),
+        {**data, "consent-date_given-day": "1", "consent-date_given-year": "2999"},
+    )
     assert "must be today or in the past" in reply.text
     assert answers  # factories stay usable
 
@@ -141,11 +147,11 @@ def test_remove_and_change_household_members(client: FlaskClient, services: Serv
     assert "Testfamily1" not in page.text
     member = ehfsa_answers(3)["household"][2]
     fields = services.registry.get("ehfsa").field("household").fields
-    reply = user.post(user.url("household", "2"), {**formdata(fields, member),
-                                                   "first_name": "Renamed"})
+    reply = user.post(
+        user.url("household", "2"), {**formdata(fields, member), "first_name": "Renamed"}
+    )
     assert reply.status_code == 302
     assert "Renamed" in client.get(user.url("household")).text
-
 
 
 def test_expired_csrf_token_keeps_what_was_typed(tmp_path: Path) -> None:
@@ -156,8 +162,10 @@ def test_expired_csrf_token_keeps_what_was_typed(tmp_path: Path) -> None:
     import time
 
     time.sleep(2)
-    reply = client.post(user.url("referrer"), data={
-        "csrf_token": csrf_token(page.text), "referrer-full_name": "Typed Before Timeout"})
+    reply = client.post(
+        user.url("referrer"),
+        data={"csrf_token": csrf_token(page.text), "referrer-full_name": "Typed Before Timeout"},
+    )
     assert reply.status_code == 400
     assert "Your session timed out" in reply.text
     assert 'value="Typed Before Timeout"' in reply.text
@@ -165,8 +173,12 @@ def test_expired_csrf_token_keeps_what_was_typed(tmp_path: Path) -> None:
 
 def test_post_without_csrf_token_is_refused(client: FlaskClient, services: Services) -> None:
     user = _user(client, services)
-    for url in (user.url("referrer"), user.url("household"), user.url("household", "add"),
-                user.url("check-answers")):
+    for url in (
+        user.url("referrer"),
+        user.url("household"),
+        user.url("household", "add"),
+        user.url("check-answers"),
+    ):
         assert client.post(url, data={}).status_code == 400, url
     assert _count(services, Submission) == 0
 
@@ -179,8 +191,10 @@ def test_check_answers_change_link_returns_to_check_answers(
     check = client.get(user.url("check-answers"))
     assert "/forms/ehfsa/strengths?return=check" in check.text
     token = csrf_token(client.get(user.url("strengths") + "?return=check").text)
-    reply = client.post(user.url("strengths") + "?return=check",
-                        data={"csrf_token": token, "working_well": "Changed answer"})
+    reply = client.post(
+        user.url("strengths") + "?return=check",
+        data={"csrf_token": token, "working_well": "Changed answer"},
+    )
     assert reply.location.endswith("/forms/ehfsa/check-answers")
     assert "Changed answer" in client.get(user.url("check-answers")).text
 

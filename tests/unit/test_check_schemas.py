@@ -41,8 +41,9 @@ def test_a_broken_schema_fails_naming_the_file_and_key(
 ) -> None:
     path = schemas / "ehfsa.yaml"
     path.write_text(edit(path.read_text()))  # type: ignore[operator]
-    code = main(["check-schemas", "--schemas", str(schemas),
-                 "--templates", str(ROOT / "doc_templates")])
+    code = main(
+        ["check-schemas", "--schemas", str(schemas), "--templates", str(ROOT / "doc_templates")]
+    )
     err = capsys.readouterr().err
     assert code == 1
     assert "ehfsa.yaml" in err and expected in err
@@ -50,8 +51,11 @@ def test_a_broken_schema_fails_naming_the_file_and_key(
 
 def test_show_if_must_name_an_earlier_field(schemas: Path) -> None:
     block = schemas / "blocks" / "person.yaml"
-    block.write_text(block.read_text().replace("{field: lives_in_household, equals: false}",
-                                               "{field: lives_somewhere, equals: false}"))
+    block.write_text(
+        block.read_text().replace(
+            "{field: lives_in_household, equals: false}", "{field: lives_somewhere, equals: false}"
+        )
+    )
     with pytest.raises(SchemaError, match="lives_somewhere"):
         load_form(schemas / "ehfsa.yaml")
 

@@ -37,7 +37,7 @@ from forms_service.documents import (
     render_html,
     render_pdf,
 )
-from forms_service.documents.context import format_datetime
+from forms_service.documents.context import NOT_APPLICABLE, format_datetime
 from forms_service.documents.pdf import assets_dir, html_to_pdf
 
 try:  # tests/unit as a package, or (pytest's default) on sys.path
@@ -180,7 +180,7 @@ def test_values_are_human_strings(form: FormDefinition) -> None:
         "Relationship to the main child",
     ]
     assert len(table["rows"]) == 6
-    assert table["rows"][2][3] == "–"  # the unborn baby has no date of birth
+    assert table["rows"][2][3] == NOT_APPLICABLE  # the unborn baby has no date of birth
     headings = [e["heading"] for e in table["entries"]]
     assert headings[1] == "Family member 2: Amara Okonkwo-Smith"
     unborn = {r["label"]: r["value"] for r in table["entries"][2]["rows"]}
@@ -282,7 +282,7 @@ def test_pdf_contains_the_whole_family(documents: Any, form: FormDefinition) -> 
 def test_pdf_is_tagged_pdf_ua_with_title_and_language(documents: Any) -> None:
     reader = pypdf.PdfReader(io.BytesIO(documents.pdf))
     assert reader.metadata is not None
-    assert reader.metadata.title == f"Early Help Family Support Assessment – {fx.REFERENCE}"
+    assert reader.metadata.title == f"Early Help Family Support Assessment \u2013 {fx.REFERENCE}"
     root = reader.trailer["/Root"]
     assert bool(root["/MarkInfo"]["/Marked"]) is True
     assert root["/Lang"] == "en-GB"
@@ -338,7 +338,7 @@ def test_docx_shows_every_answer(documents: Any, form: FormDefinition) -> None:
         "Unborn",
         "Okonkwo-Smith",
         "An unborn baby",
-        "–",
+        NOT_APPLICABLE,
         "Sibling (unborn)",
     ]
 
@@ -550,9 +550,7 @@ def test_every_long_text_at_5000_characters(
     assert flat(pdf_text(docs.pdf)).count("dolor sitxxxxxxxxxx") == shown
 
 
-def test_a_one_megabyte_answer_renders(
-    form: FormDefinition, no_weasyprint_warnings: None
-) -> None:
+def test_a_one_megabyte_answer_renders(form: FormDefinition, no_weasyprint_warnings: None) -> None:
     """Far beyond any field's maximum: the renderers still cope (no crash, no loss).
 
     The DOCX and the HTML take the full megabyte. WeasyPrint lays out about 20
