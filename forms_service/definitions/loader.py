@@ -17,7 +17,12 @@ from marshmallow import ValidationError
 
 from .meta_schema import BlockSchema, FormSchema
 from .model import (
+    Computed,
     Condition,
+    Copy,
+    CountHint,
+    FormRule,
+    Prefill,
     DateRule,
     Documents,
     Field,
@@ -132,7 +137,32 @@ def _field(raw: dict[str, Any]) -> Field:
             ItemRule(r["kind"], r["field"], tuple(r["one_of"]), r["message"])
             for r in raw.get("item_rules", [])
         ),
+        count_hints=tuple(
+            CountHint(h.get("min", 0), h.get("max"), h["text"]) for h in raw.get("count_hints", [])
+        ),
+        minimum=raw.get("minimum"),
+        maximum=raw.get("maximum"),
         messages=dict(raw.get("messages", {})),
+    )
+
+
+def _rule(raw: dict[str, Any]) -> FormRule:
+    return FormRule(**{**raw, "where": _condition(raw.get("where"))})
+
+
+def _prefill(raw: dict[str, Any]) -> Prefill:
+    return Prefill(
+        form=raw["form"],
+        copies=tuple(
+            Copy(
+                target=c["to"],
+                source=c["source"],
+                where=_condition(c.get("where")),
+                fields=tuple((c.get("fields_map") or {}).items()),
+                set=tuple((c.get("set") or {}).items()),
+            )
+            for c in raw["copy"]
+        ),
     )
 
 
@@ -188,10 +218,54 @@ def _cross_check(form: FormDefinition, templates_dir: Path | None) -> list[str]:
             problems.append(f"{where}: a repeating group must be alone on its page")
         if page.show_if and page.show_if.field not in top_names:
             problems.append(f"{where}.show_if: '{page.show_if.field}' is not on an earlier page")
+    problems.extend(_check_paths(form))
     if templates_dir is not None:
-        for kind, name in (("pdf", form.documents.pdf), ("docx", form.documents.docx)):
+        templates = [("documents.pdf", form.documents.pdf), ("documents.docx", form.documents.docx)]
+        if form.family_plan is not None:
+            templates += [("family_plan.pdf", form.family_plan.pdf),
+                          ("family_plan.docx", form.family_plan.docx)]
+        for key, name in templates:
             if not (templates_dir / name).is_file():
-                problems.append(f"documents.{kind}: template '{name}' not found in {templates_dir}")
+                problems.append(f"{key}: template '{name}' not found in {templates_dir}")
+    return problems
+
+
+def resolve(fields: tuple[Field, ...], path: str) -> Field | None:
+    """The field at a dotted path (``meeting.date``), or None."""
+    head, _, rest = path.partition(".")
+    for fld in fields:
+        if fld.name == head:
+            return resolve(fld.fields, rest) if rest else fld
+    return None
+
+
+def _check_paths(form: FormDefinition) -> list[str]:
+    """Rules, computed values and prefill must name fields that exist."""
+    top = tuple(form.fields)
+    problems: list[str] = []
+    for where, rule in [("rules", r) for r in form.rules] + [("warnings", w) for w in form.warnings]:
+        for attr in ("items", "by", "field", "after"):
+            path = getattr(rule, attr)
+            if path is not None and resolve(top, path) is None:
+                problems.append(f"{where}: {attr} '{path}' is not a field of this form")
+        if rule.kind == "covers":
+            items, by = resolve(top, rule.items or ""), resolve(top, rule.by or "")
+            for group, key in ((items, rule.key), (by, rule.by_key)):
+                if group is not None and all(f.name != key for f in group.fields):
+                    problems.append(f"{where}: '{key}' is not a field of '{group.name}'")
+    for computed in form.computed:
+        if resolve(top, computed.field) is None:
+            problems.append(f"computed.{computed.name}: '{computed.field}' is not a field")
+    for prefill in form.prefill:
+        for copy in prefill.copies:
+            target = resolve(top, copy.target)
+            if target is None:
+                problems.append(f"prefill.{prefill.form}: '{copy.target}' is not a field")
+                continue
+            names = {f.name for f in target.fields}
+            for to, _ in copy.fields + copy.set:
+                if names and to not in names:
+                    problems.append(f"prefill.{prefill.form}: '{to}' is not in '{copy.target}'")
     return problems
 
 
@@ -238,6 +312,12 @@ def load_form(path: Path, templates_dir: Path | None = None) -> FormDefinition:
             for p in data["pages"]
         ),
         documents=Documents(**data["documents"]),
+        family_plan=Documents(**data["family_plan"]) if "family_plan" in data else None,
+        confirmation=tuple(data.get("confirmation", [])),
+        rules=tuple(_rule(r) for r in data.get("rules", [])),
+        warnings=tuple(_rule(r) for r in data.get("warnings", [])),
+        computed=tuple(Computed(**c) for c in data.get("computed", [])),
+        prefill=tuple(_prefill(p) for p in data.get("prefill", [])),
         source=str(path),
     )
     problems = _cross_check(form, templates_dir)

@@ -63,6 +63,12 @@ class ItemRuleSchema(_Strict):
     message = mf.String(required=True)
 
 
+class CountHintSchema(_Strict):
+    min = mf.Integer(load_default=0, validate=validate.Range(min=0))
+    max = mf.Integer(validate=validate.Range(min=0))
+    text = mf.String(required=True)
+
+
 class FieldSchema(_Strict):
     name = mf.String(required=True, validate=NAME)
     type = mf.String(required=True, validate=validate.OneOf(sorted(FIELD_TYPES)))
@@ -85,6 +91,9 @@ class FieldSchema(_Strict):
     item_label = mf.String()
     summary = mf.List(mf.String(validate=NAME))
     item_rules = mf.List(mf.Nested(ItemRuleSchema))
+    count_hints = mf.List(mf.Nested(CountHintSchema))
+    minimum = mf.Integer()
+    maximum = mf.Integer()
     messages = mf.Dict(keys=mf.String(), values=mf.String())
 
     @validates_schema
@@ -96,6 +105,8 @@ class FieldSchema(_Strict):
             raise ValidationError("a group needs fields", "fields")
         if kind not in {"group", "repeating"} and "fields" in data:
             raise ValidationError("only group and repeating fields hold fields", "fields")
+        if kind == "number" and ("minimum" not in data or "maximum" not in data):
+            raise ValidationError("a number field needs minimum and maximum", "maximum")
         if kind == "repeating" and not data.get("item_label"):
             raise ValidationError("a repeating group needs an item_label", "item_label")
 
@@ -119,6 +130,59 @@ class DocumentsSchema(_Strict):
     docx = mf.String(required=True)
 
 
+PATH = validate.Regexp(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$", error="must be a dotted path")
+
+
+class FormRuleSchema(_Strict):
+    kind = mf.String(required=True, validate=validate.OneOf(["covers", "date_within"]))
+    message = mf.String(required=True)
+    items = mf.String(validate=PATH)
+    where = mf.Nested(ConditionSchema)
+    key = mf.String(validate=NAME)
+    by = mf.String(validate=PATH)
+    by_key = mf.String(validate=NAME)
+    field = mf.String(validate=PATH)
+    after = mf.String(validate=PATH)
+    max_days = mf.Integer(validate=validate.Range(min=0))
+
+    @validates_schema
+    def _complete(self, data: dict[str, Any], **_: Any) -> None:
+        needed = {
+            "covers": ("items", "key", "by", "by_key"),
+            "date_within": ("field", "after", "max_days"),
+        }[data["kind"]]
+        missing = [k for k in needed if k not in data]
+        if missing:
+            raise ValidationError(f"a {data['kind']} rule needs {', '.join(missing)}")
+
+
+class ComputedSchema(_Strict):
+    name = mf.String(required=True, validate=NAME)
+    label = mf.String(required=True)
+    kind = mf.String(required=True, validate=validate.OneOf(["working_days_after"]))
+    field = mf.String(required=True, validate=PATH)
+    days = mf.Integer(required=True, validate=validate.Range(min=1, max=365))
+
+
+class CopySchema(_Strict):
+    to = mf.String(required=True, validate=PATH)
+    source = mf.String(required=True, validate=PATH, data_key="from")
+    where = mf.Nested(ConditionSchema)
+    fields_map = mf.Dict(keys=mf.String(validate=NAME), values=mf.String(validate=NAME),
+                         data_key="fields")
+    set = mf.Dict(keys=mf.String(validate=NAME), values=mf.Raw())
+
+
+class PrefillSchema(_Strict):
+    form = mf.String(required=True, validate=PAGE_ID)
+    copy = mf.List(mf.Nested(CopySchema), required=True, validate=validate.Length(min=1))
+
+
+class FamilyPlanSchema(_Strict):
+    pdf = mf.String(required=True)
+    docx = mf.String(required=True)
+
+
 class FormSchema(_Strict):
     id = mf.String(required=True, validate=PAGE_ID)
     version = mf.Integer(required=True, validate=validate.Range(min=1))
@@ -129,6 +193,12 @@ class FormSchema(_Strict):
     )
     description = mf.List(mf.String())
     documents = mf.Nested(DocumentsSchema, required=True)
+    family_plan = mf.Nested(FamilyPlanSchema)
+    confirmation = mf.List(mf.String())
+    rules = mf.List(mf.Nested(FormRuleSchema))
+    warnings = mf.List(mf.Nested(FormRuleSchema))
+    computed = mf.List(mf.Nested(ComputedSchema))
+    prefill = mf.List(mf.Nested(PrefillSchema))
     pages = mf.List(mf.Nested(PageSchema), required=True, validate=validate.Length(min=1))
 
 

@@ -20,7 +20,7 @@ CONTAINER_TYPES = frozenset({"group", "repeating"})
 FIELD_TYPES = frozenset(
     TEXT_TYPES
     | CONTAINER_TYPES
-    | {"long_text", "date", "yes_no", "choice", "multi_choice", "confirm"}
+    | {"long_text", "date", "yes_no", "choice", "multi_choice", "confirm", "number"}
 )
 
 
@@ -90,6 +90,15 @@ class ItemRule:
 
 
 @dataclass(frozen=True)
+class CountHint:
+    """Advice shown when a repeating group has a number of items in a range."""
+
+    min: int
+    max: int | None
+    text: str
+
+
+@dataclass(frozen=True)
 class Field:
     """One question, or a container of questions."""
 
@@ -113,6 +122,9 @@ class Field:
     item_label: str | None = None
     summary: tuple[str, ...] = ()
     item_rules: tuple[ItemRule, ...] = ()
+    count_hints: tuple[CountHint, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
     messages: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
 
     @property
@@ -162,6 +174,58 @@ class Documents:
 
 
 @dataclass(frozen=True)
+class FormRule:
+    """A rule across answers on different pages, checked when the form is sent.
+
+    ``covers``: every item of ``items`` (optionally only those matching
+    ``where``) must have an item in ``by`` with the same ``key``/``by_key``
+    value. ``date_within``: the date at ``field`` must be on or after the date
+    at ``after`` and at most ``max_days`` later. Paths use dots for groups.
+    """
+
+    kind: str
+    message: str
+    items: str | None = None
+    where: Condition | None = None
+    key: str | None = None
+    by: str | None = None
+    by_key: str | None = None
+    field: str | None = None
+    after: str | None = None
+    max_days: int | None = None
+
+
+@dataclass(frozen=True)
+class Computed:
+    """A value worked out from answers, e.g. a date 10 working days on."""
+
+    name: str
+    label: str
+    kind: str  # "working_days_after"
+    field: str
+    days: int
+
+
+@dataclass(frozen=True)
+class Copy:
+    """One prefill step: copy ``source`` of an earlier submission into ``target``."""
+
+    target: str
+    source: str
+    where: Condition | None = None
+    fields: tuple[tuple[str, str], ...] = ()
+    set: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Prefill:
+    """How to start this form from an earlier submission of ``form``."""
+
+    form: str
+    copies: tuple[Copy, ...]
+
+
+@dataclass(frozen=True)
 class FormDefinition:
     """A whole form: pages in order, documents and delivery."""
 
@@ -173,7 +237,20 @@ class FormDefinition:
     description: tuple[str, ...]
     pages: tuple[Page, ...]
     documents: Documents
+    family_plan: Documents | None = None
+    confirmation: tuple[str, ...] = ()
+    rules: tuple[FormRule, ...] = ()
+    warnings: tuple[FormRule, ...] = ()
+    computed: tuple[Computed, ...] = ()
+    prefill: tuple[Prefill, ...] = ()
     source: str = ""
+
+    def prefill_from(self, form_id: str) -> Prefill | None:
+        """How to prefill this form from a submission of ``form_id``, if allowed."""
+        for prefill in self.prefill:
+            if prefill.form == form_id:
+                return prefill
+        return None
 
     def page(self, page_id: str) -> Page:
         """The page called ``page_id``; ``KeyError`` if there is none."""

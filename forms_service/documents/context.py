@@ -59,7 +59,7 @@ def format_datetime(value: dt.datetime) -> str:
     return f"{format_date(local.date())} at {hour}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
 
 
-def _format_value(fld: Field, value: Any) -> str:
+def display_value(fld: Field, value: Any) -> str:
     """One simple answer as the text a reader should see."""
     if value is None or value == "" or value == []:
         return NOT_GIVEN
@@ -92,7 +92,7 @@ def _rows(fields: tuple[Field, ...], scope: Mapping[str, Any]) -> list[dict[str,
             inner = scope.get(fld.name)
             rows.extend(_rows(fld.fields, inner if isinstance(inner, Mapping) else {}))
         elif fld.type != "repeating":
-            rows.append({"label": fld.label, "value": _format_value(fld, scope.get(fld.name))})
+            rows.append({"label": fld.label, "value": display_value(fld, scope.get(fld.name))})
     return rows
 
 
@@ -115,7 +115,7 @@ def _entry_name(fld: Field, item: Mapping[str, Any]) -> str:
     for name in fld.summary[:1]:
         child = fld.child(name)
         if item.get(name) not in (None, "", []):
-            return _format_value(child, item[name])
+            return display_value(child, item[name])
     return ""
 
 
@@ -131,7 +131,7 @@ def _table(fld: Field, items: list[Mapping[str, Any]]) -> dict[str, Any]:
         for name in summary:
             child = fld.child(name)
             if _visible(child, item):
-                cells.append(_format_value(child, item.get(name)))
+                cells.append(display_value(child, item.get(name)))
             else:
                 cells.append(NOT_APPLICABLE)
         rows.append(cells)

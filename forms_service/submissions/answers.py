@@ -200,6 +200,24 @@ class YesNoAnswer(_Answer):
         return self._check_rules(value)
 
 
+class NumberAnswer(_Answer):
+    """A whole number between the definition's minimum and maximum."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        d = self.definition
+        low, high = d.minimum or 0, d.maximum or 0
+        message = f"{capitalise(d.noun)} must be a whole number from {low} to {high}"
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise self.fail(message)
+        text = str(value).strip()
+        if not text.lstrip("-").isdigit() or len(text) > 12:
+            raise self.fail(message)
+        number = int(text)
+        if not low <= number <= high:
+            raise self.fail(message)
+        return self._check_rules(number)
+
+
 class ConfirmAnswer(_Answer):
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
         if value is not True:
@@ -279,6 +297,7 @@ ANSWER_FIELDS: dict[str, type[_Answer]] = {
     "date": DateAnswer,
     "yes_no": YesNoAnswer,
     "confirm": ConfirmAnswer,
+    "number": NumberAnswer,
     "choice": ChoiceAnswer,
     "multi_choice": MultiChoiceAnswer,
     "group": GroupAnswer,

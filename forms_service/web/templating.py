@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Flask
 
 from ..definitions.model import Field, FormDefinition, Page
-from ..documents.context import _format_value as display_value
+from ..documents.context import display_value
 from ..flow.navigation import reveal_layout, visible_pages
 
 INPUT_TYPES = {"email": "email", "phone": "tel"}
