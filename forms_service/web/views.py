@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.wrappers import Response
 
 from ..definitions import FormDefinition, Page, UnknownForm
+from ..definitions.loader import resolve
 from ..definitions.model import Field
 from ..flow import drafts
 from ..flow.navigation import next_page, page_for_error, previous_page, triggered_stop
@@ -86,12 +87,14 @@ def _back_link(form: FormDefinition, page: Page, answers: dict[str, Any]) -> str
     return url_for(".page", form_id=form.id, page_id=before.id)
 
 
-def _error_list(errors: dict[str, list[str]], prefix: str = "") -> list[dict[str, str]]:
-    """GOV.UK error summary items, each linking to its field."""
-    return [
-        {"text": messages[0], "href": f"#{prefix}{anchor_for(path)}"}
-        for path, messages in errors.items()
-    ]
+def _error_list(errors: dict[str, list[str]], fields: tuple[Field, ...]) -> list[dict[str, str]]:
+    """GOV.UK error summary items, each linking to its field (a date's Day box)."""
+    items = []
+    for path, messages in errors.items():
+        target = resolve(fields, ".".join(p for p in path.split(".") if not p.isdigit()))
+        suffix = "-day" if target is not None and target.type == "date" else ""
+        items.append({"text": messages[0], "href": f"#{anchor_for(path)}{suffix}"})
+    return items
 
 
 def anchor_for(path: str) -> str:
@@ -152,7 +155,7 @@ def _render_page(
         page=page,
         wtf=bound,
         errors={anchor_for(k): v for k, v in errors.items()},
-        error_list=_error_list(errors),
+        error_list=_error_list(errors, page.fields),
         expired=expired,
         back=_back_link(form, page, saved),
         returning=_returning(),
@@ -269,7 +272,7 @@ def _render_item(
         wtf=bound,
         number=None if position is None else position + 1,
         errors={anchor_for(k): v for k, v in errors.items()},
-        error_list=_error_list(errors),
+        error_list=_error_list(errors, group.fields),
         expired=expired,
         back=_url(".page", form_id=form.id, page_id=page.id),
     )

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from tests.conftest import make_app
 
@@ -43,9 +43,6 @@ TIMEOUT_MS = 10_000
 KNOWN_UPSTREAM_CLASSES = ("govuk-radios__input", "govuk-checkboxes__input")
 ARIA_EXPANDED_ONLY = re.compile(r'^aria-expanded="(true|false)"$')
 
-sync_api = pytest.importorskip("playwright.sync_api")
-
-
 @dataclass
 class LiveServer:
     app: Flask
@@ -58,11 +55,27 @@ class LiveServer:
         return path
 
 
+class _QuietHandler(WSGIRequestHandler):
+    """Log only failed requests, so a failing test's output stays readable."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        if str(code).isdigit() and int(code) >= 400:
+            super().log_request(code, size)
+
+
 @pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[LiveServer]:
+def app_config() -> dict[str, Any]:
+    """Extra settings for the live app; parametrize a test on it to override."""
+    return {}
+
+
+@pytest.fixture
+def live_server(tmp_path: Path, app_config: dict[str, Any]) -> Iterator[LiveServer]:
     """The app (sync tasks, temp SQLite, mail to instance/outbox) on 127.0.0.1."""
-    app = make_app(tmp_path)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    app = make_app(tmp_path, **app_config)
+    server = make_server(
+        "127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler
+    )
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
@@ -78,6 +91,7 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is not installed")
+    sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
         chromium = p.chromium.launch(
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True

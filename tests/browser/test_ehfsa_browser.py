@@ -29,7 +29,12 @@ def _continue(page: Any) -> None:
     page.get_by_role("button", name="Continue", exact=True).click()
 
 
-def test_gate_stop(page: Any, live_server: Any, axe: Any) -> None:
+@pytest.mark.parametrize(
+    ("app_config", "phone"),
+    [({}, "01702 215007"), ({"level4_phone": "01632 960123"}, "01632 960123")],
+    ids=["default-phone", "configured-phone"],
+)
+def test_gate_stop(page: Any, live_server: Any, axe: Any, phone: str) -> None:
     page.goto("/forms/ehfsa")
     page.get_by_role("button", name="Start now").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Before you start")
@@ -42,7 +47,7 @@ def test_gate_stop(page: Any, live_server: Any, axe: Any) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("Call 999 now")
     main = page.locator("main")
     expect(main).to_contain_text("call the police on 999 now")
-    expect(main).to_contain_text("01702 215007")
+    expect(main).to_contain_text(f"tell the Children's Single Point of Contact on {phone}.")
     expect(main).to_contain_text("Nothing you entered has been saved")
     axe.check(page, "stop")
     assert _count(live_server, Draft) == 0
@@ -120,7 +125,9 @@ def test_full_ehfsa_journey(page: Any, live_server: Any, axe: Any) -> None:
     expect(summary).to_be_visible()
     expect(summary.get_by_role("heading")).to_have_text("There is a problem")
     expect(page).to_have_title(re.compile(r"^Error: About you"))
-    for message in ("Enter your full name", "Enter your job title", "Enter your work email address"):
+    expect(summary).to_be_focused()  # GOV.UK Frontend's JS ran despite the strict CSP
+    messages = ("Enter your full name", "Enter your job title", "Enter your work email address")
+    for message in messages:
         expect(summary.get_by_role("link", name=message, exact=True)).to_be_visible()
     expect(page.locator("#referrer-full_name-error")).to_contain_text("Enter your full name")
     axe.check(page, "referrer (errors)")
@@ -289,6 +296,9 @@ def test_full_ehfsa_journey(page: Any, live_server: Any, axe: Any) -> None:
     job_row.get_by_role("link", name="Change job title").click()
     _heading(page, "About you")
     assert page.url.endswith("/forms/ehfsa/referrer?return=check")
+    expect(page.get_by_role("link", name="Back", exact=True)).to_have_attribute(
+        "href", "/forms/ehfsa/check-answers"
+    )
     job_title = page.get_by_label("Job title", exact=True)
     expect(job_title).to_have_value("Designated safeguarding lead")
     axe.check(page, "referrer (return to check)")
@@ -326,3 +336,48 @@ def test_full_ehfsa_journey(page: Any, live_server: Any, axe: Any) -> None:
     mails = list(live_server.pickup_dir.glob("*.eml"))
     assert len(mails) == 1, mails
     assert reference.group(0) in mails[0].read_text(encoding="utf-8", errors="replace")
+
+
+def test_back_link(page: Any, live_server: Any, axe: Any) -> None:
+    back = page.get_by_role("link", name="Back", exact=True)
+    page.goto("/forms/ehfsa")
+    expect(back).to_have_count(0)
+    page.get_by_role("button", name="Start now").click()
+    _heading(page, "Before you start")
+    back.click()
+    _heading(page, "Early Help Family Support Assessment")
+    assert page.url == f"{live_server.url}/forms/ehfsa"
+
+    page.get_by_role("button", name="Start now").click()
+    for question in (
+        "Is a child in immediate danger?",
+        "Is a child suffering, or likely to suffer, significant harm?",
+        "Is the child already open to children's social care?",
+    ):
+        _radio(page, question, "No")
+    _continue(page)
+    _heading(page, "About you")
+    _fill(page, "Full name", "Sam Referrer")
+    _fill(page, "Job title", "Designated safeguarding lead")
+    _fill(page, "Organisation", "Seaview Primary School")
+    _radio(page, "Type of organisation", "Police")
+    _fill(page, "Work address", "Police Station\nSouthend-on-Sea")
+    _fill(page, "Work phone number", "01702 215000")
+    _fill(page, "Work email address", "sam.referrer@police.example.gov.uk")
+    _continue(page)
+    _heading(page, "Everyone in the family")
+
+    # An item page goes back to its list; a page goes back to the one before it.
+    page.get_by_role("link", name="Add a family member", exact=True).click()
+    _heading(page, "Add a family member")
+    back.click()
+    _heading(page, "Everyone in the family")
+    assert page.url == f"{live_server.url}/forms/ehfsa/household"
+    back.click()
+    _heading(page, "About you")
+    assert page.url == f"{live_server.url}/forms/ehfsa/referrer"
+    expect(page.get_by_label("Full name", exact=True)).to_have_value("Sam Referrer")
+    expect(page.get_by_label("Police", exact=True)).to_be_checked()
+    back.click()
+    _heading(page, "Before you start")
+    assert page.url == f"{live_server.url}/forms/ehfsa/safeguarding"

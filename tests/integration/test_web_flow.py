@@ -223,3 +223,10 @@ def test_security_headers_on_pages(client: FlaskClient) -> None:
     assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
     assert reply.headers["Cache-Control"] == "no-store"
     assert reply.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_date_error_links_to_the_day_box(client: FlaskClient, services: Services) -> None:
+    user = _user(client, services)
+    reply = user.post(user.url("consent"), {"consent-date_given-day": "40"})
+    assert 'href="#consent-date_given-day"' in reply.text
+    assert 'id="consent-date_given-day"' in reply.text
