@@ -67,7 +67,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         return redirect(url_for("forms.index"))
 
     @app.route("/healthz")
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    def healthz() -> tuple[dict[str, object], int]:
+        """For monitoring: 200 when delivery is healthy, 503 when mail is stuck or failed."""
+        from .mail.outbox import health
+
+        counts = health(app.extensions["forms"])
+        healthy = not any(counts.values())
+        return {"status": "ok" if healthy else "attention", **counts}, 200 if healthy else 503
 
     return app

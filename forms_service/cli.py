@@ -67,13 +67,58 @@ def _render(args: argparse.Namespace) -> int:
         return 1
     reference = args.reference or f"{form.reference_prefix}-DRAFT"
     documents = render_documents(
-        form, answers, reference, dt.datetime.now(dt.UTC), settings.templates_dir
+        form, answers, reference, dt.datetime.now(dt.UTC), settings.templates_dir,
+        contacts=settings.contacts,
     )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{reference}.pdf").write_bytes(documents.pdf)
     (out / f"{reference}.docx").write_bytes(documents.docx)
-    print(f"Wrote {out / (reference + '.pdf')} and {out / (reference + '.docx')}")
+    written = [f"{reference}.pdf", f"{reference}.docx"]
+    if documents.family_pdf is not None and documents.family_docx is not None:
+        (out / f"{reference}-family-plan.pdf").write_bytes(documents.family_pdf)
+        (out / f"{reference}-family-plan.docx").write_bytes(documents.family_docx)
+        written += [f"{reference}-family-plan.pdf", f"{reference}-family-plan.docx"]
+    print(f"Wrote {', '.join(written)} in {out}")
+    return 0
+
+
+def _outbox(args: argparse.Namespace) -> int:
+    from .mail.outbox import retry_now, undelivered
+    from .services import build_services
+
+    services = build_services(settings_from_env().with_overrides({"task_mode": "sync"}))
+    if args.retry:
+        changed = retry_now(services, args.retry.strip().upper())
+        print(f"Retried {changed} message(s) for {args.retry}")
+        return 0 if changed else 1
+    rows = undelivered(services)
+    if not rows:
+        print("Every message has been sent.")
+        return 0
+    print(f"{'reference':<14} {'status':<9} {'tries':>5}  {'next try (UTC)':<16}  reason")
+    for row in rows:
+        when = row.next_attempt_at.strftime("%Y-%m-%d %H:%M")
+        print(
+            f"{row.reference:<14} {row.status:<9} {row.attempts:>5}  {when:<16}  "
+            f"{row.last_error or ''}"
+        )
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from .worker import run_worker
+
+    run_worker(["worker", "--beat", "--loglevel=INFO", f"--concurrency={args.concurrency}"])
+    return 0
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from .migrate import upgrade
+
+    settings = settings_from_env()
+    upgrade(settings.database_url)
+    print("The database schema is up to date.")
     return 0
 
 
@@ -94,6 +139,16 @@ def parser() -> argparse.ArgumentParser:
     render.add_argument("--out", required=True, help="folder to write into")
     render.add_argument("--reference", help="reference to print (default <prefix>-DRAFT)")
     render.set_defaults(handler=_render)
+    outbox = commands.add_parser("outbox", help="list undelivered mail, or retry one")
+    outbox.add_argument("--retry", metavar="REFERENCE", help="send this reference's mail now")
+    outbox.set_defaults(handler=_outbox)
+    worker = commands.add_parser("worker", help="run a Celery worker (FORMS_BROKER_URL)")
+    worker.add_argument("--concurrency", type=int, default=2)
+    worker.set_defaults(handler=_worker)
+    db_upgrade = commands.add_parser(
+        "db-upgrade", help="create or migrate the tables (FORMS_DATABASE_URL)"
+    )
+    db_upgrade.set_defaults(handler=_db_upgrade)
     return top
 
 

@@ -42,6 +42,12 @@ class Settings:
     task_mode: str = "thread"  # thread | sync | celery
     broker_url: str | None = None
     max_content_length: int = 2 * 1024 * 1024
+    retry_base_seconds: float = 30.0
+    retry_max_seconds: float = 3600.0
+    retry_window_seconds: float = 24 * 3600.0
+    lease_seconds: float = 15 * 60.0
+    sweep_seconds: float = 5.0
+    smtp_size_cap: int = 20 * 1024 * 1024
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -85,7 +91,12 @@ ENV_KEYS = {
     "FORMS_LEVEL4_EMAIL": "level4_email",
     "FORMS_TASK_MODE": "task_mode",
     "FORMS_BROKER_URL": "broker_url",
+    "FORMS_RETRY_BASE_SECONDS": "retry_base_seconds",
+    "FORMS_RETRY_WINDOW_SECONDS": "retry_window_seconds",
+    "FORMS_LEASE_SECONDS": "lease_seconds",
+    "FORMS_SWEEP_SECONDS": "sweep_seconds",
 }
+FLOAT_SETTINGS = {"retry_base_seconds", "retry_window_seconds", "lease_seconds", "sweep_seconds"}
 
 
 def settings_from_env(
@@ -99,6 +110,11 @@ def settings_from_env(
             values[attr] = env[key]
     if "instance_path" in values:
         values["instance_path"] = Path(values["instance_path"])
+    for name in FLOAT_SETTINGS & values.keys():
+        try:
+            values[name] = float(values[name])
+        except ValueError:
+            raise ConfigError(f"{name.upper()} must be a number of seconds") from None
     values.update(overrides or {})
     settings = Settings().with_overrides(values)
     return _checked(settings)

@@ -25,7 +25,13 @@ class Base(DeclarativeBase):
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for ``url``, with SQLite made safe for concurrent use."""
+    """An engine for ``url``, with SQLite made safe for concurrent use.
+
+    ``postgresql://`` and ``postgres://`` mean psycopg 3, the driver we ship.
+    """
+    for plain in ("postgres://", "postgresql://"):
+        if url.startswith(plain):
+            url = "postgresql+psycopg://" + url.removeprefix(plain)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":

@@ -37,8 +37,8 @@ def build_services(settings: Settings, *, create_tables: bool = True) -> Service
 
     registry = Registry(settings.schemas_dir, settings.templates_dir)
     engine = make_engine(settings.database_url)
-    if create_tables:
-        create_schema(engine)
+    if create_tables and settings.database_url.startswith("sqlite"):
+        create_schema(engine)  # other databases are changed only by `forms-service db-upgrade`
     services = Services(settings, registry, engine, make_session_factory(engine))
     services.tasks = make_task_runner(services)
     return services

@@ -116,4 +116,4 @@ def make_task_runner(services: Services) -> TaskRunner:
         from .worker import CeleryRunner
 
         return CeleryRunner(services)
-    return ThreadRunner(services)
+    return ThreadRunner(services, services.settings.sweep_seconds)

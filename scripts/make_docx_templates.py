@@ -2,10 +2,12 @@
 
     python scripts/make_docx_templates.py [doc_templates]
 
-Writes ``shared/record.docx`` (the generic record any form can use) and
-``ehfsa/ehfsa.docx`` (the same record plus who made the request). The files
-hold docxtpl Jinja tags, so a council can open them in Word, restyle them and
-commit the result; run this script only to start again from the default.
+Writes ``shared/record.docx`` (the generic record any form can use),
+``ehfsa/ehfsa.docx`` (the same record plus who made the request) and
+``shared/family_plan.docx`` (the family's own copy, "Our Family Plan", in
+large print). The files hold docxtpl Jinja tags, so a council can open them in
+Word, restyle them and commit the result; run this script only to start again
+from the default.
 
 Tags used (see docxtpl's documentation): ``{{ x }}`` inline values,
 ``{%p … %}`` for paragraph-level loops and conditions, ``{%tr … %}`` for
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 from docx import Document
 from docx.document import Document as DocumentObject
@@ -113,6 +116,32 @@ def _summary_table(document: DocumentObject) -> None:
     _grid_only(table)
 
 
+def _shade(cell: Any, fill: str) -> None:
+    """Fill a table cell with a background colour (hex, no #)."""
+    shading = OxmlElement("w:shd")
+    shading.set(qn("w:val"), "clear")
+    shading.set(qn("w:color"), "auto")
+    shading.set(qn("w:fill"), fill)
+    cell._tc.get_or_add_tcPr().append(shading)
+
+
+def _warnings_box(document: DocumentObject) -> None:
+    """The form's warnings in a one-cell shaded box, only when there are any."""
+    _tag(document, "{%p if warnings %}")
+    table = document.add_table(rows=1, cols=1)
+    table.style = "Table Grid"
+    cell = table.rows[0].cells[0]
+    _shade(cell, "FCE4E1")
+    title = cell.paragraphs[0].add_run("Warnings: check before filing")
+    title.bold = True
+    title.font.color.rgb = RGBColor(0xD4, 0x35, 0x1C)
+    cell.add_paragraph("{%p for warning in warnings %}")
+    cell.add_paragraph("{{ warning }}", style="List Bullet")
+    cell.add_paragraph("{%p endfor %}")
+    _set_widths(table, [Emu(TEXT_WIDTH)])
+    _tag(document, "{%p endif %}")
+
+
 def build(extra_facts: list[tuple[str, str]] | None = None) -> DocumentObject:
     """The record template; ``extra_facts`` adds (label, tag) lines under the title."""
     document = Document()
@@ -155,6 +184,12 @@ def build(extra_facts: list[tuple[str, str]] | None = None) -> DocumentObject:
         paragraph = document.add_paragraph()
         paragraph.add_run(f"{label}: ").bold = True
         paragraph.add_run(tag)
+    _tag(document, "{%p for item in computed.values() %}")
+    paragraph = document.add_paragraph()
+    paragraph.add_run("{{ item.label }}: ").bold = True
+    paragraph.add_run("{{ item.value }}")
+    _tag(document, "{%p endfor %}")
+    _warnings_box(document)
 
     _tag(document, "{%p for section in sections %}")
     document.add_heading("{{ section.title }}", level=1)
@@ -174,10 +209,206 @@ def build(extra_facts: list[tuple[str, str]] | None = None) -> DocumentObject:
     return document
 
 
+def _heading(document: DocumentObject, text: str) -> None:
+    document.add_heading(text, level=1)
+
+
+def _para(document: DocumentObject, *runs: tuple[str, bool]) -> Paragraph:
+    """A paragraph of (text, bold) runs."""
+    paragraph = document.add_paragraph()
+    for text, bold in runs:
+        paragraph.add_run(text).bold = bold
+    return paragraph
+
+
+def build_family_plan() -> DocumentObject:
+    """ "Our Family Plan": the family's copy. Large print, plain English, no acronyms.
+
+    Reads only the context's ``family`` entry (see forms_service/documents/family.py).
+    """
+    document = Document()
+    core = document.core_properties
+    core.title = "Our Family Plan"
+    core.subject = "Our Family Plan"
+    core.author = "Early Help"
+    core.last_modified_by = "Early Help"
+    core.comments = ""
+    core.language = "en-GB"
+    core.keywords = ""
+
+    section = document.sections[0]
+    section.orientation = WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = PAGE_WIDTH, Mm(297)
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, MARGIN)
+
+    styles = document.styles
+    normal = styles["Normal"]
+    normal.font.name = "Arial"
+    normal.font.size = Pt(14)
+    normal.paragraph_format.space_after = Pt(8)
+    normal.paragraph_format.line_spacing = 1.3
+    for name, size in (("Title", 28), ("Heading 1", 19)):
+        style = styles[name]
+        style.font.name = "Arial"
+        style.font.size = Pt(size)
+        style.font.color.rgb = RGBColor(0x0B, 0x0C, 0x0C)
+    styles["Heading 1"].paragraph_format.space_before = Pt(20)
+    styles["Heading 1"].paragraph_format.space_after = Pt(8)
+    styles["List Bullet"].font.size = Pt(14)
+
+    footer = section.footer.paragraphs[0]
+    run = footer.add_run("{{ reference }}, written on {{ family.date }}    Page ")
+    run.font.size = Pt(10)
+    _field(footer, "PAGE")
+    footer.add_run(" of ").font.size = Pt(10)
+    _field(footer, "NUMPAGES")
+
+    document.add_heading("Our Family Plan", level=0)
+    document.add_paragraph(
+        "This plan is about our family. We wrote it together with the people who are helping us."
+    )
+
+    _heading(document, "Who is in our family")
+    _tag(document, "{%p for member in family.members %}")
+    member = document.add_paragraph(style="List Bullet")
+    member.add_run("{{ member.name }}").bold = True
+    member.add_run("{% if member.about %}, {{ member.about }}{% endif %}")
+    _tag(document, "{%p endfor %}")
+
+    _heading(document, "What is going well")
+    document.add_paragraph("{{ family.working_well }}")
+
+    _heading(document, "What we are worried about")
+    document.add_paragraph("{{ family.worried_about }}")
+
+    _heading(document, "What we want to change")
+    _tag(document, "{%p if family.changes %}")
+    document.add_paragraph("In our own words:")
+    _tag(document, "{%p for change in family.changes %}")
+    document.add_paragraph(
+        "{{ change.outcome }}{% if change.member %} (for {{ change.member }}){% endif %}",
+        style="List Bullet",
+    )
+    _tag(document, "{%p endfor %}")
+    _tag(document, "{%p endif %}")
+    _tag(document, "{%p if family.needs_to_happen %}")
+    _para(document, ("What needs to happen:", True))
+    document.add_paragraph("{{ family.needs_to_happen }}")
+    _tag(document, "{%p endif %}")
+    _tag(document, "{%p if not family.changes and not family.needs_to_happen %}")
+    document.add_paragraph("We have not written this down yet.")
+    _tag(document, "{%p endif %}")
+
+    _heading(document, "Who will do what, and by when")
+    document.add_paragraph("This is what our family, and the people helping us, have agreed to do.")
+    _tag(document, "{%p if family.actions %}")
+    table = document.add_table(rows=4, cols=4)
+    table.style = "Table Grid"
+    headings = ("What will happen", "Who will do it", "By when", "How we will know it is working")
+    for cell, text in zip(table.rows[0].cells, headings, strict=True):
+        cell.paragraphs[0].add_run(text).bold = True
+        _shade(cell, "E8E8E8")
+    table.rows[1].cells[0].text = "{%tr for action in family.actions %}"
+    for cell, tag in zip(
+        table.rows[2].cells,
+        ("{{ action.what }}", "{{ action.who }}", "{{ action.by_when }}", "{{ action.measure }}"),
+        strict=True,
+    ):
+        cell.text = tag
+    table.rows[3].cells[0].text = "{%tr endfor %}"
+    _repeat_header(table, 0)
+    _cant_split(table, 2)
+    _set_widths(
+        table,
+        [Emu(int(TEXT_WIDTH * share)) for share in (0.33, 0.23, 0.19, 0.25)],
+    )
+    _tag(document, "{%p else %}")
+    document.add_paragraph("There are no actions in the plan now.")
+    _tag(document, "{%p endif %}")
+
+    _heading(document, "When we will meet again")
+    _tag(document, "{%p if family.next_meeting %}")
+    meeting = document.add_paragraph("We will meet again on ")
+    meeting.add_run("{{ family.next_meeting.date }}").bold = True
+    meeting.add_run("{% if family.next_meeting.place %} at {% endif %}")
+    meeting.add_run("{{ family.next_meeting.place }}").bold = True
+    meeting.add_run(".")
+    document.add_paragraph(
+        "We meet about every 6 weeks to see how the plan is going. "
+        "Everyone helping our family is invited, and so are we."
+    )
+    _tag(document, "{%p else %}")
+    document.add_paragraph("There are no more meetings planned. This plan has now finished.")
+    _tag(document, "{%p if family.who_to_contact %}")
+    document.add_paragraph("If you need help again, you can contact:")
+    document.add_paragraph("{{ family.who_to_contact }}")
+    _tag(document, "{%p else %}")
+    document.add_paragraph("If you need help again, contact your worker.")
+    _tag(document, "{%p endif %}")
+    _tag(document, "{%p endif %}")
+
+    _heading(document, "Your worker")
+    worker = document.add_paragraph("Your worker is ")
+    worker.add_run("{{ family.worker.name }}").bold = True
+    worker.add_run("{% if family.worker.job_title %}, {{ family.worker.job_title }}{% endif %}.")
+    _tag(document, "{%p if family.worker.phone %}")
+    _para(document, ("Phone: ", True), ("{{ family.worker.phone }}", False))
+    _tag(document, "{%p endif %}")
+    _tag(document, "{%p if family.worker.email %}")
+    _para(document, ("Email: ", True), ("{{ family.worker.email }}", False))
+    _tag(document, "{%p endif %}")
+    document.add_paragraph(
+        "You can contact your worker if you have a question, or if something changes."
+    )
+
+    _heading(document, "Your information")
+    document.add_paragraph(
+        "We will share this plan with the people at your Team Around the Child and Family "
+        "meeting. These are the people who are helping your family. We only share what they "
+        "need to know to help you."
+    )
+    document.add_paragraph(
+        "You can change your mind about sharing your information at any time. "
+        "Just tell your worker."
+    )
+    document.add_paragraph(
+        "We will only share your information without your agreement if we think a child "
+        "may be at risk of harm."
+    )
+
+    _heading(document, "If you are worried about a child's safety")
+    _para(
+        document, ("If a child is in danger right now, call ", False), ("999", True), (".", False)
+    )
+    _tag(document, "{%p if family.safety.phone %}")
+    _para(
+        document,
+        (
+            "If you are worried about a child's safety, call the Children's Single Point of "
+            "Contact on ",
+            False,
+        ),
+        ("{{ family.safety.phone }}", True),
+        (".", False),
+    )
+    _tag(document, "{%p endif %}")
+    _tag(document, "{%p if family.safety.out_of_hours_phone %}")
+    _para(
+        document,
+        ("In the evening, at night, at weekends and on bank holidays, call ", False),
+        ("{{ family.safety.out_of_hours_phone }}", True),
+        (".", False),
+    )
+    _tag(document, "{%p endif %}")
+    return document
+
+
 def main(argv: list[str]) -> int:
     templates = Path(argv[1]) if len(argv) > 1 else ROOT / "doc_templates"
     outputs = {
         templates / "shared" / "record.docx": build(),
+        templates / "shared" / "family_plan.docx": build_family_plan(),
         templates / "ehfsa" / "ehfsa.docx": build(
             [
                 (

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Install the Debian packages a command needs, only when they are missing.
 # Usage: scripts/system-deps.sh run|test
-# "run" needs pango and fonts for WeasyPrint; "test" also needs chromium.
+# "run" needs pango and fonts for WeasyPrint; "test" also needs chromium, and
+# PostgreSQL and redis-server, which the tests start themselves on free ports
+# (tests/servers.py); the services Debian may start are not used.
 set -euo pipefail
 want=(libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-liberation)
 if [ "${1:-run}" = "test" ]; then
-  want+=(chromium)
+  want+=(chromium postgresql redis-server)
 fi
 missing=()
 for pkg in "${want[@]}"; do

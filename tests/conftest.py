@@ -13,6 +13,8 @@ from flask.testing import FlaskClient
 from forms_service import create_app
 from forms_service.services import Services
 
+pytest_plugins = ["tests.servers"]
+
 
 def make_app(tmp_path: Path, **overrides: Any) -> Flask:
     """An app on its own instance folder; task mode ``sync`` unless overridden."""

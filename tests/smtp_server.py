@@ -250,10 +250,11 @@ class SmtpTestServer:
         self._kwargs = kwargs
         self._controller: Controller | None = None
 
-    def start(self) -> SmtpTestServer:
+    def start(self, port: int | None = None) -> SmtpTestServer:
+        """Listen on ``port`` (to bring a "down" server back up), or a free one."""
         last_error: Exception | None = None
         for _ in range(5):  # a free port can be taken between probing and binding
-            self.port = free_port()
+            self.port = port or free_port()
             controller = Controller(_Handler(self), hostname=HOST, port=self.port, **self._kwargs)
             try:
                 controller.start()

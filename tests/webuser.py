@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from forms_service.definitions.model import Field, FormDefinition
+from forms_service.flow.navigation import visible_pages
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
@@ -75,7 +76,8 @@ class WebUser:
         return self.post(self.url(page_id), {})
 
     def fill_all(self, answers: dict[str, Any]) -> None:
-        for page in self.form.pages:
+        """Fill every page the answers lead to (hidden pages are skipped, as a user would)."""
+        for page in visible_pages(self.form, answers):
             reply = self.fill_page(page.id, answers)
             assert reply.status_code == 302, (page.id, reply.text[:2000])
 

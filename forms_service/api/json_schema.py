@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..definitions.model import Field, FormDefinition
-from ..submissions.answers import DEFAULT_MAX
+from ..submissions.answers import DEFAULT_MAX, is_required
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -92,6 +92,7 @@ TYPE_SCHEMAS: dict[str, Callable[[Field], dict[str, Any]]] = {
     "date": _date,
     "yes_no": _yes_no,
     "confirm": lambda d: {"const": True},
+    "number": lambda d: {"type": "integer", "minimum": d.minimum, "maximum": d.maximum},
     "choice": _choice,
     "multi_choice": _multi,
     "group": _group,
@@ -115,17 +116,31 @@ def object_schema(fields: tuple[Field, ...]) -> dict[str, Any]:
     return {
         "type": "object",
         "properties": {d.name: field_schema(d) for d in fields},
-        "required": [d.name for d in fields if d.required and d.show_if is None],
+        "required": [d.name for d in fields if is_required(d) and d.show_if is None],
         "additionalProperties": False,
     }
 
 
 def form_json_schema(form: FormDefinition, schema_id: str) -> dict[str, Any]:
-    """The whole submission body of ``form``."""
+    """The whole submission body of ``form``.
+
+    A form that can start from an earlier submission also takes
+    ``prefill_from``: the earlier reference, whose answers fill in whatever
+    the body leaves out (so ``required`` then applies to the merged answers).
+    """
+    body = object_schema(tuple(form.fields))
+    if form.prefill:
+        body["properties"]["prefill_from"] = {
+            "type": "string",
+            "title": "Reference of an earlier submission to start from",
+            "description": "Allowed sources: " + ", ".join(p.form for p in form.prefill),
+            "pattern": "^[A-Z]{2,4}-[2-9A-Z]{4}-[2-9A-Z]{4}$",
+        }
+        body["required"] = []
     return {
         "$schema": DIALECT,
         "$id": schema_id,
         "title": form.title,
         "description": f"Submission body for '{form.id}' version {form.version}.",
-        **object_schema(tuple(form.fields)),
+        **body,
     }

@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError
 from ..definitions import UnknownForm
 from ..services import Services
 from ..submissions.answers import AnswersInvalid
+from ..submissions.prefill import PrefillError, prefill_answers
 from ..submissions.service import submit
 from .json_schema import form_json_schema
 
@@ -65,6 +66,14 @@ def create_submission(form_id: str) -> Reply:
     data = request.get_json(silent=True)
     if data is None:
         return _error("The request body is not valid JSON", 400)
+    if isinstance(data, dict) and "prefill_from" in data:
+        data = dict(data)
+        reference = data.pop("prefill_from")
+        try:
+            base = prefill_answers(svc, form, str(reference))
+        except PrefillError as exc:
+            return {"errors": {"prefill_from": [str(exc)]}}, 422
+        data = {**base, **data}
     try:
         submission = submit(svc, form, data, channel="api")
     except AnswersInvalid as exc:

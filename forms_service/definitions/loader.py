@@ -21,15 +21,15 @@ from .model import (
     Condition,
     Copy,
     CountHint,
-    FormRule,
-    Prefill,
     DateRule,
     Documents,
     Field,
     FormDefinition,
+    FormRule,
     ItemRule,
     Option,
     Page,
+    Prefill,
     Stop,
 )
 
@@ -94,8 +94,21 @@ def _expand(schemas_dir: Path, items: list[Any], depth: int = 0) -> list[Any]:
             continue
         if isinstance(item, dict) and isinstance(item.get("fields"), list):
             item = {**item, "fields": _expand(schemas_dir, item["fields"], depth)}
+        if isinstance(item, dict) and "options_from" in item:
+            item = _with_shared_options(schemas_dir, item)
         expanded.append(item)
     return expanded
+
+
+def _with_shared_options(schemas_dir: Path, item: dict[str, Any]) -> dict[str, Any]:
+    """``options_from: need.headline`` takes the options of a block's field, so a
+    list such as the ten Supporting Families headlines is written once."""
+    block, _, name = str(item["options_from"]).partition(".")
+    for fld in load_block(schemas_dir, block):
+        if isinstance(fld, dict) and fld.get("name") == name and "options" in fld:
+            rest = {k: v for k, v in item.items() if k != "options_from"}
+            return {**rest, "options": fld["options"]}
+    raise SchemaError(f"options_from: '{item['options_from']}' names no field with options")
 
 
 def _condition(raw: dict[str, Any] | None) -> Condition | None:
@@ -138,7 +151,8 @@ def _field(raw: dict[str, Any]) -> Field:
             for r in raw.get("item_rules", [])
         ),
         count_hints=tuple(
-            CountHint(h.get("min", 0), h.get("max"), h["text"]) for h in raw.get("count_hints", [])
+            CountHint(h.get("min", 0), h.get("max"), h["text"], _condition(h.get("where")))
+            for h in raw.get("count_hints", [])
         ),
         minimum=raw.get("minimum"),
         maximum=raw.get("maximum"),
@@ -222,8 +236,10 @@ def _cross_check(form: FormDefinition, templates_dir: Path | None) -> list[str]:
     if templates_dir is not None:
         templates = [("documents.pdf", form.documents.pdf), ("documents.docx", form.documents.docx)]
         if form.family_plan is not None:
-            templates += [("family_plan.pdf", form.family_plan.pdf),
-                          ("family_plan.docx", form.family_plan.docx)]
+            templates += [
+                ("family_plan.pdf", form.family_plan.pdf),
+                ("family_plan.docx", form.family_plan.docx),
+            ]
         for key, name in templates:
             if not (templates_dir / name).is_file():
                 problems.append(f"{key}: template '{name}' not found in {templates_dir}")
@@ -243,7 +259,9 @@ def _check_paths(form: FormDefinition) -> list[str]:
     """Rules, computed values and prefill must name fields that exist."""
     top = tuple(form.fields)
     problems: list[str] = []
-    for where, rule in [("rules", r) for r in form.rules] + [("warnings", w) for w in form.warnings]:
+    for where, rule in [("rules", r) for r in form.rules] + [
+        ("warnings", w) for w in form.warnings
+    ]:
         for attr in ("items", "by", "field", "after"):
             path = getattr(rule, attr)
             if path is not None and resolve(top, path) is None:

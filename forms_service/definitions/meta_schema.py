@@ -64,6 +64,7 @@ class ItemRuleSchema(_Strict):
 
 
 class CountHintSchema(_Strict):
+    where = mf.Nested(ConditionSchema)
     min = mf.Integer(load_default=0, validate=validate.Range(min=0))
     max = mf.Integer(validate=validate.Range(min=0))
     text = mf.String(required=True)
@@ -130,7 +131,7 @@ class DocumentsSchema(_Strict):
     docx = mf.String(required=True)
 
 
-PATH = validate.Regexp(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$", error="must be a dotted path")
+PATH = validate.Regexp(r"^_?[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$", error="must be a dotted path")
 
 
 class FormRuleSchema(_Strict):
@@ -144,6 +145,7 @@ class FormRuleSchema(_Strict):
     field = mf.String(validate=PATH)
     after = mf.String(validate=PATH)
     max_days = mf.Integer(validate=validate.Range(min=0))
+    working_days = mf.Boolean()
 
     @validates_schema
     def _complete(self, data: dict[str, Any], **_: Any) -> None:
@@ -168,8 +170,9 @@ class CopySchema(_Strict):
     to = mf.String(required=True, validate=PATH)
     source = mf.String(required=True, validate=PATH, data_key="from")
     where = mf.Nested(ConditionSchema)
-    fields_map = mf.Dict(keys=mf.String(validate=NAME), values=mf.String(validate=NAME),
-                         data_key="fields")
+    fields_map = mf.Dict(
+        keys=mf.String(validate=NAME), values=mf.String(validate=NAME), data_key="fields"
+    )
     set = mf.Dict(keys=mf.String(validate=NAME), values=mf.Raw())
 
 

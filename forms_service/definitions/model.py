@@ -96,6 +96,12 @@ class CountHint:
     min: int
     max: int | None
     text: str
+    where: Condition | None = None
+
+    def applies(self, items: list[dict[str, Any]]) -> bool:
+        """Whether the number of (matching) items falls in this hint's range."""
+        count = sum(1 for item in items if self.where is None or self.where.holds(item))
+        return count >= self.min and (self.max is None or count <= self.max)
 
 
 @dataclass(frozen=True)
@@ -193,6 +199,7 @@ class FormRule:
     field: str | None = None
     after: str | None = None
     max_days: int | None = None
+    working_days: bool = False
 
 
 @dataclass(frozen=True)

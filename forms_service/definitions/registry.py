@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .loader import SchemaError, load_form
+from .loader import SchemaError, load_form, resolve
 from .model import FormDefinition
 
 
@@ -22,6 +22,9 @@ class Registry:
         for path in self.schema_files():
             form = load_form(path, templates_dir)
             self._forms[form.id] = form
+        problems = prefill_problems(self._forms)
+        if problems:
+            raise SchemaError("; ".join(problems))
 
     def schema_files(self) -> list[Path]:
         """Every form file (blocks live in a sub-folder and are not forms)."""
@@ -39,15 +42,46 @@ class Registry:
         return list(self._forms.values())
 
 
+def prefill_problems(forms: dict[str, FormDefinition]) -> list[str]:
+    """Each ``prefill`` must name a form that exists and fields it really has."""
+    problems: list[str] = []
+    for form in forms.values():
+        for prefill in form.prefill:
+            source = forms.get(prefill.form)
+            if source is None:
+                problems.append(f"{form.source}: prefill: there is no form '{prefill.form}'")
+                continue
+            for step in prefill.copies:
+                if step.source.startswith("_"):
+                    continue
+                found = resolve(tuple(source.fields), step.source)
+                if found is None:
+                    problems.append(
+                        f"{form.source}: prefill.{prefill.form}: '{step.source}' "
+                        f"is not a field of {prefill.form}"
+                    )
+                    continue
+                names = {f.name for f in found.fields}
+                for _, src in step.fields:
+                    if src not in names:
+                        problems.append(
+                            f"{form.source}: prefill.{prefill.form}: '{src}' is not in "
+                            f"'{step.source}' of {prefill.form}"
+                        )
+    return problems
+
+
 def check_schema_files(schemas_dir: Path, templates_dir: Path) -> list[str]:
     """Every problem in every form file, one message each (empty when all is well)."""
     problems: list[str] = []
     files = sorted(schemas_dir.glob("*.yaml"))
     if not files:
         problems.append(f"{schemas_dir}: no form files (*.yaml) found")
+    forms: dict[str, FormDefinition] = {}
     for path in files:
         try:
-            load_form(path, templates_dir)
+            form = load_form(path, templates_dir)
+            forms[form.id] = form
         except SchemaError as exc:
             problems.append(str(exc))
-    return problems
+    return problems + prefill_problems(forms)

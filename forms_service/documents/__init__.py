@@ -7,6 +7,7 @@ from .pipeline import (
     RenderedDocuments,
     render_documents,
     render_docx,
+    render_family_plan_html,
     render_html,
     render_pdf,
 )
@@ -19,6 +20,7 @@ __all__ = [
     "check_template_variables",
     "render_documents",
     "render_docx",
+    "render_family_plan_html",
     "render_html",
     "render_pdf",
 ]

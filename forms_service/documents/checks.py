@@ -1,12 +1,16 @@
 """Static checks of a form's document templates against what exists.
 
 Run by the every-schema test and usable as a pre-flight check when a council
-edits a template: parse the PDF template (with everything it extends or
-includes) and the DOCX template's text with Jinja, then report
+edits a template: parse the PDF template (with everything it extends, imports
+or includes) and the DOCX template's text with Jinja, for the form's record
+and, when it declares ``family_plan:``, for its family plan too, then report
 
 * a top-level name the context does not provide (``CONTEXT_KEYS``),
 * ``answers.<name>`` / ``answers.<group>.<child>`` naming no field of the form,
-* ``|safe`` anywhere (document templates must never unescape).
+* ``shown['<group>.<child>']`` naming no field outside a repeating group,
+* ``|safe`` anywhere (document templates must never unescape),
+* for a form with a family plan, an answer the plan reads
+  (``family.FAMILY_PLAN_FIELDS``) that the form does not ask.
 
 Each message names the template file and the variable. No rendering happens.
 """
@@ -21,8 +25,9 @@ from docx.oxml import parse_xml
 from docxtpl import DocxTemplate
 from jinja2 import Environment, TemplateError, meta, nodes
 
-from ..definitions.model import Field, FormDefinition
+from ..definitions.model import Documents, Field, FormDefinition
 from .context import CONTEXT_KEYS
+from .family import FAMILY_PLAN_FIELDS
 from .jinja import make_environment
 
 #: dict methods a template may call on ``answers`` (``answers.get('x')``).
@@ -73,6 +78,46 @@ def _check_answer_path(form: FormDefinition, steps: list[str | int]) -> str | No
     return None
 
 
+def _check_shown_key(form: FormDefinition, key: str) -> str | None:
+    """Why ``shown['<key>']`` is wrong for ``form``, or None if it names a simple answer."""
+    if key in _DICT_METHODS:
+        return None
+    fields: tuple[Field, ...] = tuple(form.fields)
+    for step in key.split("."):
+        match = next((f for f in fields if f.name == step), None)
+        if match is None:
+            return f"'shown[{key!r}]': the form '{form.id}' has no field '{step}' here"
+        if match.type == "repeating":
+            return f"'shown[{key!r}]': '{step}' is a repeating group; loop over answers.{step}"
+        fields = match.fields
+    if fields:
+        return f"'shown[{key!r}]' is a group; name one of its answers"
+    return None
+
+
+def _find_path(form: FormDefinition, path: str) -> bool:
+    """Whether dotted ``path`` (through groups and repeating groups) names a field."""
+    fields: tuple[Field, ...] = tuple(form.fields)
+    for step in path.split("."):
+        match = next((f for f in fields if f.name == step), None)
+        if match is None:
+            return False
+        fields = match.fields
+    return True
+
+
+def check_family_plan_fields(form: FormDefinition) -> list[str]:
+    """Answers the family plan reads that ``form`` does not ask (only if it has a plan)."""
+    if form.family_plan is None:
+        return []
+    return [
+        f"{form.family_plan.pdf}: the family plan needs the answer '{path}', "
+        f"which the form '{form.id}' does not ask"
+        for path in FAMILY_PLAN_FIELDS
+        if not _find_path(form, path)
+    ]
+
+
 def check_source(form: FormDefinition, env: Environment, source: str, name: str) -> list[str]:
     """Problems in one template's source text (not following includes)."""
     try:
@@ -86,9 +131,14 @@ def check_source(form: FormDefinition, env: Environment, source: str, name: str)
     seen: set[str] = set()
     for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
         chain = _chain(node)
-        if chain is None or chain[0] != "answers":
+        if chain is None:
             continue
-        why = _check_answer_path(form, chain[1])
+        if chain[0] == "answers":
+            why = _check_answer_path(form, chain[1])
+        elif chain[0] == "shown" and len(chain[1]) == 1 and isinstance(chain[1][0], str):
+            why = _check_shown_key(form, chain[1][0])
+        else:
+            continue
         if why and why not in seen:
             seen.add(why)
             problems.append(f"{name}: {why}")
@@ -131,20 +181,34 @@ def docx_template_source(path: Path) -> str:
     return "\n".join(parts)
 
 
-def check_template_variables(form: FormDefinition, templates_dir: Path) -> list[str]:
-    """Every problem found in ``form``'s PDF and DOCX templates ([] when fine)."""
-    env = make_environment(templates_dir)
+def _check_documents(
+    form: FormDefinition, env: Environment, templates_dir: Path, documents: Documents
+) -> list[str]:
     problems: list[str] = []
     try:
-        for name, source in _pdf_templates(env, form.documents.pdf):
+        for name, source in _pdf_templates(env, documents.pdf):
             problems.extend(check_source(form, env, source, name))
     except TemplateError as exc:
-        problems.append(f"{form.documents.pdf}: {exc}")
-    docx_path = templates_dir / form.documents.docx
+        problems.append(f"{documents.pdf}: {exc}")
+    docx_path = templates_dir / documents.docx
     try:
         source = docx_template_source(docx_path)
     except Exception as exc:  # a broken .docx is reported, not raised
-        problems.append(f"{form.documents.docx}: cannot be read: {exc}")
+        problems.append(f"{documents.docx}: cannot be read: {exc}")
     else:
-        problems.extend(check_source(form, env, source, form.documents.docx))
+        problems.extend(check_source(form, env, source, documents.docx))
+    return problems
+
+
+def check_template_variables(form: FormDefinition, templates_dir: Path) -> list[str]:
+    """Every problem found in ``form``'s PDF and DOCX templates ([] when fine).
+
+    Covers the record (``documents:``) and, if the form declares one, the
+    family plan (``family_plan:``), each checked against this form's fields.
+    """
+    env = make_environment(templates_dir)
+    problems = _check_documents(form, env, templates_dir, form.documents)
+    if form.family_plan is not None:
+        problems.extend(_check_documents(form, env, templates_dir, form.family_plan))
+        problems.extend(check_family_plan_fields(form))
     return problems

@@ -11,9 +11,17 @@ Shape (``CONTEXT_KEYS`` lists the top-level names; ``checks.py`` uses it)::
     reference:    "EH-…"
     submitted_at: "24 November 2026 at 2:05pm"   (Europe/London)
     answers:      the raw answers (for form-specific templates)
+    shown:        {"meeting.date": "3 December 2026", "decision": "Close", …}:
+                  every simple answer outside repeating groups, by dotted
+                  path, as display text (a hidden question shows an en dash)
     sections:     [{title, rows: [{label, value}], tables: [table]}]
-    table:        {title, item_label, columns: [label], rows: [[value]],
+    table:        {name, title, item_label, columns: [label], rows: [[value]],
                    entries: [{heading, rows: [{label, value}]}]}
+    computed:     {name: {label, value: "4 December 2026"}} (schema ``computed:``)
+    warnings:     ["The next review is more than 6 weeks after …"] (schema ``warnings:``)
+    contacts:     configured contact details ({level4_phone, …}); {} if none given
+    family:       the family-facing plan (see ``family.py``), or None when the
+                  form declares no ``family_plan:``
 
 Each repeating group's items are called ``entries`` (not ``items``): in Jinja
 ``table.items`` would find the dict's ``items`` method before the key.
@@ -27,12 +35,27 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..definitions.model import TEXT_TYPES, Field, FormDefinition
+from ..submissions import rules
 from ..text import strip_xml_illegal
+from .family import build_family_plan
 
 LONDON = ZoneInfo("Europe/London")
 NOT_GIVEN = "Not given"
 NOT_APPLICABLE = "\u2013"  # an en dash: the question did not apply
-CONTEXT_KEYS = frozenset({"form", "reference", "submitted_at", "answers", "sections"})
+CONTEXT_KEYS = frozenset(
+    {
+        "form",
+        "reference",
+        "submitted_at",
+        "answers",
+        "shown",
+        "sections",
+        "computed",
+        "warnings",
+        "contacts",
+        "family",
+    }
+)
 
 
 def format_date(value: str | dt.date) -> str:
@@ -141,6 +164,7 @@ def _table(fld: Field, items: list[Mapping[str, Any]]) -> dict[str, Any]:
             {"heading": f"{heading}: {name}" if name else heading, "rows": _rows(fld.fields, item)}
         )
     return {
+        "name": fld.name,
         "title": fld.label,
         "item_label": noun,
         "columns": columns,
@@ -177,14 +201,65 @@ def build_sections(form: FormDefinition, answers: Mapping[str, Any]) -> list[dic
     return sections
 
 
+def build_shown(
+    fields: tuple[Field, ...], scope: Mapping[str, Any], prefix: str = "", visible: bool = True
+) -> dict[str, str]:
+    """Every simple answer outside repeating groups as ``{dotted path: display text}``.
+
+    Every field of the form has an entry, so a template naming one never meets
+    an undefined value: a hidden question shows an en dash, a missing answer
+    "Not given".
+    """
+    shown: dict[str, str] = {}
+    for fld in fields:
+        here = visible and _visible(fld, scope)
+        path = f"{prefix}{fld.name}"
+        if fld.type == "group":
+            inner = scope.get(fld.name)
+            shown.update(
+                build_shown(
+                    fld.fields, inner if isinstance(inner, Mapping) else {}, f"{path}.", here
+                )
+            )
+        elif fld.type != "repeating":
+            shown[path] = display_value(fld, scope.get(fld.name)) if here else NOT_APPLICABLE
+    return shown
+
+
+def build_shown_for_form(form: FormDefinition, answers: Mapping[str, Any]) -> dict[str, str]:
+    """:func:`build_shown` over every page; fields on a hidden page count as hidden."""
+    shown: dict[str, str] = {}
+    for page in form.pages:
+        visible = page.show_if is None or page.show_if.holds(dict(answers))
+        shown.update(build_shown(page.fields, answers, "", visible))
+    return shown
+
+
+def build_computed(form: FormDefinition, answers: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """The schema's computed values with human dates (``"4 December 2026"``)."""
+    return {
+        name: {"label": item["label"], "value": format_date(item["value"])}
+        for name, item in rules.computed(form, answers).items()
+    }
+
+
 def build_context(
     form: FormDefinition,
     answers: Mapping[str, Any],
     reference: str,
     submitted_at: dt.datetime,
+    contacts: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The template context for one submission (see the module docstring)."""
+    """The template context for one submission (see the module docstring).
+
+    ``contacts`` are the configured phone numbers and email (``settings.contacts``);
+    only the family plan uses them.
+    """
     answers = clean_strings(answers)
+    contacts = clean_strings({str(k): str(v) for k, v in (contacts or {}).items()})
+    family = build_family_plan(answers, contacts) if form.family_plan else None
+    if family is not None:
+        family["date"] = format_datetime(submitted_at).split(" at ")[0]
     context = {
         "form": {
             "id": form.id,
@@ -195,6 +270,11 @@ def build_context(
         "reference": strip_xml_illegal(reference),
         "submitted_at": format_datetime(submitted_at),
         "answers": answers,
+        "shown": build_shown_for_form(form, answers),
         "sections": build_sections(form, answers),
+        "computed": build_computed(form, answers),
+        "warnings": [strip_xml_illegal(w) for w in rules.warnings(form, answers)],
+        "contacts": contacts,
+        "family": family,
     }
     return context

@@ -97,6 +97,7 @@ FIELD_FACTORIES: dict[str, Callable[[Field], WTField]] = {
     "yes_no": lambda d: YesNoField(d.label),
     "confirm": lambda d: ConfirmField(d.label),
     "choice": lambda d: ChoiceField(d.label),
+    "number": _text,
     "multi_choice": lambda d: MultiChoiceField(d.label),
     "group": _group,
 }

@@ -3,7 +3,7 @@
 A row is claimed with one conditional UPDATE, so of several workers only one
 wins it. ``sent`` rows are never touched again. Transient failures (SMTP 4xx,
 connection, timeout, TLS) are retried with exponential backoff and jitter
-until ``RETRY_WINDOW`` has passed; permanent ones (5xx, too large) fail at
+until the retry window (24 hours by default) has passed; permanent ones (5xx, too large) fail at
 once. Every failure keeps a short reason for staff to read.
 """
 
@@ -16,21 +16,17 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from ..db import transaction
-from ..documents.pipeline import render_documents
+from ..documents.pipeline import RenderedDocuments, render_documents
 from ..services import Services
 from ..submissions.models import OutboxMessage, Submission, utcnow
-from .backends import PermanentSendError, TransientSendError, backend_from_url
+from .backends import PermanentSendError, TransientSendError, backend_from_url, check_size
 from .message import Attachment, build_message
 
 log = logging.getLogger(__name__)
 
-BASE_DELAY = dt.timedelta(seconds=30)
-MAX_DELAY = dt.timedelta(hours=1)
-RETRY_WINDOW = dt.timedelta(hours=24)
-LEASE = dt.timedelta(minutes=15)
 EMAIL_BODY = Path("shared") / "email_body.txt"
 
 
@@ -42,10 +38,11 @@ class Outcome:
     reason: str | None = None
 
 
-def backoff(attempts: int) -> dt.timedelta:
-    """Delay before the next try: doubling from 30 s, capped at 1 h, ±20 % jitter."""
-    delay = min(BASE_DELAY * (2 ** max(attempts - 1, 0)), MAX_DELAY)
-    return delay * random.uniform(0.8, 1.2)  # noqa: S311  (jitter, not security)
+def backoff(attempts: int, base_seconds: float, max_seconds: float) -> dt.timedelta:
+    """Delay before the next try: doubling from the base (30 s by default),
+    capped (1 h), with ±20 % jitter so retries after an outage do not stampede."""
+    delay = min(base_seconds * (2 ** max(attempts - 1, 0)), max_seconds)
+    return dt.timedelta(seconds=delay * random.uniform(0.8, 1.2))  # noqa: S311
 
 
 def claim(services: Services, outbox_id: str) -> bool:
@@ -82,6 +79,7 @@ def deliver(services: Services, outbox_id: str) -> Outcome:
         session.expunge_all()
     try:
         message = compose(services, submission, row.recipient)
+        check_size(message, services.settings.smtp_size_cap)
         backend_from_url(services.settings.smtp_url, services.settings.pickup_dir).send(
             message, [row.recipient]
         )
@@ -105,6 +103,7 @@ def compose(services: Services, submission: Submission, recipient: str) -> Email
         submission.reference,
         submission.submitted_at,
         settings.templates_dir,
+        contacts=settings.contacts,
     )
     body = (
         (settings.templates_dir / EMAIL_BODY)
@@ -121,25 +120,38 @@ def compose(services: Services, submission: Submission, recipient: str) -> Email
         sender=settings.mail_from,
         recipient=recipient,
         body=body,
-        attachments=[
-            Attachment(f"{submission.reference}.pdf", documents.pdf, "application", "pdf"),
-            Attachment(
-                f"{submission.reference}.docx",
-                documents.docx,
-                "application",
-                "vnd.openxmlformats-officedocument.wordprocessingml.document",
-            ),
-        ],
+        attachments=_attachments(submission.reference, documents),
         message_id_domain=settings.message_id_domain,
         submission_id=submission.id,
     )
 
 
+DOCX_TYPE = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
+
+
+def _attachments(reference: str, documents: RenderedDocuments) -> list[Attachment]:
+    """The record as PDF and DOCX, then the family's plan where the form has one."""
+    files = [
+        Attachment(f"{reference}.pdf", documents.pdf, "application", "pdf"),
+        Attachment(f"{reference}.docx", documents.docx, *DOCX_TYPE),
+    ]
+    if documents.family_pdf is not None:
+        files.append(
+            Attachment(f"{reference}-family-plan.pdf", documents.family_pdf, "application", "pdf")
+        )
+    if documents.family_docx is not None:
+        files.append(Attachment(f"{reference}-family-plan.docx", documents.family_docx, *DOCX_TYPE))
+    return files
+
+
 def _retry_or_fail(services: Services, row: OutboxMessage, reason: str) -> Outcome:
+    settings = services.settings
     attempts = row.attempts  # already counted when the row was claimed
-    if utcnow() - _aware(row.created_at) > RETRY_WINDOW:
+    window = dt.timedelta(seconds=settings.retry_window_seconds)
+    if utcnow() - _aware(row.created_at) > window:
         return _record(services, row, "failed", f"gave up after {attempts} attempts: {reason}")
-    return _record(services, row, "retrying", reason, next_attempt=utcnow() + backoff(attempts))
+    delay = backoff(attempts, settings.retry_base_seconds, settings.retry_max_seconds)
+    return _record(services, row, "retrying", reason, next_attempt=utcnow() + delay)
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
@@ -174,10 +186,11 @@ def _record(
 def due_ids(services: Services, limit: int = 100) -> list[str]:
     """Rows ready to send, after releasing any whose worker died mid-send."""
     now = utcnow()
+    lease = dt.timedelta(seconds=services.settings.lease_seconds)
     with transaction(services.sessions) as session:
         session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.status == "sending", OutboxMessage.claimed_at < now - LEASE)
+            .where(OutboxMessage.status == "sending", OutboxMessage.claimed_at < now - lease)
             .values(status="retrying", last_error="worker stopped mid-send", updated_at=now)
             .execution_options(synchronize_session=False)
         )
@@ -195,3 +208,78 @@ def due_ids(services: Services, limit: int = 100) -> list[str]:
                 .limit(limit)
             )
         )
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """What staff see of one message: no personal data, just delivery facts."""
+
+    id: str
+    reference: str
+    status: str
+    attempts: int
+    next_attempt_at: dt.datetime
+    last_error: str | None
+    created_at: dt.datetime
+
+
+def undelivered(services: Services, limit: int = 200) -> list[OutboxRow]:
+    """Messages not yet sent (pending, sending, retrying, failed), oldest first."""
+    with transaction(services.sessions) as session:
+        rows = session.execute(
+            select(OutboxMessage, Submission.reference)
+            .join(Submission, Submission.id == OutboxMessage.submission_id)
+            .where(OutboxMessage.status != "sent")
+            .order_by(OutboxMessage.created_at)
+            .limit(limit)
+        ).all()
+        return [
+            OutboxRow(
+                m.id, ref, m.status, m.attempts, m.next_attempt_at, m.last_error, m.created_at
+            )
+            for m, ref in rows
+        ]
+
+
+def retry_now(services: Services, reference: str) -> int:
+    """Make a failed or waiting message due now (staff action); returns rows changed."""
+    now = utcnow()
+    with transaction(services.sessions) as session:
+        ids = session.scalars(
+            select(OutboxMessage.id)
+            .join(Submission, Submission.id == OutboxMessage.submission_id)
+            .where(
+                Submission.reference == reference,
+                OutboxMessage.status.in_(("failed", "retrying", "pending")),
+            )
+        ).all()
+        if ids:
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(ids))
+                .values(status="retrying", next_attempt_at=now, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+    for outbox_id in ids:
+        services.tasks.enqueue_delivery(outbox_id)
+    return len(ids)
+
+
+def health(
+    services: Services, stale_after: dt.timedelta = dt.timedelta(minutes=15)
+) -> dict[str, int]:
+    """Counts for monitoring: messages waiting too long, and failed ones (alert if > 0)."""
+    cutoff = utcnow() - stale_after
+    with transaction(services.sessions) as session:
+        stale = session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(
+                OutboxMessage.status.in_(("pending", "retrying", "sending")),
+                OutboxMessage.created_at < cutoff,
+            )
+        )
+        failed = session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "failed")
+        )
+    return {"stale_pending": int(stale or 0), "failed": int(failed or 0)}

@@ -43,6 +43,13 @@ def capitalise(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def is_required(fld: Field) -> bool:
+    """Whether an answer must be given (a list that may be empty never must)."""
+    if fld.type == "repeating":
+        return fld.min_items > 0
+    return fld.required
+
+
 def required_message(fld: Field) -> str:
     """The GOV.UK message for a missing answer."""
     if "required" in fld.messages:
@@ -72,7 +79,7 @@ class _Answer(mf.Field):
     def __init__(self, definition: Field, contacts: Mapping[str, str], **kwargs: Any) -> None:
         self.definition = definition
         self.contacts = contacts
-        required = definition.required and definition.show_if is None
+        required = is_required(definition) and definition.show_if is None
         super().__init__(required=required, **kwargs)
         self.error_messages["required"] = required_message(definition)
         self.error_messages["null"] = required_message(definition)
@@ -339,7 +346,7 @@ def schema_for(definitions: tuple[Field, ...], contacts: Contacts) -> Schema:
         for f in definitions:
             visible = f.show_if is not None and f.show_if.holds(data)
             missing = f.name not in data and _is_blank(given.get(f.name))
-            if visible and f.required and missing:
+            if visible and is_required(f) and missing:
                 errors[f.name] = [required_message(f)]
         if errors:
             raise ValidationError(errors)

@@ -49,12 +49,17 @@ def _broken(form: FormDefinition, rule: FormRule, answers: Mapping[str, Any]) ->
                 label = key_field.option_label(value) if key_field else str(value)
                 messages.append(rule.message.replace("{label}", label))
         return messages
-    later, earlier = _as_date(value_at(answers, rule.field or "")), _as_date(
-        value_at(answers, rule.after or "")
+    later, earlier = (
+        _as_date(value_at(answers, rule.field or "")),
+        _as_date(value_at(answers, rule.after or "")),
     )
     if later is None or earlier is None:
         return []
-    if later < earlier or (later - earlier).days > (rule.max_days or 0):
+    if rule.working_days:
+        too_late = later > add_working_days(earlier, rule.max_days or 0)
+    else:
+        too_late = (later - earlier).days > (rule.max_days or 0)
+    if later < earlier or too_late:
         return [rule.message]
     return []
 

@@ -7,6 +7,7 @@ whose task was lost, so a crash between the two loses nothing.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -14,10 +15,12 @@ from sqlalchemy.exc import IntegrityError
 
 from ..db import transaction
 from ..definitions.model import FormDefinition
+from ..flow.navigation import visible_pages
 from ..services import Services
-from .answers import validate
+from .answers import AnswersInvalid, validate
 from .models import Draft, OutboxMessage, Submission
 from .references import new_reference
+from .rules import check_rules
 
 REFERENCE_ATTEMPTS = 5
 
@@ -46,7 +49,7 @@ def submit(
     """
     if draft_id is not None:
         _refuse_if_submitted(services, draft_id)
-    answers = validate(form.fields, data, services.settings.contacts)
+    answers = validate_submission(form, data, services.settings.contacts)
     for attempt in range(REFERENCE_ATTEMPTS):
         try:
             submission, outbox_id = _store(services, form, answers, channel, draft_id)
@@ -56,6 +59,32 @@ def submit(
                 raise
     services.tasks.enqueue_delivery(outbox_id)
     return submission
+
+
+def validate_submission(
+    form: FormDefinition, data: Any, contacts: Mapping[str, str]
+) -> dict[str, Any]:
+    """The whole form's answers, cleaned: fields, then rules across pages.
+
+    Answers on pages that do not apply (their ``show_if`` is false) are
+    dropped first, so a closing review needs no next-review date.
+    """
+    if isinstance(data, dict):
+        hidden = {
+            f.name
+            for page in form.pages
+            if page not in visible_pages(form, data)
+            for f in page.fields
+        }
+        data = {k: v for k, v in data.items() if k not in hidden}
+        fields = [f for f in form.fields if f.name not in hidden]
+    else:
+        fields = list(form.fields)
+    answers = validate(fields, data, contacts)
+    errors = check_rules(form, answers)
+    if errors:
+        raise AnswersInvalid(errors)
+    return answers
 
 
 def _refuse_if_submitted(services: Services, draft_id: str) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Flask
 
 from ..definitions.model import Field, FormDefinition, Page
-from ..documents.context import display_value
+from ..documents.context import display_value, format_date
 from ..flow.navigation import reveal_layout, visible_pages
 
 INPUT_TYPES = {"email": "email", "phone": "tel"}
@@ -16,6 +16,7 @@ INPUT_WIDTHS = {
     "postcode": "govuk-input--width-10",
     "phone": "govuk-input--width-20",
     "nhs_number": "govuk-input--width-10",
+    "number": "govuk-input--width-3",
 }
 
 
@@ -73,6 +74,7 @@ def init_templating(app: Flask) -> None:
         input_types=INPUT_TYPES,
         input_widths=INPUT_WIDTHS,
         service_name="Early Help forms",
+        format_date=format_date,
     )
 
     @app.context_processor

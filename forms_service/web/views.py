@@ -29,6 +29,8 @@ from ..flow.navigation import next_page, page_for_error, previous_page, triggere
 from ..forms.builder import answers_of, csrf_form, page_form
 from ..services import Services
 from ..submissions.answers import AnswersInvalid, fill_contacts, validate
+from ..submissions.prefill import PrefillError, prefill_answers
+from ..submissions.rules import computed, warnings
 from ..submissions.service import AlreadySubmitted, submit
 
 bp = Blueprint("forms", __name__)
@@ -110,7 +112,36 @@ def index() -> str:
 @bp.route("/<form_id>")
 def start(form_id: str) -> str:
     form = _form(form_id)
-    return render_template("start.html", form=form, first=form.pages[0])
+    return _render_start(form, request.args.get("from", "")[:50], [])
+
+
+def _render_start(form: FormDefinition, reference: str, errors: list[str]) -> str:
+    return render_template(
+        "start.html",
+        form=form,
+        first=form.pages[0],
+        reference=reference,
+        errors={"reference": errors} if errors else {},
+        error_list=[{"text": m, "href": "#reference"} for m in errors],
+        guard=csrf_form(),
+        sources=[services().registry.get(p.form) for p in form.prefill],
+    )
+
+
+@bp.route("/<form_id>/start-from", methods=["POST"])
+def start_from(form_id: str) -> Response | tuple[str, int] | str:
+    """Begin a new draft with answers copied from an earlier submission."""
+    form = _form(form_id)
+    reference = request.form.get("reference", "")[:50]
+    if not csrf_form(request.form).validate():
+        return _render_start(form, reference, [SESSION_EXPIRED]), 400
+    try:
+        answers = prefill_answers(services(), form, reference)
+    except PrefillError as exc:
+        return _render_start(form, reference, [str(exc)])
+    drafts.discard(services(), session, form.id)
+    drafts.save(services(), session, form.id, answers)
+    return redirect(url_for(".page", form_id=form.id, page_id=form.pages[0].id))
 
 
 @bp.route("/<form_id>/<page_id>", methods=["GET", "POST"])
@@ -203,6 +234,7 @@ def _render_list(
         page=page,
         group=group,
         items=items,
+        hints=[h.text for h in group.count_hints if h.applies(items)],
         messages=messages,
         error_list=[{"text": m, "href": "#items"} for m in messages],
         guard=guard,
@@ -342,6 +374,8 @@ def _render_check(
         "check_answers.html",
         form=form,
         answers=saved,
+        warnings=warnings(form, saved),
+        computed=computed(form, saved),
         error_list=error_list,
         guard=guard,
         expired=expired,

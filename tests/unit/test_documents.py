@@ -573,3 +573,173 @@ def test_a_one_megabyte_answer_renders(form: FormDefinition, no_weasyprint_warni
     pages = len(pypdf.PdfReader(io.BytesIO(pdf)).pages)
     assert pages > 40
     assert elapsed < 60
+
+
+# --- the other forms' records -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def records() -> dict[str, Any]:
+    """Record PDF and DOCX for each new form, failing on any WeasyPrint warning."""
+    handler = _Collect()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(handler)
+    cases = {
+        "family-story": (fx.family_story(), fx.family_story_answers()),
+        "tacaf-review": (fx.tacaf_review(), fx.tacaf_review_answers()),
+        "cspoc-request": (fx.cspoc_request(), fx.cspoc_request_answers()),
+    }
+    try:
+        rendered = {}
+        for name, (form, answers) in cases.items():
+            docs = render_documents(
+                form, answers, fx.REFERENCE, fx.SUBMITTED_AT, fx.TEMPLATES, contacts=fx.CONTACTS
+            )
+            rendered[name] = (flat(pdf_text(docs.pdf)), docx_text(docs.docx), docs)
+    finally:
+        logger.removeHandler(handler)
+    assert [r.getMessage() for r in handler.records] == []
+    return rendered
+
+
+def test_context_has_computed_warnings_contacts_and_shown() -> None:
+    form = fx.family_story()
+    answers = fx.family_story_answers()
+    context = build_context(form, answers, fx.REFERENCE, fx.SUBMITTED_AT)
+    assert context["computed"] == {
+        "due_10": {
+            "label": "Assessment due (10 working days after allocation)",
+            "value": "16 November 2026",
+        },
+        "due_15": {
+            "label": "Latest completion (15 working days after allocation)",
+            "value": "23 November 2026",
+        },
+    }
+    assert context["warnings"] == []
+    assert context["contacts"] == {}
+    assert context["shown"]["case.allocation_date"] == "2 November 2026"
+    assert context["shown"]["worker.name"] == "Jo Bennett"
+    assert "household.first_name" not in context["shown"]  # repeating groups are looped
+    answers["case"]["completion_date"] = "2026-11-24"
+    late = build_context(form, answers, fx.REFERENCE, fx.SUBMITTED_AT, fx.CONTACTS)
+    assert late["warnings"] == [form.warnings[0].message]
+    assert late["contacts"] == fx.CONTACTS
+
+
+def test_shown_marks_hidden_answers() -> None:
+    form = fx.tacaf_review()
+    shown = build_context(form, fx.tacaf_review_answers(), "R", fx.SUBMITTED_AT)["shown"]
+    assert shown["decision"] == "Continue with the plan"
+    assert shown["close_reason"] == NOT_APPLICABLE  # only asked when closing
+    assert shown["who_to_contact"] == NOT_APPLICABLE  # its page is not shown
+    assert shown["next_meeting.date"] == "4 January 2027"
+    closing = build_context(form, fx.tacaf_closing_answers(), "R", fx.SUBMITTED_AT)["shown"]
+    assert closing["close_reason"] == "The outcomes have been met"
+    assert closing["next_meeting.date"] == NOT_APPLICABLE
+
+
+def test_ehfsa_context_has_no_family_plan(form: FormDefinition) -> None:
+    context = build_context(form, fx.answers(), fx.REFERENCE, fx.SUBMITTED_AT)
+    assert context["family"] is None
+    assert context["computed"] == {}
+    assert context["warnings"] == []
+
+
+def test_family_story_record(records: dict[str, Any]) -> None:
+    pdf, docx_body, docs = records["family-story"]
+    assert docs.family_pdf is not None
+    for text in (pdf, flat(docx_body)):
+        assert "Early Help Family Support Assessment" not in text
+        assert "Family Story Assessment" in text
+        assert "Assessment due (10 working days after allocation)" in text
+        assert "16 November 2026" in text
+        assert "Latest completion (15 working days after allocation)" in text
+        assert "23 November 2026" in text
+        assert "Warning" not in text
+        for action in fx.family_plan_actions():
+            assert action["what"] in text
+        assert "Mornings are a rush. Kayden finds it hard to get up." in text
+    assert "Family support practitioner Jo Bennett, Family Support Practitioner" in pdf
+    assert "Allocated 2 November 2026" in pdf
+    assert "Completed 20 November 2026" in pdf
+
+
+def test_warnings_are_boxed_near_the_top(no_weasyprint_warnings: None) -> None:
+    form = fx.family_story()
+    answers = fx.family_story_answers()
+    answers["case"]["completion_date"] = "2026-11-24"  # 16 working days after allocation
+    docs = render_documents(form, answers, fx.REFERENCE, fx.SUBMITTED_AT, fx.TEMPLATES)
+    message = form.warnings[0].message
+    pdf = flat(pdf_text(docs.pdf))
+    assert f"Warning: check before filing {message}" in pdf
+    assert pdf.index(message) < pdf.index("Case details")
+    html = render_html(form, answers, fx.REFERENCE, fx.SUBMITTED_AT, fx.TEMPLATES)
+    assert '<div class="warnings" role="note">' in html
+    document = docx.Document(io.BytesIO(docs.docx))
+    boxes = [t for t in document.tables if t.rows[0].cells[0].text.startswith("Warning")]
+    assert len(boxes) == 1
+    assert message in boxes[0].rows[0].cells[0].text
+    body = [p.text for p in document.paragraphs]
+    assert "Assessment due (10 working days after allocation): 16 November 2026" in body
+
+
+def test_tacaf_record_shows_each_action_then_and_now(records: dict[str, Any]) -> None:
+    pdf, _, docs = records["tacaf-review"]
+    form = fx.tacaf_review()
+    group = form.field("previous_actions")
+    last, now = group.child("last_status"), group.child("status")
+    assert "Progress on the actions from last time Action At the last review Now" in pdf
+    for item in fx.previous_actions():
+        row = f"{item['action']} {last.option_label(item['last_status'])} "
+        row += now.option_label(item["status"])
+        assert row in pdf
+    document = docx.Document(io.BytesIO(docs.docx))
+    table = next(t for t in document.tables if t.rows[0].cells[0].text == "Action")
+    assert [c.text for c in table.rows[0].cells] == [
+        "Action",
+        "Status at the last review",
+        "Status now",
+    ]
+    assert [[c.text for c in row.cells] for row in table.rows[1:]] == [
+        [item["action"], last.option_label(item["last_status"]), now.option_label(item["status"])]
+        for item in fx.previous_actions()
+    ]
+
+
+def test_tacaf_record_facts(records: dict[str, Any]) -> None:
+    pdf, docx_body, _ = records["tacaf-review"]
+    assert "Meeting date 23 November 2026" in pdf
+    assert "Review number 2" in pdf
+    assert "Lead professional Jo Bennett, Family Support Practitioner" in pdf
+    assert "Decision Continue with the plan" in pdf
+    assert "Next review 4 January 2027" in pdf
+    assert "Why it is closing" not in pdf
+    for text in (pdf, flat(docx_body)):
+        assert "Grace says mornings are better on chart days." in text
+        assert "Go to the six-week parenting group at the family centre." in text
+
+
+def test_closing_tacaf_record(no_weasyprint_warnings: None) -> None:
+    docs = render_documents(
+        fx.tacaf_review(), fx.tacaf_closing_answers(), fx.REFERENCE, fx.SUBMITTED_AT, fx.TEMPLATES
+    )
+    pdf = flat(pdf_text(docs.pdf))
+    assert "Decision Close Why it is closing The outcomes have been met" in pdf
+    assert f"Next review {NOT_APPLICABLE}" in pdf
+    assert "Moving on" in pdf
+    assert fx.WHO_TO_CONTACT in pdf
+
+
+def test_cspoc_request_record(records: dict[str, Any]) -> None:
+    pdf, docx_body, docs = records["cspoc-request"]
+    assert docs.family_pdf is None
+    assert "Requested by Priya Raman, Designated Safeguarding Lead" in pdf
+    assert "Asking for Support from the Supporting Families team (Level 3)" in pdf
+    assert "Needs identified 3" in pdf
+    for text in (pdf, flat(docx_body)):
+        assert "Request for service to the Children's Single Point of Contact" in text
+        assert "Notice of seeking possession received in October." in text
+        assert "Kayden went on about half the days." in text
+        for person in fx.household():
+            assert person["last_name"] in text

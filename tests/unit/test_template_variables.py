@@ -99,3 +99,64 @@ def test_a_missing_docx_is_reported_not_raised(form: FormDefinition, templates: 
     )
     assert len(problems) == 1
     assert problems[0].startswith("bad/missing.docx: cannot be read")
+
+
+@pytest.mark.parametrize("form_id", ["cspoc-request", "family-story", "tacaf-review"])
+def test_every_new_form_uses_only_what_exists(form_id: str) -> None:
+    from forms_service.definitions import load_form
+
+    form = load_form(ROOT / "form_schemas" / f"{form_id}.yaml", TEMPLATES)
+    assert check_template_variables(form, TEMPLATES) == []
+
+
+def test_family_plan_templates_are_checked_against_the_form(
+    form: FormDefinition, templates: Path
+) -> None:
+    """The EHFSA asks none of what the family plan reads: each missing answer is named."""
+    (templates / "bad" / "plan.html").write_text(
+        "{{ family.members }} {{ answers.no_plan_field }} {{ council }}\n", encoding="utf-8"
+    )
+    with_plan = dataclasses.replace(
+        form, family_plan=Documents(pdf="bad/plan.html", docx="shared/family_plan.docx")
+    )
+    problems = check_template_variables(with_plan, templates)
+    text = "\n".join(problems)
+    assert "bad/plan.html: 'answers.no_plan_field'" in text
+    assert "bad/plan.html: uses 'council'" in text
+    assert "the family plan needs the answer 'analysis.working_well'" in text
+    assert "the family plan needs the answer 'worker.phone'" in text
+    assert "'household.first_name'" not in text  # the EHFSA has a household
+
+
+def test_a_broken_family_plan_docx_is_reported(form: FormDefinition, templates: Path) -> None:
+    from forms_service.definitions import load_form
+
+    story = load_form(ROOT / "form_schemas" / "family-story.yaml", TEMPLATES)
+    document = docx.Document(str(templates / "shared" / "family_plan.docx"))
+    document.add_paragraph("{{ answers.worker.shoe_size }} {{ family.members }}")
+    document.save(str(templates / "bad" / "plan.docx"))
+    broken = dataclasses.replace(
+        story, family_plan=Documents(pdf="shared/family_plan.html", docx="bad/plan.docx")
+    )
+    assert check_template_variables(broken, templates) == [
+        "bad/plan.docx: 'answers.worker.shoe_size': the form 'family-story' has no field "
+        "'shoe_size' here"
+    ]
+
+
+def test_shown_keys_are_checked(form: FormDefinition, templates: Path) -> None:
+    (templates / "bad" / "pdf.html").write_text(
+        '{% extends "shared/base.html" %}\n'
+        "{% block facts %}{{ shown['referrer.full_name'] }} {{ shown['referrer.shoe'] }}"
+        "{{ shown['household.first_name'] }} {{ shown['consent'] }}{% endblock %}\n",
+        encoding="utf-8",
+    )
+    problems = check_template_variables(
+        with_documents(form, "bad/pdf.html", "ehfsa/ehfsa.docx"), templates
+    )
+    assert problems == [
+        "bad/pdf.html: 'shown['referrer.shoe']': the form 'ehfsa' has no field 'shoe' here",
+        "bad/pdf.html: 'shown['household.first_name']': 'household' is a repeating group; "
+        "loop over answers.household",
+        "bad/pdf.html: 'shown['consent']' is a group; name one of its answers",
+    ]

@@ -1,0 +1,68 @@
+"""Database migrations (Alembic), configured in code.
+
+``forms-service db-upgrade`` runs :func:`upgrade` on ``FORMS_DATABASE_URL``.
+PostgreSQL is only ever changed by migrations; the embedded SQLite database is
+still created from the models at start-up (and may be upgraded too).
+:func:`check` lists differences between the models and a migrated database, so
+a test can prove the two agree.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+
+from .db import Base, make_engine
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def alembic_config(database_url: str) -> Config:
+    """An Alembic config without an ini file; the URL travels as an attribute."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["database_url"] = database_url
+    return config
+
+
+def upgrade(database_url: str, revision: str = "head") -> None:
+    """Bring the database at ``database_url`` up to ``revision`` (default: the latest)."""
+    command.upgrade(alembic_config(database_url), revision)
+
+
+def check(database_url: str) -> list[str]:
+    """Differences between the models and the database, one line each ([] = they agree)."""
+    from .submissions import models  # noqa: F401  (registers the tables)
+
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(
+                connection,
+                opts={"compare_type": True, "render_as_batch": connection.dialect.name == "sqlite"},
+            )
+            diffs = compare_metadata(context, Base.metadata)
+    finally:
+        engine.dispose()
+    return [_describe(diff) for diff in diffs]
+
+
+def _describe(diff: object) -> str:
+    if isinstance(diff, list):  # column modifications come grouped
+        return "; ".join(_describe(item) for item in diff)
+    if isinstance(diff, tuple) and diff:
+        action, *rest = diff
+        return f"{action}: " + ", ".join(_name(item) for item in rest)
+    return repr(diff)
+
+
+def _name(item: object) -> str:
+    name = getattr(item, "name", None)
+    table = getattr(getattr(item, "table", None), "name", None)
+    if name is not None:
+        return f"{table}.{name}" if table and table != name else str(name)
+    return repr(item)

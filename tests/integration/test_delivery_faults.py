@@ -1,0 +1,193 @@
+"""Nothing lost: SMTP outages, temporary and permanent refusals, a locked
+database. Real aiosmtpd on loopback and real SQLite throughout; retries are
+made fast by configuration (the backoff shape is the production one)."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from forms_service.cli import main
+from forms_service.mail.outbox import backoff
+from forms_service.services import Services
+from forms_service.submissions.models import OutboxMessage, Submission
+from tests.conftest import make_app
+from tests.factories import ehfsa_answers
+from tests.smtp_server import SmtpTestServer, free_port
+from tests.webuser import WebUser, csrf_token
+
+FAST_RETRIES = {"retry_base_seconds": 0.01, "retry_max_seconds": 0.05}
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpTestServer]:
+    with SmtpTestServer() as server:
+        yield server
+
+
+def _app(tmp_path: Path, smtp_url: str, **overrides: Any) -> Flask:
+    return make_app(tmp_path, smtp_url=smtp_url, **{**FAST_RETRIES, **overrides})
+
+
+def _rows(services: Services) -> list[OutboxMessage]:
+    with services.sessions() as db:
+        return list(db.scalars(select(OutboxMessage).order_by(OutboxMessage.created_at)))
+
+
+def _sweep_until_settled(services: Services, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        services.tasks.sweep()
+        if all(r.status in ("sent", "failed") for r in _rows(services)):
+            return
+        time.sleep(0.02)
+    raise AssertionError([(r.status, r.last_error) for r in _rows(services)])
+
+
+def _submit(app: Flask, count: int) -> list[str]:
+    client = app.test_client()
+    references = []
+    for _ in range(count):
+        reply = client.post("/api/v1/forms/ehfsa/submissions", json=ehfsa_answers(2))
+        assert reply.status_code == 201
+        references.append(reply.get_json()["reference"])
+    return references
+
+
+def test_backoff_doubles_with_jitter_and_a_cap() -> None:
+    delays = [backoff(n, 30, 3600).total_seconds() for n in range(1, 10)]
+    assert 24 <= delays[0] <= 36 and 48 <= delays[1] <= 72
+    assert all(d <= 3600 * 1.2 for d in delays)
+
+
+def test_smtp_down_for_the_whole_burst_then_up_delivers_each_once(tmp_path: Path) -> None:
+    port = free_port()
+    app = _app(tmp_path, f"smtp://127.0.0.1:{port}")
+    services: Services = app.extensions["forms"]
+    references = _submit(app, 12)  # SMTP is down: every reference is still acknowledged
+    rows = _rows(services)
+    assert len(rows) == 12
+    assert {r.status for r in rows} == {"retrying"}
+    assert all("connect" in (r.last_error or "") or "refused" in (r.last_error or "")
+               for r in rows)
+    server = SmtpTestServer().start(port)
+    try:
+        _sweep_until_settled(services)
+    finally:
+        server.stop()
+    assert {r.status for r in _rows(services)} == {"sent"}
+    subjects = sorted(m.parsed()["Subject"].split("– ")[1] for m in server.messages)
+    assert subjects == sorted(references)
+    ids = [m.parsed()["Message-ID"] for m in server.messages]
+    assert len(set(ids)) == len(ids) == 12
+
+
+def test_temporary_refusals_are_retried_then_delivered(
+    tmp_path: Path, smtp: SmtpTestServer
+) -> None:
+    smtp.fail_next(451, 3)
+    app = _app(tmp_path, smtp.url("smtp"))
+    services: Services = app.extensions["forms"]
+    _submit(app, 1)
+    seen: list[tuple[str, int]] = []
+    for _ in range(200):
+        row = _rows(services)[0]
+        seen.append((row.status, row.attempts))
+        if row.status == "sent":
+            break
+        services.tasks.sweep()
+        time.sleep(0.02)
+    assert seen[-1] == ("sent", 4)
+    assert ("retrying", 1) in seen and ("retrying", 3) in seen
+    assert len(smtp.messages) == 1
+
+
+def test_permanent_refusal_fails_visibly_with_the_reason(
+    tmp_path: Path, smtp: SmtpTestServer, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    smtp.fail_next(550, 1)
+    app = _app(tmp_path, smtp.url("smtp"))
+    services: Services = app.extensions["forms"]
+    [reference] = _submit(app, 1)
+    row = _rows(services)[0]
+    assert row.status == "failed" and row.attempts == 1
+    assert "550" in (row.last_error or "")
+    health = app.test_client().get("/healthz")
+    assert health.status_code == 503 and health.get_json()["failed"] == 1
+    for key, value in {"FORMS_DATABASE_URL": services.settings.database_url,
+                       "FORMS_INSTANCE_PATH": str(services.settings.instance_path),
+                       "FORMS_SMTP_URL": smtp.url("smtp")}.items():
+        monkeypatch.setenv(key, value)
+    assert main(["outbox"]) == 0
+    listing = capsys.readouterr().out
+    assert reference in listing and "failed" in listing and "550" in listing
+    assert main(["outbox", "--retry", reference]) == 0  # the server now accepts it
+    assert _rows(services)[0].status == "sent"
+    assert len(smtp.messages) == 1
+
+
+def test_message_over_the_size_cap_fails_as_too_large(
+    tmp_path: Path, smtp: SmtpTestServer
+) -> None:
+    app = _app(tmp_path, smtp.url("smtp"), smtp_size_cap=10_000)
+    _submit(app, 1)
+    row = _rows(app.extensions["forms"])[0]
+    assert row.status == "failed" and "too_large" in (row.last_error or "")
+    assert smtp.messages == []
+
+
+def test_a_sent_message_is_never_sent_again(tmp_path: Path, smtp: SmtpTestServer) -> None:
+    app = _app(tmp_path, smtp.url("smtp"))
+    services: Services = app.extensions["forms"]
+    _submit(app, 1)
+    row = _rows(services)[0]
+    for _ in range(3):
+        services.tasks.enqueue_delivery(row.id)
+        services.tasks.sweep()
+    assert len(smtp.messages) == 1
+
+
+def test_work_left_by_a_dead_worker_is_picked_up(tmp_path: Path, smtp: SmtpTestServer) -> None:
+    app = _app(tmp_path, f"smtp://127.0.0.1:{free_port()}", lease_seconds=0.0)
+    services: Services = app.extensions["forms"]
+    _submit(app, 1)
+    with services.sessions.begin() as db:  # as if a worker claimed it, then died mid-send
+        db.execute(OutboxMessage.__table__.update().values(status="sending"))
+    services.settings.__dict__["smtp_url"] = smtp.url("smtp")  # frozen dataclass: test only
+    _sweep_until_settled(services)
+    assert _rows(services)[0].status == "sent" and len(smtp.messages) == 1
+
+
+def test_locked_database_gives_a_clear_error_and_keeps_the_answers(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    services: Services = app.extensions["forms"]
+    client = app.test_client()
+    user = WebUser(client, services.registry.get("ehfsa"))
+    user.fill_all(ehfsa_answers(2))
+    token = csrf_token(client.get(user.url("check-answers")).text)
+    path = services.settings.database_url.removeprefix("sqlite:///")
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        reply = client.post(user.url("check-answers"), data={"csrf_token": token})
+        api = client.post("/api/v1/forms/ehfsa/submissions", json=ehfsa_answers(2))
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert reply.status_code == 503 and "Your answers have been kept" in reply.text
+    assert "Traceback" not in reply.text
+    assert api.status_code == 503 and "Nothing was stored" in str(api.get_json())
+    with services.sessions() as db:
+        assert db.scalars(select(Submission)).all() == []
+        assert db.scalars(select(OutboxMessage)).all() == []
+    page = client.get(user.url("check-answers"))
+    assert "Testfamily1" in page.text  # the draft survived
+    assert user.send().status_code == 302
