@@ -21,7 +21,7 @@ from sqlalchemy import and_, func, or_, select, update
 from ..db import transaction
 from ..documents.pipeline import RenderedDocuments, render_documents
 from ..services import Services
-from ..submissions.models import OutboxMessage, Submission, utcnow
+from ..submissions.models import OutboxEvent, OutboxMessage, Submission, utcnow
 from .backends import PermanentSendError, TransientSendError, backend_from_url, check_size
 from .message import Attachment, build_message
 
@@ -64,7 +64,10 @@ def claim(services: Services, outbox_id: str) -> bool:
             )
             .execution_options(synchronize_session=False)
         )
-        return bool(getattr(result, "rowcount", 0) == 1)
+        won = bool(getattr(result, "rowcount", 0) == 1)
+        if won:
+            session.add(OutboxEvent(outbox_id=outbox_id, status="sending", at=now))
+        return won
 
 
 def deliver(services: Services, outbox_id: str) -> Outcome:
@@ -172,12 +175,14 @@ def _record(
     if next_attempt is not None:
         values["next_attempt_at"] = next_attempt
     with transaction(services.sessions) as session:
-        session.execute(
+        result = session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == row.id, OutboxMessage.status == "sending")
             .values(**values)
             .execution_options(synchronize_session=False)
         )
+        if getattr(result, "rowcount", 0) == 1:
+            session.add(OutboxEvent(outbox_id=row.id, status=status, at=now, detail=reason))
     if status == "failed":
         log.error("outbox row %s failed: %s", row.id, reason)
     return Outcome(status, reason)
@@ -188,19 +193,31 @@ def due_ids(services: Services, limit: int = 100) -> list[str]:
     now = utcnow()
     lease = dt.timedelta(seconds=services.settings.lease_seconds)
     with transaction(services.sessions) as session:
-        session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.status == "sending", OutboxMessage.claimed_at < now - lease)
-            .values(status="retrying", last_error="worker stopped mid-send", updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
+        stuck = session.scalars(
+            select(OutboxMessage.id).where(
+                OutboxMessage.status == "sending", OutboxMessage.claimed_at < now - lease
+            )
+        ).all()
+        if stuck:
+            reason = "worker stopped mid-send"
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(stuck), OutboxMessage.status == "sending")
+                .values(status="retrying", last_error=reason, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            session.add_all(
+                OutboxEvent(outbox_id=i, status="retrying", at=now, detail=reason) for i in stuck
+            )
+        # A new row's own task is normally still queued: leave it a sweep's grace.
+        fresh = now - dt.timedelta(seconds=services.settings.sweep_seconds)
         return list(
             session.scalars(
                 select(OutboxMessage.id)
                 .where(
                     or_(
-                        OutboxMessage.status == "pending",
-                        and_(OutboxMessage.status == "retrying"),
+                        and_(OutboxMessage.status == "pending", OutboxMessage.created_at < fresh),
+                        OutboxMessage.status == "retrying",
                     ),
                     OutboxMessage.next_attempt_at <= now,
                 )
@@ -241,6 +258,19 @@ def undelivered(services: Services, limit: int = 200) -> list[OutboxRow]:
         ]
 
 
+def history(services: Services, reference: str) -> list[tuple[dt.datetime, str, str | None]]:
+    """(time, status, detail) of every delivery step for ``reference``, oldest first."""
+    with transaction(services.sessions) as session:
+        rows = session.execute(
+            select(OutboxEvent.at, OutboxEvent.status, OutboxEvent.detail)
+            .join(OutboxMessage, OutboxMessage.id == OutboxEvent.outbox_id)
+            .join(Submission, Submission.id == OutboxMessage.submission_id)
+            .where(Submission.reference == reference)
+            .order_by(OutboxEvent.at, OutboxEvent.id)
+        ).all()
+        return [(at, status, detail) for at, status, detail in rows]
+
+
 def retry_now(services: Services, reference: str) -> int:
     """Make a failed or waiting message due now (staff action); returns rows changed."""
     now = utcnow()
@@ -259,6 +289,10 @@ def retry_now(services: Services, reference: str) -> int:
                 .where(OutboxMessage.id.in_(ids))
                 .values(status="retrying", next_attempt_at=now, updated_at=now)
                 .execution_options(synchronize_session=False)
+            )
+            session.add_all(
+                OutboxEvent(outbox_id=i, status="retrying", at=now, detail="retried by staff")
+                for i in ids
             )
     for outbox_id in ids:
         services.tasks.enqueue_delivery(outbox_id)

@@ -18,7 +18,7 @@ from ..definitions.model import FormDefinition
 from ..flow.navigation import visible_pages
 from ..services import Services
 from .answers import AnswersInvalid, validate
-from .models import Draft, OutboxMessage, Submission
+from .models import Draft, OutboxEvent, OutboxMessage, Submission
 from .references import new_reference
 from .rules import check_rules
 
@@ -120,6 +120,8 @@ def _store(
         session.flush()
         message = OutboxMessage(submission_id=submission.id, recipient=services.settings.spoc_inbox)
         session.add(message)
+        session.flush()
+        session.add(OutboxEvent(outbox_id=message.id, status="pending", detail="received"))
         if draft is not None:
             draft.submission_id = submission.id
             draft.answers = {}

@@ -75,8 +75,7 @@ def test_smtp_down_for_the_whole_burst_then_up_delivers_each_once(tmp_path: Path
     rows = _rows(services)
     assert len(rows) == 12
     assert {r.status for r in rows} == {"retrying"}
-    assert all("connect" in (r.last_error or "") or "refused" in (r.last_error or "")
-               for r in rows)
+    assert all("connect" in (r.last_error or "") or "refused" in (r.last_error or "") for r in rows)
     server = SmtpTestServer().start(port)
     try:
         _sweep_until_settled(services)
@@ -110,8 +109,10 @@ def test_temporary_refusals_are_retried_then_delivered(
 
 
 def test_permanent_refusal_fails_visibly_with_the_reason(
-    tmp_path: Path, smtp: SmtpTestServer, capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    smtp: SmtpTestServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     smtp.fail_next(550, 1)
     app = _app(tmp_path, smtp.url("smtp"))
@@ -122,9 +123,11 @@ def test_permanent_refusal_fails_visibly_with_the_reason(
     assert "550" in (row.last_error or "")
     health = app.test_client().get("/healthz")
     assert health.status_code == 503 and health.get_json()["failed"] == 1
-    for key, value in {"FORMS_DATABASE_URL": services.settings.database_url,
-                       "FORMS_INSTANCE_PATH": str(services.settings.instance_path),
-                       "FORMS_SMTP_URL": smtp.url("smtp")}.items():
+    for key, value in {
+        "FORMS_DATABASE_URL": services.settings.database_url,
+        "FORMS_INSTANCE_PATH": str(services.settings.instance_path),
+        "FORMS_SMTP_URL": smtp.url("smtp"),
+    }.items():
         monkeypatch.setenv(key, value)
     assert main(["outbox"]) == 0
     listing = capsys.readouterr().out
@@ -134,9 +137,7 @@ def test_permanent_refusal_fails_visibly_with_the_reason(
     assert len(smtp.messages) == 1
 
 
-def test_message_over_the_size_cap_fails_as_too_large(
-    tmp_path: Path, smtp: SmtpTestServer
-) -> None:
+def test_message_over_the_size_cap_fails_as_too_large(tmp_path: Path, smtp: SmtpTestServer) -> None:
     app = _app(tmp_path, smtp.url("smtp"), smtp_size_cap=10_000)
     _submit(app, 1)
     row = _rows(app.extensions["forms"])[0]
@@ -191,3 +192,24 @@ def test_locked_database_gives_a_clear_error_and_keeps_the_answers(tmp_path: Pat
     page = client.get(user.url("check-answers"))
     assert "Testfamily1" in page.text  # the draft survived
     assert user.send().status_code == 302
+
+
+def test_every_state_change_is_recorded_with_a_time(tmp_path: Path, smtp: SmtpTestServer) -> None:
+    from forms_service.mail.outbox import history
+
+    smtp.fail_next(451, 1)
+    app = _app(tmp_path, smtp.url("smtp"))
+    services: Services = app.extensions["forms"]
+    [reference] = _submit(app, 1)
+    _sweep_until_settled(services)
+    steps = history(services, reference)
+    assert [status for _, status, _ in steps] == [
+        "pending",
+        "sending",
+        "retrying",
+        "sending",
+        "sent",
+    ]
+    assert "451" in (steps[2][2] or "")
+    times = [at for at, _, _ in steps]
+    assert times == sorted(times)
