@@ -73,3 +73,42 @@ def test_spoc_inbox_receives_email_with_both_documents(
         assert "Seaview Primary School" in text
         assert "Attendance has dropped to 82%." in text
         assert "Mum would like help with routines." in text
+
+
+@pytest.mark.parametrize(
+    ("form_id", "builder", "family_plan"),
+    [
+        ("cspoc-request", "cspoc_answers", False),
+        ("family-story", "family_story_answers", True),
+        ("tacaf-review", "tacaf_answers", True),
+    ],
+)
+def test_every_form_is_emailed_with_its_documents(
+    tmp_path: Path, smtp: SmtpTestServer, form_id: str, builder: str, family_plan: bool
+) -> None:
+    from tests import factories
+
+    answers = getattr(factories, builder)()
+    app = make_app(tmp_path, smtp_url=smtp.url("smtp"))
+    reply = app.test_client().post(f"/api/v1/forms/{form_id}/submissions", json=answers)
+    assert reply.status_code == 201, reply.get_json()
+    reference = reply.get_json()["reference"]
+    message = smtp.messages[0].parsed()
+    assert message["Subject"].endswith(f"– {reference}")
+    files = {part.get_filename(): part.get_content() for part in message.iter_attachments()}
+    expected = {f"{reference}.pdf", f"{reference}.docx"}
+    if family_plan:
+        expected |= {f"{reference}-family-plan.pdf", f"{reference}-family-plan.docx"}
+    assert set(files) == expected
+    pdf_text = "\n".join(
+        p.extract_text() for p in PdfReader(io.BytesIO(files[f"{reference}.pdf"])).pages)
+    docx_text = _docx_text(files[f"{reference}.docx"])
+    household = answers["household"]
+    for text in (pdf_text, docx_text):
+        assert reference in text
+        assert all(m["last_name"] in text for m in household)
+    if family_plan:
+        plan_text = _docx_text(files[f"{reference}-family-plan.docx"])
+        assert "Our Family Plan" in plan_text
+        assert all(a["what"] in plan_text for a in answers["plan"])
+        assert not any(m["last_name"] in plan_text for m in household)
