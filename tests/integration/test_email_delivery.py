@@ -3,17 +3,15 @@ the email; the PDF and DOCX attachments are opened and read back."""
 
 from __future__ import annotations
 
-import io
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import docx
 import pytest
-from pypdf import PdfReader
 
 from tests.conftest import make_app
 from tests.factories import ehfsa_answers
+from tests.readback import docx_text, pdf_text
 from tests.smtp_server import SmtpTestServer
 
 
@@ -21,15 +19,6 @@ from tests.smtp_server import SmtpTestServer
 def smtp() -> Iterator[SmtpTestServer]:
     with SmtpTestServer() as server:
         yield server
-
-
-def _docx_text(data: bytes) -> str:
-    document = docx.Document(io.BytesIO(data))
-    parts = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        for row in table.rows:
-            parts.extend(cell.text for cell in row.cells)
-    return "\n".join(parts)
 
 
 def _wait_for(predicate: object, timeout: float = 20.0) -> None:
@@ -61,12 +50,11 @@ def test_spoc_inbox_receives_email_with_both_documents(
     assert reference in message.get_body(("plain",)).get_content()
     attachments = {part.get_filename(): part.get_content() for part in message.iter_attachments()}
     assert set(attachments) == {f"{reference}.pdf", f"{reference}.docx"}
-    pdf_text = "\n".join(
-        page.extract_text() for page in PdfReader(io.BytesIO(attachments[f"{reference}.pdf"])).pages
-    )
-    docx_text = _docx_text(attachments[f"{reference}.docx"])
     answers = ehfsa_answers(6)
-    for text in (pdf_text, docx_text):
+    for text in (
+        pdf_text(attachments[f"{reference}.pdf"]),
+        docx_text(attachments[f"{reference}.docx"]),
+    ):
         assert reference in text
         for member in answers["household"]:
             assert member["first_name"] in text and member["last_name"] in text
@@ -100,15 +88,12 @@ def test_every_form_is_emailed_with_its_documents(
     if family_plan:
         expected |= {f"{reference}-family-plan.pdf", f"{reference}-family-plan.docx"}
     assert set(files) == expected
-    pdf_text = "\n".join(
-        p.extract_text() for p in PdfReader(io.BytesIO(files[f"{reference}.pdf"])).pages)
-    docx_text = _docx_text(files[f"{reference}.docx"])
     household = answers["household"]
-    for text in (pdf_text, docx_text):
+    for text in (pdf_text(files[f"{reference}.pdf"]), docx_text(files[f"{reference}.docx"])):
         assert reference in text
         assert all(m["last_name"] in text for m in household)
     if family_plan:
-        plan_text = _docx_text(files[f"{reference}-family-plan.docx"])
+        plan_text = docx_text(files[f"{reference}-family-plan.docx"])
         assert "Our Family Plan" in plan_text
         assert all(a["what"] in plan_text for a in answers["plan"])
         assert not any(m["last_name"] in plan_text for m in household)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import io
-import re
 from pathlib import Path
 from typing import Any
 
@@ -638,27 +636,4 @@ def cspoc_request_answers() -> dict[str, Any]:
 # --- reading documents back ------------------------------------------------------
 
 
-def pdf_text(data: bytes) -> str:
-    import pypdf
-
-    reader = pypdf.PdfReader(io.BytesIO(data))
-    return "\n".join(page.extract_text() for page in reader.pages)
-
-
-def flat(text: str) -> str:
-    """Collapse white space, so wrapped PDF lines compare equal to the answer."""
-    return re.sub(r"\s+", " ", text)
-
-
-def docx_text(data: bytes) -> str:
-    """Paragraphs, then every table cell, then the footers."""
-    import docx
-
-    document = docx.Document(io.BytesIO(data))
-    parts = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        for row in table.rows:
-            parts.extend(cell.text for cell in row.cells)
-    for section in document.sections:
-        parts.extend(p.text for p in section.footer.paragraphs)
-    return "\n".join(parts)
+from tests.readback import docx_text, flat, pdf_text  # noqa: E402,F401  (re-exported)

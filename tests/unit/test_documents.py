@@ -6,7 +6,6 @@ import datetime as dt
 import io
 import logging
 import os
-import re
 import socket
 import threading
 import time
@@ -39,6 +38,7 @@ from forms_service.documents import (
 )
 from forms_service.documents.context import NOT_APPLICABLE, format_datetime
 from forms_service.documents.pdf import assets_dir, html_to_pdf
+from tests.readback import docx_text, flat, pdf_text
 
 try:  # tests/unit as a package, or (pytest's default) on sys.path
     from . import doc_fixtures as fx
@@ -90,25 +90,6 @@ def documents(form: FormDefinition) -> Any:
         logger.removeHandler(handler)
     assert [r.getMessage() for r in handler.records] == []
     return rendered
-
-
-def pdf_text(data: bytes) -> str:
-    reader = pypdf.PdfReader(io.BytesIO(data))
-    return "\n".join(page.extract_text() for page in reader.pages)
-
-
-def flat(text: str) -> str:
-    """Collapse white space, so wrapped PDF lines compare equal to the answer."""
-    return re.sub(r"\s+", " ", text)
-
-
-def docx_text(data: bytes) -> str:
-    document = docx.Document(io.BytesIO(data))
-    parts = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        for row in table.rows:
-            parts.extend(cell.text for cell in row.cells)
-    return "\n".join(parts)
 
 
 def docx_cells(data: bytes) -> dict[str, str]:
