@@ -145,6 +145,7 @@ def _field(raw: dict[str, Any]) -> Field:
         min_items=raw.get("min_items", 0),
         max_items=raw.get("max_items"),
         item_label=raw.get("item_label"),
+        item_plural=raw.get("item_plural"),
         summary=tuple(raw.get("summary", [])),
         item_rules=tuple(
             ItemRule(r["kind"], r["field"], tuple(r["one_of"]), r["message"])

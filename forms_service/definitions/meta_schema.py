@@ -90,6 +90,7 @@ class FieldSchema(_Strict):
     min_items = mf.Integer(validate=validate.Range(min=0, max=100))
     max_items = mf.Integer(validate=validate.Range(min=1, max=100))
     item_label = mf.String()
+    item_plural = mf.String()
     summary = mf.List(mf.String(validate=NAME))
     item_rules = mf.List(mf.Nested(ItemRuleSchema))
     count_hints = mf.List(mf.Nested(CountHintSchema))

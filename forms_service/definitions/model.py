@@ -126,6 +126,7 @@ class Field:
     min_items: int = 0
     max_items: int | None = None
     item_label: str | None = None
+    item_plural: str | None = None
     summary: tuple[str, ...] = ()
     item_rules: tuple[ItemRule, ...] = ()
     count_hints: tuple[CountHint, ...] = ()
@@ -137,6 +138,23 @@ class Field:
     def noun(self) -> str:
         """How error messages name this field, e.g. ``"your job title"``."""
         return self.error_name or self.label[:1].lower() + self.label[1:].rstrip("?")
+
+    @property
+    def a_item(self) -> str:
+        """The item label with its article: "a need", "an agreement"."""
+        label = self.item_label or "item"
+        return f"{'an' if label[:1].lower() in 'aeiou' else 'a'} {label}"
+
+    def count_items(self, count: int) -> str:
+        """"1 need", "2 needs", "3 people's views": the schema may give the plural."""
+        label = self.item_label or "item"
+        plural = self.item_plural or f"{label}s"
+        return f"{count} {label if count == 1 else plural}"
+
+    @property
+    def items_plural(self) -> str:
+        """The plural of the item label."""
+        return self.item_plural or f"{self.item_label or 'item'}s"
 
     def option_label(self, value: Any) -> str:
         """The label shown for a stored option value (the value if unknown)."""

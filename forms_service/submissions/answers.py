@@ -59,7 +59,7 @@ def required_message(fld: Field) -> str:
     if fld.type == "confirm":
         return f"Tick the box to confirm {fld.noun}"
     if fld.type == "repeating":
-        return f"Add at least one {fld.item_label}"
+        return f"Add at least one {fld.item_label}"  # "one" needs no article
     return f"Enter {fld.noun}"
 
 
@@ -271,7 +271,7 @@ class RepeatingAnswer(_Answer):
         if len(value) < d.min_items:
             raise self.fail(required_message(d))
         if d.max_items is not None and len(value) > d.max_items:
-            raise self.fail(f"You can add up to {d.max_items} {d.item_label}s")
+            raise self.fail(f"You can add up to {d.count_items(d.max_items)}")
         schema = schema_for(d.fields, _contacts_key(self.contacts))
         items: list[Any] = []
         errors: dict[int, Any] = {}
