@@ -48,6 +48,7 @@ class Settings:
     lease_seconds: float = 15 * 60.0
     sweep_seconds: float = 5.0
     smtp_size_cap: int = 20 * 1024 * 1024
+    render_timeout_seconds: float = 60.0
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -95,8 +96,15 @@ ENV_KEYS = {
     "FORMS_RETRY_WINDOW_SECONDS": "retry_window_seconds",
     "FORMS_LEASE_SECONDS": "lease_seconds",
     "FORMS_SWEEP_SECONDS": "sweep_seconds",
+    "FORMS_RENDER_TIMEOUT_SECONDS": "render_timeout_seconds",
 }
-FLOAT_SETTINGS = {"retry_base_seconds", "retry_window_seconds", "lease_seconds", "sweep_seconds"}
+FLOAT_SETTINGS = {
+    "retry_base_seconds",
+    "retry_window_seconds",
+    "lease_seconds",
+    "sweep_seconds",
+    "render_timeout_seconds",
+}
 
 
 def settings_from_env(

@@ -19,7 +19,8 @@ from pathlib import Path
 from sqlalchemy import and_, func, or_, select, update
 
 from ..db import transaction
-from ..documents.pipeline import RenderedDocuments, render_documents
+from ..documents.bounded import RenderTimeout, render_bounded
+from ..documents.pipeline import RenderedDocuments
 from ..services import Services
 from ..submissions.models import OutboxEvent, OutboxMessage, Submission, utcnow
 from .backends import PermanentSendError, TransientSendError, backend_from_url, check_size
@@ -90,6 +91,8 @@ def deliver(services: Services, outbox_id: str) -> Outcome:
         return _record(services, row, "failed", exc.reason)
     except TransientSendError as exc:
         return _retry_or_fail(services, row, exc.reason)
+    except RenderTimeout as exc:
+        return _retry_or_fail(services, row, str(exc))
     except Exception as exc:  # rendering or an unexpected fault: keep the row, retry
         log.exception("delivery of outbox row %s failed", outbox_id)
         return _retry_or_fail(services, row, f"internal error: {type(exc).__name__}")
@@ -100,13 +103,14 @@ def compose(services: Services, submission: Submission, recipient: str) -> Email
     """The email for ``submission``: short body, PDF and DOCX attached."""
     settings = services.settings
     form = services.registry.get(submission.form_id)
-    documents = render_documents(
+    documents = render_bounded(
         form,
         submission.answers,
         submission.reference,
         submission.submitted_at,
         settings.templates_dir,
         contacts=settings.contacts,
+        timeout=settings.render_timeout_seconds,
     )
     body = (
         (settings.templates_dir / EMAIL_BODY)

@@ -118,7 +118,7 @@ def no_rendering_here(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         return record
 
     monkeypatch.setattr(pipeline, "render_documents", forbidden("render_documents"))
-    monkeypatch.setattr(outbox, "render_documents", forbidden("render_documents"))
+    monkeypatch.setattr(outbox, "render_bounded", forbidden("render_bounded"))
     monkeypatch.setattr(outbox, "deliver", forbidden("deliver"))
     return calls
 

@@ -213,3 +213,18 @@ def test_every_state_change_is_recorded_with_a_time(tmp_path: Path, smtp: SmtpTe
     assert "451" in (steps[2][2] or "")
     times = [at for at, _, _ in steps]
     assert times == sorted(times)
+
+
+def test_a_render_that_overruns_is_stopped_retried_and_the_submission_kept(
+    tmp_path: Path, smtp: SmtpTestServer
+) -> None:
+    app = _app(tmp_path, smtp.url("smtp"), render_timeout_seconds=0.001)
+    services: Services = app.extensions["forms"]
+    [reference] = _submit(app, 1)
+    row = _rows(services)[0]
+    assert row.status == "retrying" and "longer than" in (row.last_error or "")
+    assert smtp.messages == []
+    services.settings.__dict__["render_timeout_seconds"] = 60.0  # frozen dataclass: test only
+    _sweep_until_settled(services)
+    assert _rows(services)[0].status == "sent"
+    assert reference in smtp.messages[0].parsed()["Subject"]

@@ -208,7 +208,7 @@ def smtp() -> Iterator[SmtpTestServer]:
 def render_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """Render the documents for real once, then reuse them: the race is about claiming
     rows, and 50 WeasyPrint renders would only add ~20 s per database."""
-    real = outbox.render_documents
+    real = outbox.render_bounded
     cache: list[Any] = []
     lock = threading.Lock()
 
@@ -218,7 +218,7 @@ def render_once(monkeypatch: pytest.MonkeyPatch) -> None:
                 cache.append(real(*args, **kwargs))
             return cache[0]
 
-    monkeypatch.setattr(outbox, "render_documents", cached)
+    monkeypatch.setattr(outbox, "render_bounded", cached)
 
 
 @pytest.mark.parametrize("database", ["postgresql", "sqlite"])

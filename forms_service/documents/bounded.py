@@ -1,0 +1,109 @@
+"""Rendering with a time limit, in a separate process that can be killed.
+
+WeasyPrint documents that pathological input can make a render slow or loop,
+and a thread cannot be stopped. So the worker hands each render to a
+long-lived child process (started with ``spawn``, safe beside threads; its
+caches stay warm between renders) and waits at most ``timeout`` seconds. On
+timeout the child is killed and replaced, and :class:`RenderTimeout` tells
+the outbox to retry later; the submission itself is untouched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any
+
+from ..definitions.model import FormDefinition
+from .pipeline import RenderedDocuments, render_documents
+
+
+class RenderTimeout(Exception):
+    """The render took longer than allowed and was stopped."""
+
+
+_lock = threading.Lock()
+_pool: ProcessPoolExecutor | None = None
+
+
+def _exit_with_parent(parent: int) -> None:
+    """In the render process: leave when the parent dies (even by SIGKILL)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
+
+
+def _executor() -> ProcessPoolExecutor:
+    global _pool
+    with _lock:
+        if _pool is None:
+            _pool = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_exit_with_parent,
+                initargs=(os.getpid(),),
+            )
+        return _pool
+
+
+def _discard(pool: ProcessPoolExecutor) -> None:
+    """Kill a pool whose render overran, so the next render gets a fresh child."""
+    global _pool
+    with _lock:
+        if _pool is pool:
+            _pool = None
+    for process in list(getattr(pool, "_processes", {}).values()):
+        process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def render_bounded(
+    form: FormDefinition,
+    answers: Mapping[str, Any],
+    reference: str,
+    submitted_at: dt.datetime,
+    templates_dir: Path,
+    *,
+    contacts: Mapping[str, str] | None = None,
+    timeout: float,
+) -> RenderedDocuments:
+    """``render_documents`` in the render process, or ``RenderTimeout``.
+
+    Inside a Celery worker (a daemonic process, which may not start children)
+    the render runs in place: there Celery's hard task time limit kills and
+    replaces the worker process instead, and ``acks_late`` redelivers the task.
+    """
+    if multiprocessing.current_process().daemon:
+        return render_documents(
+            form, answers, reference, submitted_at, templates_dir, contacts=contacts
+        )
+    pool = _executor()
+    future = pool.submit(
+        render_documents,
+        form,
+        dict(answers),
+        reference,
+        submitted_at,
+        templates_dir,
+        contacts=dict(contacts or {}),
+    )
+    try:
+        return future.result(timeout=timeout)
+    except FutureTimeout:
+        _discard(pool)
+        raise RenderTimeout(f"rendering took longer than {timeout:g} s") from None
+    except BrokenProcessPool:
+        _discard(pool)
+        raise RenderTimeout("the render process stopped unexpectedly") from None
