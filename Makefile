@@ -19,6 +19,15 @@ lint: setup
 	$(BIN)/ruff check forms_service tests benchmarks scripts
 	$(BIN)/mypy
 
+# Figures, not tests: document rendering against naive WeasyPrint, Chromium and
+# LibreOffice, then submission throughput and submission -> SMTP under gunicorn
+# (benchmarks/README.md). Installs LibreOffice Writer when it is missing.
+bench: setup
+	command -v soffice >/dev/null 2>&1 || { SUDO=$$(test "$$(id -u)" -eq 0 || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	  --no-install-recommends libreoffice-writer-nogui; }
+	$(BIN)/python -m benchmarks.run
+
 check-schemas: setup
 	$(BIN)/forms-service check-schemas
 

@@ -15,7 +15,7 @@ def _run(*command: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_ruff_is_clean() -> None:
-    result = _run(str(BIN / "ruff"), "check", "forms_service", "tests", "scripts")
+    result = _run(str(BIN / "ruff"), "check", "forms_service", "tests", "scripts", "benchmarks")
     assert result.returncode == 0, result.stdout + result.stderr
 
 

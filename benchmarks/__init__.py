@@ -1,0 +1,1 @@
+"""Benchmarks of document rendering and submission throughput (``make bench``)."""
