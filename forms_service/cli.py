@@ -67,7 +67,11 @@ def _render(args: argparse.Namespace) -> int:
         return 1
     reference = args.reference or f"{form.reference_prefix}-DRAFT"
     documents = render_documents(
-        form, answers, reference, dt.datetime.now(dt.UTC), settings.templates_dir,
+        form,
+        answers,
+        reference,
+        dt.datetime.now(dt.UTC),
+        settings.templates_dir,
         contacts=settings.contacts,
     )
     out = Path(args.out)

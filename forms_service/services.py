@@ -28,6 +28,7 @@ class Services:
     registry: Registry
     engine: Engine
     sessions: sessionmaker[Session]
+    readers: sessionmaker[Session]
     tasks: TaskRunner = field(init=False)
 
 
@@ -39,6 +40,12 @@ def build_services(settings: Settings, *, create_tables: bool = True) -> Service
     engine = make_engine(settings.database_url)
     if create_tables and settings.database_url.startswith("sqlite"):
         create_schema(engine)  # other databases are changed only by `forms-service db-upgrade`
-    services = Services(settings, registry, engine, make_session_factory(engine))
+    services = Services(
+        settings,
+        registry,
+        engine,
+        make_session_factory(engine),
+        make_session_factory(engine, read_only=True),
+    )
     services.tasks = make_task_runner(services)
     return services

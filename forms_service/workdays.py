@@ -43,8 +43,13 @@ def _last_monday(year: int, month: int) -> dt.date:
 def bank_holidays(year: int) -> frozenset[dt.date]:
     """England and Wales bank holidays in ``year``."""
     easter = easter_sunday(year)
-    days = {easter - 2 * ONE_DAY, easter + ONE_DAY, _first_monday(year, 5),
-            _last_monday(year, 5), _last_monday(year, 8)}
+    days = {
+        easter - 2 * ONE_DAY,
+        easter + ONE_DAY,
+        _first_monday(year, 5),
+        _last_monday(year, 5),
+        _last_monday(year, 8),
+    }
     new_year = dt.date(year, 1, 1)
     days.add(new_year + dt.timedelta(days={5: 2, 6: 1}.get(new_year.weekday(), 0)))
     christmas, boxing = dt.date(year, 12, 25), dt.date(year, 12, 26)

@@ -146,7 +146,7 @@ class Field:
         return f"{'an' if label[:1].lower() in 'aeiou' else 'a'} {label}"
 
     def count_items(self, count: int) -> str:
-        """"1 need", "2 needs", "3 people's views": the schema may give the plural."""
+        """ "1 need", "2 needs", "3 people's views": the schema may give the plural."""
         label = self.item_label or "item"
         plural = self.item_plural or f"{label}s"
         return f"{count} {label if count == 1 else plural}"

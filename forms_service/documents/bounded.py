@@ -35,7 +35,10 @@ _pool: ProcessPoolExecutor | None = None
 
 
 def _exit_with_parent(parent: int) -> None:
-    """In the render process: leave when the parent dies (even by SIGKILL)."""
+    """In the render process: run at a lower priority than the web threads (a
+    page a user is waiting for comes before an email), and leave when the
+    parent dies (even by SIGKILL)."""
+    os.nice(10)
 
     def watch() -> None:
         while os.getppid() == parent:

@@ -81,8 +81,17 @@ def _make_docx_environment() -> Environment:
     """``make_environment(None)`` (autoescaping, strict), as a caching environment."""
     base = make_environment(None)
     env = _CachingEnvironment()
-    for name in ("autoescape", "undefined", "auto_reload", "keep_trailing_newline",
-                 "trim_blocks", "lstrip_blocks", "newline_sequence", "optimized", "finalize"):
+    for name in (
+        "autoescape",
+        "undefined",
+        "auto_reload",
+        "keep_trailing_newline",
+        "trim_blocks",
+        "lstrip_blocks",
+        "newline_sequence",
+        "optimized",
+        "finalize",
+    ):
         setattr(env, name, getattr(base, name))
     env.filters.update(base.filters)
     env.tests.update(base.tests)

@@ -29,7 +29,7 @@ def load(services: Services, session: MutableMapping[str, Any], form_id: str) ->
     draft_id = draft_id_for(session, form_id)
     if draft_id is None:
         return None
-    with transaction(services.sessions) as db:
+    with transaction(services.readers) as db:
         draft = db.get(Draft, draft_id)
         if draft is None or draft.form_id != form_id:
             return None

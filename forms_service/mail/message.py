@@ -59,18 +59,14 @@ class Attachment:
 
 def clean_header_value(value: str) -> str:
     """``value`` with control/line-break characters and encoded-word openers removed."""
-    chars = [
-        " " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in str(value)
-    ]
+    chars = [" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in str(value)]
     cleaned = "".join(chars).replace("=?", "= ?")
     return re.sub(r" {2,}", " ", cleaned).strip()
 
 
 def is_plain_address(value: str) -> bool:
     """True if ``value`` is exactly one bare address such as ``a@b.example``."""
-    return (
-        isinstance(value, str) and len(value) <= 254 and _ADDRESS.fullmatch(value) is not None
-    )
+    return isinstance(value, str) and len(value) <= 254 and _ADDRESS.fullmatch(value) is not None
 
 
 def safe_filename(name: str) -> str:

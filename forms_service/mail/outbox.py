@@ -75,7 +75,7 @@ def deliver(services: Services, outbox_id: str) -> Outcome:
     """Try to send one outbox row; safe to call any number of times."""
     if not claim(services, outbox_id):
         return Outcome("skipped")
-    with transaction(services.sessions) as session:
+    with transaction(services.readers) as session:
         row = session.get(OutboxMessage, outbox_id)
         assert row is not None
         submission = session.get(Submission, row.submission_id)
@@ -246,7 +246,7 @@ class OutboxRow:
 
 def undelivered(services: Services, limit: int = 200) -> list[OutboxRow]:
     """Messages not yet sent (pending, sending, retrying, failed), oldest first."""
-    with transaction(services.sessions) as session:
+    with transaction(services.readers) as session:
         rows = session.execute(
             select(OutboxMessage, Submission.reference)
             .join(Submission, Submission.id == OutboxMessage.submission_id)
@@ -264,7 +264,7 @@ def undelivered(services: Services, limit: int = 200) -> list[OutboxRow]:
 
 def history(services: Services, reference: str) -> list[tuple[dt.datetime, str, str | None]]:
     """(time, status, detail) of every delivery step for ``reference``, oldest first."""
-    with transaction(services.sessions) as session:
+    with transaction(services.readers) as session:
         rows = session.execute(
             select(OutboxEvent.at, OutboxEvent.status, OutboxEvent.detail)
             .join(OutboxMessage, OutboxMessage.id == OutboxEvent.outbox_id)
@@ -308,7 +308,7 @@ def health(
 ) -> dict[str, int]:
     """Counts for monitoring: messages waiting too long, and failed ones (alert if > 0)."""
     cutoff = utcnow() - stale_after
-    with transaction(services.sessions) as session:
+    with transaction(services.readers) as session:
         stale = session.scalar(
             select(func.count())
             .select_from(OutboxMessage)

@@ -89,7 +89,7 @@ def validate_submission(
 
 def _refuse_if_submitted(services: Services, draft_id: str) -> None:
     """Answer a repeated "send" with the earlier reference, before validating."""
-    with transaction(services.sessions) as session:
+    with transaction(services.readers) as session:
         draft = session.get(Draft, draft_id)
         if draft is not None and draft.submission_id is not None:
             earlier = session.get(Submission, draft.submission_id)
@@ -131,5 +131,5 @@ def _store(
 
 def find_by_reference(services: Services, reference: str) -> Submission | None:
     """The submission with ``reference``, if any."""
-    with transaction(services.sessions) as session:
+    with transaction(services.readers) as session:
         return session.scalars(select(Submission).where(Submission.reference == reference)).first()
