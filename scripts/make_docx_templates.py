@@ -404,6 +404,47 @@ def build_family_plan() -> DocumentObject:
     return document
 
 
+THUMBNAIL_REL = "http://schemas.openxmlformats.org/package/2006/relationships/metadata/thumbnail"
+STYLES_WITH_EFFECTS_REL = "http://schemas.microsoft.com/office/2007/relationships/stylesWithEffects"
+
+
+def slim(document: DocumentObject) -> None:
+    """Drop what python-docx's default package carries but no record uses.
+
+    The default has about 100 table styles (350 KB of ``styles.xml``), a
+    440 KB ``stylesWithEffects.xml`` kept only for Word 2010, and a stock
+    thumbnail. Every render parses, re-serialises and re-compresses them, so
+    they cost more than the record itself (see benchmarks/README.md). Table
+    styles the document uses, the defaults and every paragraph and character
+    style stay; Word adds any other built-in style from its latent styles
+    when a council applies one.
+    """
+    used = {
+        el.get(qn("w:val"))
+        for part in [
+            document.part,
+            *(rel.target_part for rel in document.part.rels.values() if not rel.is_external),
+        ]
+        if hasattr(part, "element")
+        for el in part.element.iter(qn("w:tblStyle"))
+    }
+    styles = document.styles.element
+    for style in styles.findall(qn("w:style")):
+        if (
+            style.get(qn("w:type")) == "table"
+            and style.get(qn("w:default")) != "1"
+            and style.get(qn("w:styleId")) not in used
+        ):
+            styles.remove(style)
+    for rels, reltype in (
+        (document.part.rels, STYLES_WITH_EFFECTS_REL),
+        (document.part.package.rels, THUMBNAIL_REL),
+    ):
+        for r_id, rel in list(rels.items()):
+            if rel.reltype == reltype:
+                del rels[r_id]
+
+
 def main(argv: list[str]) -> int:
     templates = Path(argv[1]) if len(argv) > 1 else ROOT / "doc_templates"
     outputs = {
@@ -421,6 +462,7 @@ def main(argv: list[str]) -> int:
     }
     for path, document in outputs.items():
         path.parent.mkdir(parents=True, exist_ok=True)
+        slim(document)
         document.save(str(path))
         print(f"wrote {path}")
     return 0

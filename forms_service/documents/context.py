@@ -14,9 +14,14 @@ Shape (``CONTEXT_KEYS`` lists the top-level names; ``checks.py`` uses it)::
     shown:        {"meeting.date": "3 December 2026", "decision": "Close", …}:
                   every simple answer outside repeating groups, by dotted
                   path, as display text (a hidden question shows an en dash)
-    sections:     [{title, rows: [{label, value}], tables: [table]}]
+    sections:     [{title, rows: [{label, value, blank}], tables: [table]}]
+                  (answered questions; then, if any optional ones were left
+                  blank, one row {label: "Optional questions not answered",
+                  value: "Their labels; …", blank: True})
     table:        {name, title, item_label, columns: [label], rows: [[value]],
-                   entries: [{heading, rows: [{label, value}]}]}
+                   entries: [{heading, rows: [{label, value, blank}]}]}
+                  (an entry's rows leave out the summary's columns; an item
+                  with nothing more to say has no entry)
     computed:     {name: {label, value: "4 December 2026"}} (schema ``computed:``)
     warnings:     ["The next review is more than 6 weeks after …"] (schema ``warnings:``)
     contacts:     configured contact details ({level4_phone, …}); {} if none given
@@ -105,17 +110,58 @@ def _visible(fld: Field, scope: Mapping[str, Any]) -> bool:
     return fld.show_if is None or fld.show_if.holds(dict(scope))
 
 
-def _rows(fields: tuple[Field, ...], scope: Mapping[str, Any]) -> list[dict[str, str]]:
-    """Label/value rows for simple fields; groups are flattened in place."""
-    rows: list[dict[str, str]] = []
+OPTIONAL_SUFFIX = "(optional)"
+NOT_ANSWERED_LABEL = "Optional questions not answered"
+
+
+def document_label(fld: Field) -> str:
+    """The question as a printed record shows it: without the form's "(optional)"."""
+    label = fld.label.rstrip()
+    if label.lower().endswith(OPTIONAL_SUFFIX):
+        label = label[: -len(OPTIONAL_SUFFIX)].rstrip()
+    return label
+
+
+def _answer_rows(
+    fields: tuple[Field, ...], scope: Mapping[str, Any], skip: frozenset[str] = frozenset()
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Rows for the answered simple fields, and the labels of those left blank.
+
+    Groups are flattened in place; hidden questions and the names in ``skip``
+    (already shown elsewhere, e.g. in a summary table) are left out.
+    """
+    rows: list[dict[str, Any]] = []
+    blank: list[str] = []
     for fld in fields:
-        if not _visible(fld, scope):
+        if fld.name in skip or not _visible(fld, scope):
             continue
         if fld.type == "group":
             inner = scope.get(fld.name)
-            rows.extend(_rows(fld.fields, inner if isinstance(inner, Mapping) else {}))
+            more, unanswered = _answer_rows(fld.fields, inner if isinstance(inner, Mapping) else {})
+            rows.extend(more)
+            blank.extend(unanswered)
         elif fld.type != "repeating":
-            rows.append({"label": fld.label, "value": display_value(fld, scope.get(fld.name))})
+            raw = scope.get(fld.name)
+            if raw is None or raw == "" or raw == []:
+                blank.append(document_label(fld))
+            else:
+                rows.append(
+                    {"label": document_label(fld), "value": display_value(fld, raw), "blank": False}
+                )
+    return rows, blank
+
+
+def _rows(
+    fields: tuple[Field, ...], scope: Mapping[str, Any], skip: frozenset[str] = frozenset()
+) -> list[dict[str, Any]]:
+    """Label/value rows, the optional questions left blank gathered into one last row.
+
+    A record reader scans for what was said; one "not answered" row keeps every
+    question accounted for without a page of "Not given".
+    """
+    rows, blank = _answer_rows(fields, scope, skip)
+    if blank:
+        rows.append({"label": NOT_ANSWERED_LABEL, "value": "; ".join(blank), "blank": True})
     return rows
 
 
@@ -143,9 +189,13 @@ def _entry_name(fld: Field, item: Mapping[str, Any]) -> str:
 
 
 def _table(fld: Field, items: list[Mapping[str, Any]]) -> dict[str, Any]:
-    """A repeating group: a summary table plus every item's full details."""
+    """A repeating group: a summary table, then each item's other answers.
+
+    The summary's columns are not repeated in the details, so a household of
+    eight reads as one table and eight short blocks rather than eight pages.
+    """
     summary = fld.summary or tuple(f.name for f in fld.fields[:3])
-    columns = [fld.child(name).label for name in summary]
+    columns = [document_label(fld.child(name)) for name in summary]
     rows: list[list[str]] = []
     entries: list[dict[str, Any]] = []
     noun = fld.item_label or "item"
@@ -160,9 +210,9 @@ def _table(fld: Field, items: list[Mapping[str, Any]]) -> dict[str, Any]:
         rows.append(cells)
         heading = f"{noun[:1].upper()}{noun[1:]} {number}"
         name = _entry_name(fld, item)
-        entries.append(
-            {"heading": f"{heading}: {name}" if name else heading, "rows": _rows(fld.fields, item)}
-        )
+        details = _rows(fld.fields, item, skip=frozenset(summary))
+        if details:  # a row says everything when the group has no other questions
+            entries.append({"heading": f"{heading}: {name}" if name else heading, "rows": details})
     return {
         "name": fld.name,
         "title": fld.label,
