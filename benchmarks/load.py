@@ -177,15 +177,27 @@ class Service:
         except OSError:
             return []
 
+    @staticmethod
+    def _children(pid: int) -> list[int]:
+        try:
+            return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        except OSError:
+            return []
+
     def peak_rss_mb(self) -> dict[str, float]:
-        """VmHWM (peak resident set) of the master and each worker, in MB."""
+        """VmHWM (peak resident set) of the master, each worker and each render process, in MB.
+
+        A worker's render processes (``documents/bounded.py``) are its children.
+        """
         result = {}
-        pids = ([self.proc.pid] if self.proc else []) + self.worker_pids()
-        for pid in pids:
+        named = [("master", self.proc.pid)] if self.proc else []
+        for pid in self.worker_pids():
+            named.append((f"worker-{pid}", pid))
+            named += [(f"render-{child}", child) for child in self._children(pid)]
+        for name, pid in named:
             with contextlib.suppress(OSError):
                 for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                     if line.startswith("VmHWM:"):
-                        name = "master" if self.proc and pid == self.proc.pid else f"worker-{pid}"
                         result[name] = round(int(line.split()[1]) / 1024, 1)
         return result
 

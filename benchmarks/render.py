@@ -9,9 +9,12 @@ ways, interleaved so background load hits every contender alike:
   ``<style>`` (so it is the same document), rendered with
   ``HTML(string=…).write_pdf(pdf_variant="pdf/ua-1")``: no cached CSS, a new
   font configuration every time, WeasyPrint's default fetcher;
-* ``chromium``: that same self-contained HTML printed by headless Chromium
-  (kept running, driven over CDP with Playwright: ``page.set_content`` +
-  ``page.pdf``), as Gotenberg does;
+* ``chromium-cli``: that same self-contained HTML printed by
+  ``chromium --headless --print-to-pdf`` (one process per document, a warm
+  profile directory), the command line the issue names;
+* ``chromium``: the same HTML printed by headless Chromium kept running,
+  driven over CDP with Playwright (``page.set_content`` + ``page.pdf``), as
+  Gotenberg does: Chromium's best case;
 * ``libreoffice``: the service's own DOCX converted by
   ``soffice --headless --convert-to pdf`` (one process per document, a warm
   user profile), as docassemble does.
@@ -85,6 +88,37 @@ class Chromium:
         self._pw.stop()
 
 
+class ChromiumCli:
+    """``chromium --headless --print-to-pdf`` of an HTML file, one process per document."""
+
+    def __init__(self, executable: str, workdir: Path) -> None:
+        self.executable = executable
+        self.workdir = workdir
+        self.profile = workdir / "chromium-profile"
+
+    def pdf(self, doc: str) -> bytes:
+        source = self.workdir / "record.html"
+        source.write_text(doc, encoding="utf-8")
+        out = self.workdir / "chromium.pdf"
+        subprocess.run(
+            [
+                self.executable,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                f"--user-data-dir={self.profile}",
+                "--no-pdf-header-footer",
+                f"--print-to-pdf={out}",
+                source.as_uri(),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        return out.read_bytes()
+
+
 class LibreOffice:
     """``soffice --headless --convert-to pdf`` of a DOCX, one process per document."""
 
@@ -131,8 +165,11 @@ def compare_pdf(fx: Fixture, runs: int, log: Callable[[str], None]) -> dict[str,
     }
     notes: dict[str, str] = {}
     chromium = None
+    tmp = tempfile.TemporaryDirectory(prefix="bench-lo-")
     executable = shutil.which("chromium") or "/usr/bin/chromium"
     if Path(executable).exists():
+        cli = ChromiumCli(executable, Path(tmp.name))
+        contenders["chromium-cli"] = lambda: cli.pdf(doc)
         try:
             chromium = Chromium(executable)
             contenders["chromium"] = lambda: chromium.pdf(doc)  # type: ignore[union-attr]
@@ -140,7 +177,6 @@ def compare_pdf(fx: Fixture, runs: int, log: Callable[[str], None]) -> dict[str,
             notes["chromium"] = f"not measured: {exc}"
     else:
         notes["chromium"] = "not measured: /usr/bin/chromium missing"
-    tmp = tempfile.TemporaryDirectory(prefix="bench-lo-")
     soffice = shutil.which("soffice")
     if soffice:
         office = LibreOffice(soffice, Path(tmp.name))
