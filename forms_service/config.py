@@ -49,6 +49,9 @@ class Settings:
     sweep_seconds: float = 5.0
     smtp_size_cap: int = 20 * 1024 * 1024
     render_timeout_seconds: float = 60.0
+    #: Delivery threads in the embedded mode, each with its own render process:
+    #: one per core renders on both cores of a small machine.
+    delivery_threads: int = 2
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -97,6 +100,7 @@ ENV_KEYS = {
     "FORMS_LEASE_SECONDS": "lease_seconds",
     "FORMS_SWEEP_SECONDS": "sweep_seconds",
     "FORMS_RENDER_TIMEOUT_SECONDS": "render_timeout_seconds",
+    "FORMS_DELIVERY_THREADS": "delivery_threads",
 }
 FLOAT_SETTINGS = {
     "retry_base_seconds",
@@ -123,6 +127,11 @@ def settings_from_env(
             values[name] = float(values[name])
         except ValueError:
             raise ConfigError(f"{name.upper()} must be a number of seconds") from None
+    if "delivery_threads" in values:
+        try:
+            values["delivery_threads"] = max(1, int(values["delivery_threads"]))
+        except ValueError:
+            raise ConfigError("FORMS_DELIVERY_THREADS must be a whole number") from None
     values.update(overrides or {})
     settings = Settings().with_overrides(values)
     return _checked(settings)

@@ -67,15 +67,28 @@ class SyncRunner:
 
 
 class ThreadRunner:
-    """A daemon thread fed by a queue, sweeping for due rows when idle."""
+    """Daemon threads fed by one queue; the first also sweeps for due rows when idle.
 
-    def __init__(self, services: Services, sweep_seconds: float = SWEEP_SECONDS) -> None:
+    ``threads`` > 1 renders several submissions at once (each render runs in
+    the render process pool, so they use more than one core); claims are
+    atomic, so two threads never deliver the same row.
+    """
+
+    def __init__(
+        self, services: Services, sweep_seconds: float = SWEEP_SECONDS, threads: int = 1
+    ) -> None:
         self.services = services
         self.sweep_seconds = sweep_seconds
         self._queue: queue.Queue[str | None] = queue.Queue()
-        self._thread = threading.Thread(target=self._run, name="forms-delivery", daemon=True)
         self._stopped = threading.Event()
-        self._thread.start()
+        self._threads = [
+            threading.Thread(
+                target=self._run, args=(i == 0,), name=f"forms-delivery-{i}", daemon=True
+            )
+            for i in range(max(1, threads))
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def enqueue_delivery(self, outbox_id: str) -> None:
         self._queue.put(outbox_id)
@@ -85,16 +98,18 @@ class ThreadRunner:
 
     def stop(self) -> None:
         self._stopped.set()
-        self._queue.put(None)
-        self._thread.join(timeout=30)
+        for _ in self._threads:
+            self._queue.put(None)
+        for thread in self._threads:
+            thread.join(timeout=30)
 
-    def _run(self) -> None:
+    def _run(self, sweeps: bool) -> None:
         while not self._stopped.is_set():
             try:
                 outbox_id = self._queue.get(timeout=self.sweep_seconds)
             except queue.Empty:
-                outbox_id = None
-                self._safely(self.sweep)
+                if sweeps:
+                    self._safely(self.sweep)
                 continue
             if outbox_id is not None:
                 self._safely(functools.partial(deliver_task, self.services, outbox_id))
@@ -116,4 +131,6 @@ def make_task_runner(services: Services) -> TaskRunner:
         from .worker import CeleryRunner
 
         return CeleryRunner(services)
-    return ThreadRunner(services, services.settings.sweep_seconds)
+    return ThreadRunner(
+        services, services.settings.sweep_seconds, services.settings.delivery_threads
+    )

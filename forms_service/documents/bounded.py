@@ -48,12 +48,13 @@ def _exit_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="watch-parent", daemon=True).start()
 
 
-def _executor() -> ProcessPoolExecutor:
+def _executor(processes: int) -> ProcessPoolExecutor:
+    """The render pool (made with ``processes`` children the first time it is needed)."""
     global _pool
     with _lock:
         if _pool is None:
             _pool = ProcessPoolExecutor(
-                max_workers=1,
+                max_workers=max(1, processes),
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_exit_with_parent,
                 initargs=(os.getpid(),),
@@ -81,6 +82,7 @@ def render_bounded(
     *,
     contacts: Mapping[str, str] | None = None,
     timeout: float,
+    processes: int = 1,
 ) -> RenderedDocuments:
     """``render_documents`` in the render process, or ``RenderTimeout``.
 
@@ -92,7 +94,7 @@ def render_bounded(
         return render_documents(
             form, answers, reference, submitted_at, templates_dir, contacts=contacts
         )
-    pool = _executor()
+    pool = _executor(processes)
     future = pool.submit(
         render_documents,
         form,

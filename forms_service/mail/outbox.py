@@ -111,6 +111,7 @@ def compose(services: Services, submission: Submission, recipient: str) -> Email
         settings.templates_dir,
         contacts=settings.contacts,
         timeout=settings.render_timeout_seconds,
+        processes=settings.delivery_threads,
     )
     body = (
         (settings.templates_dir / EMAIL_BODY)
