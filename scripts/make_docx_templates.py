@@ -142,12 +142,12 @@ def _warnings_box(document: DocumentObject) -> None:
     _tag(document, "{%p endif %}")
 
 
-def build(extra_facts: list[tuple[str, str]] | None = None) -> DocumentObject:
-    """The record template; ``extra_facts`` adds (label, tag) lines under the title."""
+def _new_document(title: str, subject: str) -> DocumentObject:
+    """An A4 portrait document with our margins and properties (tags allowed)."""
     document = Document()
     core = document.core_properties
-    core.title = "{{ form.short_title }} {{ reference }}"
-    core.subject = "{{ form.title }}"
+    core.title = title
+    core.subject = subject
     core.author = "Early Help"
     core.last_modified_by = "Early Help"
     core.comments = ""
@@ -159,11 +159,18 @@ def build(extra_facts: list[tuple[str, str]] | None = None) -> DocumentObject:
     section.page_width, section.page_height = PAGE_WIDTH, Mm(297)
     for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
         setattr(section, side, MARGIN)
+    return document
+
+
+def build(extra_facts: list[tuple[str, str]] | None = None) -> DocumentObject:
+    """The record template; ``extra_facts`` adds (label, tag) lines under the title."""
+    document = _new_document("{{ form.short_title }} {{ reference }}", "{{ form.title }}")
 
     normal = document.styles["Normal"]
     normal.font.name = "Arial"
     normal.font.size = Pt(10.5)
 
+    section = document.sections[0]
     header = section.header.paragraphs[0]
     header.alignment = WD_ALIGN_PARAGRAPH.CENTER
     header.add_run("OFFICIAL-SENSITIVE").bold = True
@@ -226,21 +233,7 @@ def build_family_plan() -> DocumentObject:
 
     Reads only the context's ``family`` entry (see forms_service/documents/family.py).
     """
-    document = Document()
-    core = document.core_properties
-    core.title = "Our Family Plan"
-    core.subject = "Our Family Plan"
-    core.author = "Early Help"
-    core.last_modified_by = "Early Help"
-    core.comments = ""
-    core.language = "en-GB"
-    core.keywords = ""
-
-    section = document.sections[0]
-    section.orientation = WD_ORIENT.PORTRAIT
-    section.page_width, section.page_height = PAGE_WIDTH, Mm(297)
-    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
-        setattr(section, side, MARGIN)
+    document = _new_document("Our Family Plan", "Our Family Plan")
 
     styles = document.styles
     normal = styles["Normal"]
@@ -257,7 +250,7 @@ def build_family_plan() -> DocumentObject:
     styles["Heading 1"].paragraph_format.space_after = Pt(8)
     styles["List Bullet"].font.size = Pt(14)
 
-    footer = section.footer.paragraphs[0]
+    footer = document.sections[0].footer.paragraphs[0]
     run = footer.add_run("{{ reference }}, written on {{ family.date }}    Page ")
     run.font.size = Pt(10)
     _field(footer, "PAGE")
