@@ -26,7 +26,9 @@ import httpx
 
 async def _api(client: httpx.AsyncClient, spec: dict[str, Any], body: bytes) -> tuple[int, str]:
     response = await client.post(
-        spec["api_path"], content=body, headers={"Content-Type": "application/json"}
+        spec["api_path"],
+        content=body,
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {spec['token']}"},
     )
     reference = ""
     if response.status_code == 201:

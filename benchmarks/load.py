@@ -118,7 +118,12 @@ class Service:
             "FORMS_SECRET_KEY": SECRET,
             "FORMS_TASK_MODE": "thread",
             "FORMS_SWEEP_SECONDS": "1",
+            # One client machine sends thousands of submissions a minute from one
+            # address and one token: a load test, not a rate-limit test.
+            "FORMS_LIMIT_API_SUBMISSIONS": "1000000/minute",
+            "FORMS_LIMIT_PUBLIC_POSTS": "1000000/minute",
         }
+        self.token = ""
         self.workers, self.threads = workers, threads
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -152,8 +157,14 @@ class Service:
         raise RuntimeError(f"gunicorn did not start; see {self.instance / 'gunicorn.log'}")
 
     def _create_schema(self) -> None:
-        """Tables made once, before the workers race to make them."""
+        """Tables made once, before the workers race to make them; a referral API token."""
+        from forms_service.audit import CLI
+        from forms_service.auth import tokens
+
         app = self.app()
+        services = app.extensions["forms"]
+        forms = tuple(f.id for f in services.registry.all() if f.open_to_anyone)
+        self.token = tokens.create(services, "benchmark", CLI, forms=forms)
         del app
 
     def app(self) -> Any:
@@ -234,7 +245,10 @@ def prepare_web_drafts(service: Service, fx: Fixture, count: int) -> list[dict[s
     services = app.extensions["forms"]
     ids = [secrets.token_urlsafe(32) for _ in range(count)]
     with transaction(services.sessions) as db:
-        db.add_all(Draft(id=i, form_id=fx.form.id, answers=fx.answers) for i in ids)
+        db.add_all(
+            Draft(id=i, form_id=fx.form.id, answers_sealed=services.vault.seal(fx.answers))
+            for i in ids
+        )
     serializer = app.session_interface.get_signing_serializer(app)
     drafts = []
     for draft_id in ids:
@@ -298,6 +312,7 @@ def throughput(fx: Fixture, smtp_url: str, *, clients: int, seconds: float, work
         log(f"  throughput: {len(drafts)} web drafts ready; {clients} clients for {seconds:.0f} s")
         spec = {
             "base_url": service.base_url,
+            "token": service.token,
             "api_path": f"/api/v1/forms/{fx.form.id}/submissions",
             "web_path": f"/forms/{fx.form.id}/check-answers",
             "body": fx.body,
@@ -357,7 +372,7 @@ def end_to_end(fx: Fixture, *, rate: float, seconds: float, burst: int, workers:
     with SmtpClock() as smtp, Service(smtp.url(), workers, threads) as service:
         log(f"  end to end: {rate}/s for {seconds:.0f} s")
         samples = run_client({**base_spec, "base_url": service.base_url, "rate": rate,
-                              "seconds": seconds})
+                              "seconds": seconds, "token": service.token})
         steady = _delivery(samples, smtp, drain_seconds=60)
         steady.pop("arrivals")
         steady["rate"] = rate
@@ -367,7 +382,7 @@ def end_to_end(fx: Fixture, *, rate: float, seconds: float, burst: int, workers:
     with SmtpClock() as smtp, Service(smtp.url(), workers, threads) as service:
         log(f"  capacity: a burst of {burst} submissions")
         samples = run_client({**base_spec, "base_url": service.base_url, "rate": 200,
-                              "seconds": burst / 200})
+                              "seconds": burst / 200, "token": service.token})
         drained = _delivery(samples, smtp, drain_seconds=240)
         arrivals = drained.pop("arrivals")
         # Sustained rate: messages per second once the queue is full (first to last arrival).

@@ -10,7 +10,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, redirect, url_for
+from flask_wtf.csrf import CSRFProtect
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
 from .config import settings_from_env
@@ -30,9 +32,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.max_content_length,
         MAX_FORM_MEMORY_SIZE=settings.max_content_length,
+        SESSION_COOKIE_NAME="__Host-session" if settings.production else "session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.environment == "production",
+        SESSION_COOKIE_SECURE=settings.production,
         WTF_CSRF_TIME_LIMIT=3600,
         TESTING=bool(test_config and test_config.get("TESTING")),
     )
@@ -49,9 +52,16 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             ),
         ]
     )
+    if settings.trusted_proxies:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies
+        )
     app.extensions["forms"] = build_services(settings)
 
     from .api.views import bp as api_bp
+    from .auth import limits, oidc
+    from .auth import web as auth_web
+    from .staff.views import bp as staff_bp
     from .web import errors, security
     from .web.templating import init_templating
     from .web.views import bp as forms_bp
@@ -59,8 +69,17 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     init_templating(app)
     security.init_app(app)
     errors.init_app(app)
+    auth_web.init_app(app)
+    oidc.init_app(app)
     app.register_blueprint(forms_bp, url_prefix="/forms")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(staff_bp, url_prefix="/staff")
+    # The form pages check their own CSRF token so a timed-out page keeps what was
+    # typed; the API takes bearer tokens, never cookies. Every other POST is checked here.
+    csrf = CSRFProtect(app)
+    csrf.exempt(forms_bp)
+    csrf.exempt(api_bp)
+    limits.init_app(app, app.extensions["forms"])
 
     @app.route("/")
     def home() -> Response:

@@ -13,12 +13,18 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from .config import ConfigError, settings_from_env
+from .audit import CLI
+from .auth.accounts import AccountError
+from .config import ROLES, ConfigError, settings_from_env
 from .definitions import Registry, SchemaError, check_schema_files
 from .documents.checks import check_template_variables
 from .documents.pipeline import render_documents
 from .submissions.answers import AnswersInvalid, validate
+
+if TYPE_CHECKING:
+    from .services import Services
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -89,9 +95,8 @@ def _render(args: argparse.Namespace) -> int:
 
 def _outbox(args: argparse.Namespace) -> int:
     from .mail.outbox import retry_now, undelivered
-    from .services import build_services
 
-    services = build_services(settings_from_env().with_overrides({"task_mode": "sync"}))
+    services = _services()
     if args.retry:
         changed = retry_now(services, args.retry.strip().upper())
         print(f"Retried {changed} message(s) for {args.retry}")
@@ -126,6 +131,136 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _services() -> Services:
+    """The engine for a command: the environment's settings, tasks run in this process."""
+    from .services import build_services
+
+    return build_services(settings_from_env().with_overrides({"task_mode": "sync"}))
+
+
+def _users(args: argparse.Namespace) -> int:
+    from .auth import accounts
+
+    services = _services()
+    if args.users_command == "add":
+        password = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else ""
+        if not password:
+            print(
+                "error: give the password on standard input with --password-stdin", file=sys.stderr
+            )
+            return 2
+        account, uri = accounts.add_user(services, args.email, args.name, args.role, password, CLI)
+        print(f"Added {account.email} ({account.role}).")
+        print("Give them this authenticator set-up link in person (or as a QR code):")
+        print(uri)
+        return 0
+    if args.users_command == "list":
+        for account in accounts.accounts(services):
+            state = "disabled" if account.disabled else "active"
+            how = "single sign-on" if account.single_sign_on else "password + authenticator"
+            print(f"{account.email:<40} {account.role:<18} {state:<9} {how}")
+        return 0
+    if args.users_command in ("disable", "enable"):
+        account = accounts.set_disabled(services, args.email, args.users_command == "disable", CLI)
+        print(f"{account.email} is now {'disabled' if account.disabled else 'enabled'}.")
+        return 0
+    uri = accounts.reset_mfa(services, args.email, CLI)
+    print("Their old authenticator no longer works, and they have been signed out everywhere.")
+    print("Give them this new set-up link in person or by phone:")
+    print(uri)
+    return 0
+
+
+def _api_tokens(args: argparse.Namespace) -> int:
+    from .auth import tokens
+
+    services = _services()
+    if args.tokens_command == "create":
+        forms = tuple(f.strip() for f in (args.forms or "").split(",") if f.strip())
+        token = tokens.create(services, args.name, CLI, forms=forms, user_email=args.user)
+        print(f"Token {args.name} (shown once; only a hash is kept):")
+        print(token)
+        return 0
+    if args.tokens_command == "revoke":
+        tokens.revoke(services, args.name, CLI)
+        print(f"Token {args.name} is revoked.")
+        return 0
+    for info in tokens.tokens(services):
+        what = f"acts as {info.user_email}" if info.user_email else "forms " + ",".join(info.forms)
+        print(f"{info.name:<30} {'revoked' if info.revoked else 'live':<8} {what}")
+    return 0
+
+
+def _families(args: argparse.Namespace) -> int:
+    from .families.service import allocate
+
+    family_id = allocate(_services(), args.reference, args.email, CLI)
+    print(f"Allocated family {family_id} to {args.email}.")
+    return 0
+
+
+def _rotate(args: argparse.Namespace) -> int:
+    from .maintenance import rotate_data_key
+
+    count = rotate_data_key(_services(), CLI)
+    print(f"Re-encrypted {count} stored value(s) with the newest key in FORMS_DATA_KEYS.")
+    print("Older keys can now be removed from FORMS_DATA_KEYS.")
+    return 0
+
+
+def _purge(args: argparse.Namespace) -> int:
+    from .maintenance import purge
+
+    print(purge(_services(), who=CLI))
+    return 0
+
+
+def _add_account_commands(commands: Any) -> None:
+    users = commands.add_parser("users", help="staff accounts")
+    users.set_defaults(handler=_users)
+    actions = users.add_subparsers(dest="users_command", required=True)
+    add = actions.add_parser("add", help="add a local account; prints the authenticator link")
+    add.add_argument("--email", required=True)
+    add.add_argument("--name", required=True)
+    add.add_argument("--role", required=True, choices=ROLES)
+    add.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    actions.add_parser("list", help="list every account")
+    for name, text in (
+        ("disable", "stop an account signing in (ends its sessions)"),
+        ("enable", "let a disabled account sign in again"),
+        ("reset-mfa", "give an account a new authenticator; prints its link"),
+    ):
+        action = actions.add_parser(name, help=text)
+        action.add_argument("email")
+    tokens = commands.add_parser("api-tokens", help="tokens for the JSON API")
+    tokens.set_defaults(handler=_api_tokens)
+    token_actions = tokens.add_subparsers(dest="tokens_command", required=True)
+    create = token_actions.add_parser("create", help="make a token (printed once)")
+    create.add_argument("--name", required=True)
+    scope = create.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--forms", help="referral forms it may send, e.g. ehfsa,cspoc-request")
+    scope.add_argument("--user", help="the staff email whose access it has")
+    revoke = token_actions.add_parser("revoke", help="stop a token working")
+    revoke.add_argument("name")
+    token_actions.add_parser("list", help="list tokens (never the tokens themselves)")
+    families = commands.add_parser("families", help="the family record")
+    families.set_defaults(handler=_families)
+    family_actions = families.add_subparsers(dest="families_command", required=True)
+    allocate = family_actions.add_parser(
+        "allocate", help="make someone a family's lead professional"
+    )
+    allocate.add_argument("reference", help="the reference of any form of the family")
+    allocate.add_argument("email", help="the lead professional's account")
+    rotate = commands.add_parser(
+        "rotate-data-key", help="re-encrypt stored data with the newest FORMS_DATA_KEYS key"
+    )
+    rotate.set_defaults(handler=_rotate)
+    purge = commands.add_parser("purge", help="delete old drafts and closed families' forms")
+    purge.set_defaults(handler=_purge)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="forms-service", description=__doc__)
     commands = top.add_subparsers(dest="command", required=True)
@@ -153,6 +288,7 @@ def parser() -> argparse.ArgumentParser:
         "db-upgrade", help="create or migrate the tables (FORMS_DATABASE_URL)"
     )
     db_upgrade.set_defaults(handler=_db_upgrade)
+    _add_account_commands(commands)
     return top
 
 
@@ -160,7 +296,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         code: int = args.handler(args)
-    except (ConfigError, SchemaError) as exc:
+    except (ConfigError, SchemaError, AccountError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return code

@@ -1,21 +1,31 @@
 """Configuration: defaults for the embedded mode, overridden by environment.
 
 Council contact details, the SPOC inbox and every secret come from the
-environment (``FORMS_*``), never from code. Production refuses to start
-without a strong secret key.
+environment (``FORMS_*``), never from code. ``FORMS_ENV`` must be exactly
+``development`` or ``production``; production refuses to start on anything
+unsafe (a weak secret, example addresses, a mail pickup folder, unverified
+SMTP, no data keys, no base URL, no retention period), naming the variable.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MIN_SECRET_LENGTH = 32
+#: Shannon entropy (bits) a secret must carry at least: 32 × "a" has none.
+MIN_SECRET_BITS = 128
+ENVIRONMENTS = ("development", "production")
+ROLES = ("cspoc", "lead-professional", "manager", "admin")
 
 
 class ConfigError(RuntimeError):
@@ -34,6 +44,13 @@ class Settings:
     mail_from: str = "early-help-forms@example.gov.uk"
     message_id_domain: str = "forms.example.gov.uk"
     secret_key: str = ""
+    #: Where the service is reached from outside, e.g. https://forms.council.gov.uk:
+    #: absolute links and the schema ``$id`` use it, never the Host header.
+    base_url: str | None = None
+    #: Fernet keys for answers, drafts and secrets at rest, newest first.
+    data_keys: tuple[str, ...] = ()
+    #: HMAC key for the blind indexes used to match families (kept apart from data keys).
+    index_key: str = ""
     level4_phone: str = "01702 215007"
     level4_out_of_hours_phone: str = "0345 606 1212"
     level4_email: str = "C-SPOC@southend.gov.uk"
@@ -52,7 +69,30 @@ class Settings:
     #: Delivery threads in the embedded mode, each with its own render process:
     #: one per core renders on both cores of a small machine.
     delivery_threads: int = 2
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    #: Drafts untouched for this many days are deleted by the daily purge.
+    draft_days: int = 28
+    #: Closed families' submissions are deleted this many days after closure
+    #: (``None``: kept; production must set it).
+    retention_days: int | None = None
+    #: Reverse proxies in front of the service whose X-Forwarded-For is trusted.
+    trusted_proxies: int = 0
+    limit_sign_in: str = "10/minute"
+    limit_start_from: str = "20/minute"
+    limit_api_submissions: str = "600/minute"
+    limit_public_posts: str = "300/minute"
+    session_idle_minutes: float = 30.0
+    session_absolute_hours: float = 10.0
+    lockout_failures: int = 10
+    lockout_minutes: float = 15.0
+    #: Failed "start from a reference" answers take at least this long, so the
+    #: time taken does not tell an unknown reference from a forbidden one.
+    start_from_floor_seconds: float = 0.25
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None
+    oidc_roles_claim: str = "roles"
+    #: Extra claim values that mean one of our roles: "Duty.Worker=cspoc,…".
+    oidc_role_map: str = ""
 
     @property
     def pickup_dir(self) -> Path:
@@ -68,6 +108,24 @@ class Settings:
             "level4_email": self.level4_email,
         }
 
+    @property
+    def production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id)
+
+    def role_for_claim(self, value: str) -> str | None:
+        """Our role for one value of the identity provider's roles claim."""
+        if value in ROLES:
+            return value
+        for pair in self.oidc_role_map.split(","):
+            claim, _, role = pair.partition("=")
+            if claim.strip() == value and role.strip() in ROLES:
+                return role.strip()
+        return None
+
     def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
         """A copy with some values replaced (tests and the CLI use this)."""
         known = {k: v for k, v in overrides.items() if k in self.__dataclass_fields__}
@@ -81,33 +139,82 @@ def _sqlite_url(instance_path: Path) -> str:
     return f"sqlite:///{instance_path / 'forms.sqlite3'}"
 
 
-ENV_KEYS = {
-    "FORMS_ENV": "environment",
-    "FORMS_INSTANCE_PATH": "instance_path",
-    "FORMS_DATABASE_URL": "database_url",
-    "FORMS_SMTP_URL": "smtp_url",
-    "FORMS_SPOC_INBOX": "spoc_inbox",
-    "FORMS_MAIL_FROM": "mail_from",
-    "FORMS_MESSAGE_ID_DOMAIN": "message_id_domain",
-    "FORMS_SECRET_KEY": "secret_key",
-    "FORMS_LEVEL4_PHONE": "level4_phone",
-    "FORMS_LEVEL4_OUT_OF_HOURS_PHONE": "level4_out_of_hours_phone",
-    "FORMS_LEVEL4_EMAIL": "level4_email",
-    "FORMS_TASK_MODE": "task_mode",
-    "FORMS_BROKER_URL": "broker_url",
-    "FORMS_RETRY_BASE_SECONDS": "retry_base_seconds",
-    "FORMS_RETRY_WINDOW_SECONDS": "retry_window_seconds",
-    "FORMS_LEASE_SECONDS": "lease_seconds",
-    "FORMS_SWEEP_SECONDS": "sweep_seconds",
-    "FORMS_RENDER_TIMEOUT_SECONDS": "render_timeout_seconds",
-    "FORMS_DELIVERY_THREADS": "delivery_threads",
-}
-FLOAT_SETTINGS = {
-    "retry_base_seconds",
-    "retry_window_seconds",
-    "lease_seconds",
-    "sweep_seconds",
-    "render_timeout_seconds",
+def _seconds(name: str) -> Callable[[str], float]:
+    def parse(raw: str) -> float:
+        try:
+            return float(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a number of seconds") from None
+
+    return parse
+
+
+def _number(name: str, unit: str, minimum: int = 0) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number of {unit}") from None
+        if value < minimum:
+            raise ConfigError(f"{name} must be at least {minimum}")
+        return value
+
+    return parse
+
+
+def _threads(raw: str) -> int:
+    try:
+        return max(1, int(raw))
+    except ValueError:
+        raise ConfigError("FORMS_DELIVERY_THREADS must be a whole number") from None
+
+
+def _key_list(raw: str) -> tuple[str, ...]:
+    return tuple(k.strip() for k in raw.split(",") if k.strip())
+
+
+#: FORMS_* variable → (setting, converter).
+ENV_KEYS: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "FORMS_ENV": ("environment", str),
+    "FORMS_INSTANCE_PATH": ("instance_path", Path),
+    "FORMS_DATABASE_URL": ("database_url", str),
+    "FORMS_SMTP_URL": ("smtp_url", str),
+    "FORMS_SPOC_INBOX": ("spoc_inbox", str),
+    "FORMS_MAIL_FROM": ("mail_from", str),
+    "FORMS_MESSAGE_ID_DOMAIN": ("message_id_domain", str),
+    "FORMS_SECRET_KEY": ("secret_key", str),
+    "FORMS_BASE_URL": ("base_url", str),
+    "FORMS_DATA_KEYS": ("data_keys", _key_list),
+    "FORMS_INDEX_KEY": ("index_key", str),
+    "FORMS_LEVEL4_PHONE": ("level4_phone", str),
+    "FORMS_LEVEL4_OUT_OF_HOURS_PHONE": ("level4_out_of_hours_phone", str),
+    "FORMS_LEVEL4_EMAIL": ("level4_email", str),
+    "FORMS_TASK_MODE": ("task_mode", str),
+    "FORMS_BROKER_URL": ("broker_url", str),
+    "FORMS_RETRY_BASE_SECONDS": ("retry_base_seconds", _seconds("FORMS_RETRY_BASE_SECONDS")),
+    "FORMS_RETRY_WINDOW_SECONDS": (
+        "retry_window_seconds",
+        _seconds("FORMS_RETRY_WINDOW_SECONDS"),
+    ),
+    "FORMS_LEASE_SECONDS": ("lease_seconds", _seconds("FORMS_LEASE_SECONDS")),
+    "FORMS_SWEEP_SECONDS": ("sweep_seconds", _seconds("FORMS_SWEEP_SECONDS")),
+    "FORMS_RENDER_TIMEOUT_SECONDS": (
+        "render_timeout_seconds",
+        _seconds("FORMS_RENDER_TIMEOUT_SECONDS"),
+    ),
+    "FORMS_DELIVERY_THREADS": ("delivery_threads", _threads),
+    "FORMS_DRAFT_DAYS": ("draft_days", _number("FORMS_DRAFT_DAYS", "days", 1)),
+    "FORMS_RETENTION_DAYS": ("retention_days", _number("FORMS_RETENTION_DAYS", "days", 1)),
+    "FORMS_TRUSTED_PROXIES": ("trusted_proxies", _number("FORMS_TRUSTED_PROXIES", "hops")),
+    "FORMS_LIMIT_SIGN_IN": ("limit_sign_in", str),
+    "FORMS_LIMIT_START_FROM": ("limit_start_from", str),
+    "FORMS_LIMIT_API_SUBMISSIONS": ("limit_api_submissions", str),
+    "FORMS_LIMIT_PUBLIC_POSTS": ("limit_public_posts", str),
+    "FORMS_OIDC_ISSUER": ("oidc_issuer", str),
+    "FORMS_OIDC_CLIENT_ID": ("oidc_client_id", str),
+    "FORMS_OIDC_CLIENT_SECRET": ("oidc_client_secret", str),
+    "FORMS_OIDC_ROLES_CLAIM": ("oidc_roles_claim", str),
+    "FORMS_OIDC_ROLE_MAP": ("oidc_role_map", str),
 }
 
 
@@ -117,49 +224,140 @@ def settings_from_env(
     """Defaults → environment variables → explicit overrides (tests)."""
     env = os.environ if environ is None else environ
     values: dict[str, Any] = {}
-    for key, attr in ENV_KEYS.items():
+    for key, (attr, convert) in ENV_KEYS.items():
         if env.get(key):
-            values[attr] = env[key]
-    if "instance_path" in values:
-        values["instance_path"] = Path(values["instance_path"])
-    for name in FLOAT_SETTINGS & values.keys():
-        try:
-            values[name] = float(values[name])
-        except ValueError:
-            raise ConfigError(f"{name.upper()} must be a number of seconds") from None
-    if "delivery_threads" in values:
-        try:
-            values["delivery_threads"] = max(1, int(values["delivery_threads"]))
-        except ValueError:
-            raise ConfigError("FORMS_DELIVERY_THREADS must be a whole number") from None
+            values[attr] = convert(env[key])
     values.update(overrides or {})
     settings = Settings().with_overrides(values)
     return _checked(settings)
 
 
 def _checked(settings: Settings) -> Settings:
-    if settings.environment == "production":
-        if len(settings.secret_key) < MIN_SECRET_LENGTH:
-            raise ConfigError(
-                f"FORMS_SECRET_KEY must be set to at least {MIN_SECRET_LENGTH} random characters "
-                "in production"
-            )
-        if settings.spoc_inbox.endswith("@example.gov.uk"):
-            raise ConfigError("FORMS_SPOC_INBOX must be set in production")
-    elif not settings.secret_key:
-        settings = replace(settings, secret_key=_development_secret(settings.instance_path))
+    if settings.environment not in ENVIRONMENTS:
+        raise ConfigError(
+            f"FORMS_ENV must be exactly 'development' or 'production', not {settings.environment!r}"
+        )
     if settings.task_mode not in {"thread", "sync", "celery"}:
         raise ConfigError("FORMS_TASK_MODE must be thread, sync or celery")
-    return settings
+    if settings.smtp_url:
+        _check_smtp_url(settings.smtp_url)
+    if settings.production:
+        problems = _production_problems(settings)
+        if problems:
+            raise ConfigError("refusing to start in production: " + "; ".join(problems))
+        return settings
+    return _with_development_secrets(settings)
 
 
-def _development_secret(instance_path: Path) -> str:
-    """A per-installation key kept in ``instance/`` so sessions survive restarts."""
-    path = instance_path / "secret_key"
+def secret_problem(name: str, value: str) -> str | None:
+    """Why ``value`` is too weak for a secret, or None when it will do."""
+    if len(value.encode()) < MIN_SECRET_LENGTH:
+        return f"{name} must be at least {MIN_SECRET_LENGTH} random bytes long"
+    counts = Counter(value)
+    bits_per_char = -sum((n / len(value)) * math.log2(n / len(value)) for n in counts.values())
+    if bits_per_char * len(value) < MIN_SECRET_BITS:
+        return f"{name} has too little randomness: make it with `openssl rand -base64 48`"
+    return None
+
+
+def _production_problems(settings: Settings) -> list[str]:
+    problems = [
+        problem
+        for problem in (
+            secret_problem("FORMS_SECRET_KEY", settings.secret_key),
+            secret_problem("FORMS_INDEX_KEY", settings.index_key),
+        )
+        if problem
+    ]
+    if not settings.data_keys:
+        problems.append("FORMS_DATA_KEYS must be set (Fernet keys, newest first)")
+    if not settings.smtp_url:
+        problems.append("FORMS_SMTP_URL must be set: production never writes mail to a folder")
+    else:
+        problems.extend(_smtp_problems(settings.smtp_url))
+    for name, address in (
+        ("FORMS_SPOC_INBOX", settings.spoc_inbox),
+        ("FORMS_MAIL_FROM", settings.mail_from),
+    ):
+        if _is_example(address):
+            problems.append(f"{name} must be a real address, not {address}")
+    if not settings.base_url:
+        problems.append("FORMS_BASE_URL must be set (for example https://forms.council.gov.uk)")
+    elif urlsplit(settings.base_url).scheme != "https":
+        problems.append("FORMS_BASE_URL must start with https://")
+    if settings.retention_days is None:
+        problems.append("FORMS_RETENTION_DAYS must be set: how long closed families are kept")
+    if settings.oidc_issuer and not settings.oidc_client_secret:
+        problems.append("FORMS_OIDC_CLIENT_SECRET must be set when FORMS_OIDC_ISSUER is")
+    return problems
+
+
+def _smtp_problems(smtp_url: str) -> list[str]:
+    query = {k.lower(): v[-1].lower() for k, v in parse_qs(urlsplit(smtp_url).query).items()}
+    problems = []
+    if query.get("verify") in {"0", "false", "no", "off"}:
+        problems.append("FORMS_SMTP_URL must not turn off certificate checks (verify=false)")
+    if query.get("insecure") in {"1", "true", "yes", "on"}:
+        problems.append("FORMS_SMTP_URL must not send in plain text (insecure=true)")
+    return problems
+
+
+def _is_example(address: str) -> bool:
+    """Addresses at example.* (or any *.example.*) domains are placeholders."""
+    domain = address.rpartition("@")[2].lower()
+    return "example" in domain.split(".")
+
+
+def _check_smtp_url(smtp_url: str) -> None:
+    """Parse FORMS_SMTP_URL at start-up, so a typo fails now, not at the first referral."""
+    from .mail.backends import parse_smtp_url
+
+    try:
+        parse_smtp_url(smtp_url)
+    except ValueError as exc:
+        raise ConfigError(f"FORMS_SMTP_URL is not valid: {exc}") from None
+
+
+def _with_development_secrets(settings: Settings) -> Settings:
+    """Development keeps its secrets in ``instance/`` (0600) so restarts keep sessions and data."""
+    changes: dict[str, Any] = {}
+    if not settings.secret_key:
+        changes["secret_key"] = _instance_secret(settings.instance_path, "secret_key")
+    if not settings.index_key:
+        changes["index_key"] = _instance_secret(settings.instance_path, "index_key")
+    if not settings.data_keys:
+        keys = _instance_secret(settings.instance_path, "data_keys", _fernet_key)
+        changes["data_keys"] = _key_list(keys)
+    return replace(settings, **changes) if changes else settings
+
+
+def _fernet_key() -> str:
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()
+
+
+def _random_secret() -> str:
+    return secrets.token_urlsafe(48)
+
+
+def _instance_secret(
+    instance_path: Path, name: str, make: Callable[[], str] = _random_secret
+) -> str:
+    """A per-installation secret kept in ``instance/<name>``, created 0600."""
+    path = instance_path / name
     if path.is_file():
         return path.read_text(encoding="utf-8").strip()
-    instance_path.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    path.write_text(key, encoding="utf-8")
-    path.chmod(0o600)
-    return key
+    instance_path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    # Written whole to a private temporary file, then linked into place: another
+    # process starting at the same moment sees either no file or the whole key.
+    descriptor, temporary = tempfile.mkstemp(dir=instance_path, prefix=f".{name}.")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(make())
+        os.link(temporary, path)
+    except FileExistsError:
+        pass  # another process made it first: use theirs
+    finally:
+        os.unlink(temporary)
+    return path.read_text(encoding="utf-8").strip()

@@ -124,10 +124,3 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
             yield session
     finally:
         session.close()
-
-
-def create_schema(engine: Engine) -> None:
-    """Create missing tables (the embedded default; PostgreSQL uses migrations)."""
-    from .submissions import models  # noqa: F401  (registers the tables)
-
-    Base.metadata.create_all(engine)

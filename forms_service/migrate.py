@@ -15,6 +15,8 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Engine
 
 from .db import Base, make_engine
 
@@ -34,9 +36,47 @@ def upgrade(database_url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(database_url), revision)
 
 
+#: The newest revision in ``migrations/versions`` (a test keeps the two in step).
+HEAD = "0003"
+#: The last revision whose tables the embedded mode made without recording a version.
+UNRECORDED = "0002"
+
+
+def prepare_embedded(engine: Engine) -> None:
+    """Make the embedded SQLite database ready, whatever version made it.
+
+    A new database gets every table at once and is marked as at ``HEAD``; one
+    made by an earlier version is brought up to date by the migrations, so an
+    upgrade never loses what was stored.
+    """
+    from .tables import create_schema
+
+    names = set(inspect(engine).get_table_names())
+    if "submissions" not in names:
+        create_schema(engine)
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "CREATE TABLE IF NOT EXISTS alembic_version "
+                    "(version_num VARCHAR(32) NOT NULL PRIMARY KEY)"
+                )
+            )
+            connection.execute(text("DELETE FROM alembic_version"))
+            connection.execute(text("INSERT INTO alembic_version VALUES (:head)"), {"head": HEAD})
+        return
+    url = engine.url.render_as_string(hide_password=False)
+    if "alembic_version" not in names:
+        command.stamp(alembic_config(url), UNRECORDED)
+    with engine.connect() as connection:
+        current = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    if current != HEAD:
+        upgrade(url)
+    create_schema(engine)  # file permissions; no table is missing now
+
+
 def check(database_url: str) -> list[str]:
     """Differences between the models and the database, one line each ([] = they agree)."""
-    from .submissions import models  # noqa: F401  (registers the tables)
+    from . import tables  # noqa: F401  (registers every table)
 
     engine = make_engine(database_url)
     try:

@@ -1,4 +1,4 @@
-"""The engine's wiring: settings, forms, database and task runner in one object.
+"""The engine's wiring: settings, forms, database, vault and task runner in one object.
 
 The web app, the CLI and queue workers each build one ``Services`` and pass it
 to plain functions, so nothing in the engine reaches for a Flask global.
@@ -6,6 +6,7 @@ to plain functions, so nothing in the engine reaches for a Flask global.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -13,11 +14,16 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from .config import Settings
-from .db import create_schema, make_engine, make_session_factory
+from .crypto import Vault
+from .db import make_engine, make_session_factory
 from .definitions import Registry
+from .migrate import prepare_embedded
 
 if TYPE_CHECKING:
     from .tasks import TaskRunner
+
+#: Files the service creates (the SQLite database, its WAL, keys, mail) are its own.
+PRIVATE_UMASK = 0o077
 
 
 @dataclass
@@ -29,6 +35,7 @@ class Services:
     engine: Engine
     sessions: sessionmaker[Session]
     readers: sessionmaker[Session]
+    vault: Vault
     tasks: TaskRunner = field(init=False)
 
 
@@ -36,16 +43,19 @@ def build_services(settings: Settings, *, create_tables: bool = True) -> Service
     """Load forms, open the database and choose the task runner for ``settings``."""
     from .tasks import make_task_runner
 
+    os.umask(PRIVATE_UMASK)
     registry = Registry(settings.schemas_dir, settings.templates_dir)
+    vault = Vault(settings.data_keys, settings.index_key)
     engine = make_engine(settings.database_url)
     if create_tables and settings.database_url.startswith("sqlite"):
-        create_schema(engine)  # other databases are changed only by `forms-service db-upgrade`
+        prepare_embedded(engine)  # other databases change only by `forms-service db-upgrade`
     services = Services(
         settings,
         registry,
         engine,
         make_session_factory(engine),
         make_session_factory(engine, read_only=True),
+        vault,
     )
     services.tasks = make_task_runner(services)
     return services

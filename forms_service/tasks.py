@@ -14,6 +14,7 @@ import queue
 import threading
 from typing import Protocol
 
+from .clock import utcnow
 from .services import Services
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,15 @@ def sweep_task(services: Services) -> int:
     for outbox_id in ids:
         deliver_task(services, outbox_id)
     return len(ids)
+
+
+def daily_jobs_task(services: Services) -> list[str]:
+    """Run each daily job that no process has run today (a database lease per job and day)."""
+    from .jobs import run_once_today
+    from .maintenance import purge
+
+    done = run_once_today(services.sessions, "purge", lambda: str(purge(services)))
+    return [done] if done else []
 
 
 class SyncRunner:
@@ -81,6 +91,7 @@ class ThreadRunner:
         self.sweep_seconds = sweep_seconds
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._stopped = threading.Event()
+        self._daily_done_on: object = None
         self._threads = [
             threading.Thread(
                 target=self._run, args=(i == 0,), name=f"forms-delivery-{i}", daemon=True
@@ -110,9 +121,17 @@ class ThreadRunner:
             except queue.Empty:
                 if sweeps:
                     self._safely(self.sweep)
+                    self._safely(self._daily)
                 continue
             if outbox_id is not None:
                 self._safely(functools.partial(deliver_task, self.services, outbox_id))
+
+    def _daily(self) -> None:
+        """Once a day (UTC), try the daily jobs; the lease makes one process run each."""
+        today = utcnow().date()
+        if self._daily_done_on != today:
+            daily_jobs_task(self.services)
+            self._daily_done_on = today
 
     @staticmethod
     def _safely(work: object) -> None:

@@ -27,6 +27,9 @@ from .services import Services, build_services
 
 log = logging.getLogger(__name__)
 SWEEP_SECONDS = 15.0
+#: How often beat asks whether today's daily jobs (the purge) have run; a
+#: database lease per job and day makes exactly one worker run each.
+DAILY_CHECK_SECONDS = 600.0
 # A render or send that takes longer than this is killed; its row stays ``sending``
 # and the sweeper retries it after the lease (WeasyPrint documents long renderings).
 TASK_TIME_LIMIT_SECONDS = 300
@@ -52,7 +55,10 @@ celery_app.conf.update(
         "interval_max": 1,
     },
     broker_transport_options={"socket_connect_timeout": BROKER_CONNECT_TIMEOUT_SECONDS},
-    beat_schedule={"sweep-outbox": {"task": "forms.sweep", "schedule": SWEEP_SECONDS}},
+    beat_schedule={
+        "sweep-outbox": {"task": "forms.sweep", "schedule": SWEEP_SECONDS},
+        "daily-jobs": {"task": "forms.daily", "schedule": DAILY_CHECK_SECONDS},
+    },
 )
 
 _services: Services | None = None
@@ -68,7 +74,8 @@ def configure(settings: Settings) -> None:
     celery_app.conf.broker_transport_options = options
     sweep_seconds = settings.sweep_seconds if os.environ.get("FORMS_SWEEP_SECONDS") else None
     celery_app.conf.beat_schedule = {
-        "sweep-outbox": {"task": "forms.sweep", "schedule": sweep_seconds or SWEEP_SECONDS}
+        "sweep-outbox": {"task": "forms.sweep", "schedule": sweep_seconds or SWEEP_SECONDS},
+        "daily-jobs": {"task": "forms.daily", "schedule": DAILY_CHECK_SECONDS},
     }
     # The embedded beat keeps its state here, not in whatever folder the worker started in.
     celery_app.conf.beat_schedule_filename = str(settings.instance_path / "celerybeat-schedule")
@@ -113,6 +120,14 @@ def sweep() -> int:
     for outbox_id in ids:
         deliver.delay(outbox_id)
     return len(ids)
+
+
+@celery_app.task(name="forms.daily")
+def daily() -> list[str]:
+    """The daily jobs (the purge), run by whichever worker takes today's lease."""
+    from .tasks import daily_jobs_task
+
+    return daily_jobs_task(worker_services())
 
 
 class CeleryRunner:

@@ -46,3 +46,13 @@ def client(app: Flask) -> FlaskClient:
 def services(app: Flask) -> Services:
     svc: Services = app.extensions["forms"]
     return svc
+
+
+@pytest.fixture
+def api_client(app: Flask) -> FlaskClient:
+    """A client whose requests carry a referral API token (every referral form)."""
+    from tests.staff import referral_headers
+
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = referral_headers(app)["Authorization"]
+    return client

@@ -79,8 +79,9 @@ class _Handler:
                     return f"{failure.code} {failure.text}"
         return None
 
-    async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str,
-                          mail_options: list[str]) -> str:
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, mail_options: list[str]
+    ) -> str:
         reply = self._reply_for("MAIL")
         if reply:
             return reply
@@ -88,8 +89,9 @@ class _Handler:
         envelope.mail_options.extend(mail_options)
         return "250 OK"
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
-                          rcpt_options: list[str]) -> str:
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
         reply = self._reply_for("RCPT")
         if reply:
             return reply
@@ -176,9 +178,7 @@ def _cert_with_cryptography(certfile: Path, keyfile: Path, hostname: str) -> Non
             critical=False,
         )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False
-        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
     )
     certfile.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
@@ -197,11 +197,26 @@ def _cert_with_openssl(certfile: Path, keyfile: Path, hostname: str) -> None:
         raise RuntimeError("need the cryptography package or the openssl command")
     subprocess.run(
         [
-            openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-            "-nodes", "-keyout", str(keyfile), "-out", str(certfile), "-days", "1",
-            "-subj", f"/CN={hostname}",
-            "-addext", f"subjectAltName=DNS:{hostname},IP:{HOST}",
-            "-addext", "basicConstraints=critical,CA:TRUE",
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            str(keyfile),
+            "-out",
+            str(certfile),
+            "-days",
+            "1",
+            "-subj",
+            f"/CN={hostname}",
+            "-addext",
+            f"subjectAltName=DNS:{hostname},IP:{HOST}",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
         ],
         check=True,
         capture_output=True,
@@ -279,8 +294,9 @@ class SmtpTestServer:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
-    def fail_next(self, code: int, count: int = 1, *, stage: str = "DATA",
-                  text: str | None = None) -> None:
+    def fail_next(
+        self, code: int, count: int = 1, *, stage: str = "DATA", text: str | None = None
+    ) -> None:
         """Answer ``code`` at ``stage`` (MAIL, RCPT or DATA) for the next ``count`` times."""
         if stage not in {"MAIL", "RCPT", "DATA"}:
             raise ValueError("stage must be MAIL, RCPT or DATA")
@@ -288,8 +304,14 @@ class SmtpTestServer:
         with self._lock:
             self._failures.append(_Failure(code, count, stage, text or default))
 
-    def url(self, scheme: str = "smtp", *, user: str | None = None,
-            password: str | None = None, **options: object) -> str:
+    def url(
+        self,
+        scheme: str = "smtp",
+        *,
+        user: str | None = None,
+        password: str | None = None,
+        **options: object,
+    ) -> str:
         """An SMTP URL for this server, e.g. ``url("smtp+starttls", cafile=...)``."""
         auth = ""
         if user is not None:
@@ -297,6 +319,7 @@ class SmtpTestServer:
             if password is not None:
                 auth += ":" + quote(password, safe="")
             auth += "@"
-        query = urlencode({k: str(v).lower() if isinstance(v, bool) else str(v)
-                           for k, v in options.items()})
+        query = urlencode(
+            {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in options.items()}
+        )
         return f"{scheme}://{auth}{self.host}:{self.port}" + (f"?{query}" if query else "")

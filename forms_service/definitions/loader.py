@@ -30,6 +30,7 @@ from .model import (
     Option,
     Page,
     Prefill,
+    RecordKeys,
     Stop,
 )
 
@@ -181,6 +182,46 @@ def _prefill(raw: dict[str, Any]) -> Prefill:
     )
 
 
+def _record_keys(raw: dict[str, Any]) -> RecordKeys:
+    return RecordKeys(
+        household=raw.get("household"),
+        lead=_condition(raw.get("lead")),
+        postcode=raw.get("postcode"),
+        organisation_type=raw.get("organisation_type"),
+        closes_family=_condition(raw.get("closes_family")),
+    )
+
+
+#: What the family record reads from each person of ``record.household``.
+PERSON_KEYS = ("role", "first_name", "last_name", "date_of_birth")
+
+
+def _check_record(form: FormDefinition) -> list[str]:
+    """``record:`` must name fields that exist, of the right kind."""
+    top = tuple(form.fields)
+    keys = form.record
+    problems: list[str] = []
+    if keys.household is not None:
+        group = resolve(top, keys.household)
+        if group is None or group.type != "repeating":
+            problems.append(f"record.household: '{keys.household}' is not a repeating group")
+        else:
+            names = {f.name for f in group.fields}
+            missing = [k for k in PERSON_KEYS if k not in names]
+            if missing:
+                problems.append(f"record.household: its items lack {', '.join(missing)}")
+            if keys.lead is not None and keys.lead.field not in names:
+                problems.append(f"record.lead: '{keys.lead.field}' is not a field of its items")
+    for key in ("postcode", "organisation_type"):
+        path = getattr(keys, key)
+        if path is not None and resolve(top, path) is None:
+            problems.append(f"record.{key}: '{path}' is not a field of this form")
+    if keys.closes_family is not None:
+        if resolve(top, keys.closes_family.field) is None:
+            problems.append(f"record.closes_family: '{keys.closes_family.field}' is not a field")
+    return problems
+
+
 def _check_scope(fields: tuple[Field, ...], where: str, seen: set[str] | None = None) -> list[str]:
     """Cross-checks within one scope: unique names, conditions, summaries."""
     problems: list[str] = []
@@ -234,6 +275,7 @@ def _cross_check(form: FormDefinition, templates_dir: Path | None) -> list[str]:
         if page.show_if and page.show_if.field not in top_names:
             problems.append(f"{where}.show_if: '{page.show_if.field}' is not on an earlier page")
     problems.extend(_check_paths(form))
+    problems.extend(_check_record(form))
     if templates_dir is not None:
         templates = [("documents.pdf", form.documents.pdf), ("documents.docx", form.documents.docx)]
         if form.family_plan is not None:
@@ -337,6 +379,8 @@ def load_form(path: Path, templates_dir: Path | None = None) -> FormDefinition:
         warnings=tuple(_rule(r) for r in data.get("warnings", [])),
         computed=tuple(Computed(**c) for c in data.get("computed", [])),
         prefill=tuple(_prefill(p) for p in data.get("prefill", [])),
+        access=data.get("access", "staff"),
+        record=_record_keys(data.get("record") or {}),
         source=str(path),
     )
     problems = _cross_check(form, templates_dir)

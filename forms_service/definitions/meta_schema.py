@@ -13,7 +13,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, validate, validates_schema
 from marshmallow import fields as mf
 
-from .model import FIELD_TYPES
+from .model import ACCESS_LEVELS, FIELD_TYPES
 
 NAME = validate.Regexp(r"^[a-z][a-z0-9_]{0,62}$", error="must be snake_case, like first_name")
 PAGE_ID = validate.Regexp(r"^[a-z][a-z0-9-]{0,62}$", error="must be lower-case-with-hyphens")
@@ -187,6 +187,14 @@ class FamilyPlanSchema(_Strict):
     docx = mf.String(required=True)
 
 
+class RecordKeysSchema(_Strict):
+    household = mf.String(validate=PATH)
+    lead = mf.Nested(ConditionSchema)
+    postcode = mf.String(validate=PATH)
+    organisation_type = mf.String(validate=PATH)
+    closes_family = mf.Nested(ConditionSchema)
+
+
 class FormSchema(_Strict):
     id = mf.String(required=True, validate=PAGE_ID)
     version = mf.Integer(required=True, validate=validate.Range(min=1))
@@ -203,6 +211,8 @@ class FormSchema(_Strict):
     warnings = mf.List(mf.Nested(FormRuleSchema))
     computed = mf.List(mf.Nested(ComputedSchema))
     prefill = mf.List(mf.Nested(PrefillSchema))
+    access = mf.String(validate=validate.OneOf(ACCESS_LEVELS))
+    record = mf.Nested(RecordKeysSchema)
     pages = mf.List(mf.Nested(PageSchema), required=True, validate=validate.Length(min=1))
 
 

@@ -251,6 +251,31 @@ class Prefill:
 
 
 @dataclass(frozen=True)
+class RecordKeys:
+    """Where the family record finds what it needs in this form's answers.
+
+    ``household`` names the repeating group of people (the shared ``person``
+    block: role, first_name, last_name, date_of_birth, nhs_number), from which
+    the list summary (the first name and age of the person matching
+    ``lead``, the lead child) and the blind match keys are made;
+    ``postcode`` and ``organisation_type`` are dotted paths; ``closes_family``
+    is a condition on the answers that ends the service's involvement (a
+    review that closes or steps down).
+    """
+
+    household: str | None = None
+    lead: Condition | None = None
+    postcode: str | None = None
+    organisation_type: str | None = None
+    closes_family: Condition | None = None
+
+
+#: Who may fill in a form: ``anyone`` (a referral: the front door is never
+#: locked) or ``staff`` (signed in, for a family they may work with).
+ACCESS_LEVELS = ("anyone", "staff")
+
+
+@dataclass(frozen=True)
 class FormDefinition:
     """A whole form: pages in order, documents and delivery."""
 
@@ -268,7 +293,14 @@ class FormDefinition:
     warnings: tuple[FormRule, ...] = ()
     computed: tuple[Computed, ...] = ()
     prefill: tuple[Prefill, ...] = ()
+    access: str = "staff"
+    record: RecordKeys = field(default_factory=RecordKeys)
     source: str = ""
+
+    @property
+    def open_to_anyone(self) -> bool:
+        """A referral form: no account needed to fill it in."""
+        return self.access == "anyone"
 
     def prefill_from(self, form_id: str) -> Prefill | None:
         """How to prefill this form from a submission of ``form_id``, if allowed."""

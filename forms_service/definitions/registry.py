@@ -37,6 +37,10 @@ class Registry:
         except KeyError:
             raise UnknownForm(form_id) from None
 
+    def ids(self) -> list[str]:
+        """Every form's id."""
+        return list(self._forms)
+
     def all(self) -> list[FormDefinition]:
         """Every form, in file-name order."""
         return list(self._forms.values())

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import and_, func, or_, select, update
 
+from ..clock import aware
 from ..db import transaction
 from ..documents.bounded import RenderTimeout, render_bounded
 from ..documents.pipeline import RenderedDocuments
@@ -105,7 +106,7 @@ def compose(services: Services, submission: Submission, recipient: str) -> Email
     form = services.registry.get(submission.form_id)
     documents = render_bounded(
         form,
-        submission.answers,
+        services.vault.open(submission.answers_sealed),
         submission.reference,
         submission.submitted_at,
         settings.templates_dir,
@@ -156,14 +157,10 @@ def _retry_or_fail(services: Services, row: OutboxMessage, reason: str) -> Outco
     settings = services.settings
     attempts = row.attempts  # already counted when the row was claimed
     window = dt.timedelta(seconds=settings.retry_window_seconds)
-    if utcnow() - _aware(row.created_at) > window:
+    if utcnow() - aware(row.created_at) > window:
         return _record(services, row, "failed", f"gave up after {attempts} attempts: {reason}")
     delay = backoff(attempts, settings.retry_base_seconds, settings.retry_max_seconds)
     return _record(services, row, "retrying", reason, next_attempt=utcnow() + delay)
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def _record(

@@ -12,8 +12,8 @@ from typing import Any
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from forms_service import tables  # noqa: F401  (registers every table)
 from forms_service.db import Base, make_engine
-from forms_service.submissions import models  # noqa: F401  (registers the tables)
 
 config = context.config
 target_metadata = Base.metadata

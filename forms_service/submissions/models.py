@@ -1,36 +1,51 @@
-"""Tables: drafts being filled in, submissions received, and their outbox rows."""
+"""Tables: drafts being filled in, submissions received, and their outbox rows.
+
+Answers are stored sealed (``crypto.Vault``): the ``*_sealed`` columns hold
+Fernet tokens, never readable JSON. Columns that say nothing about a family
+(form, times, channel, status, the referrer's type of organisation) stay in
+clear and indexed, so lists and clocks need no decryption.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
-from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import DateTime, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..clock import new_id, utcnow
 from ..db import Base
 
-
-def utcnow() -> dt.datetime:
-    """Timezone-aware now; every stored time is UTC."""
-    return dt.datetime.now(dt.UTC)
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
+__all__ = [
+    "Draft",
+    "IdempotencyKey",
+    "OutboxEvent",
+    "OutboxMessage",
+    "Submission",
+    "new_id",
+    "utcnow",
+]
 
 
 class Draft(Base):
-    """Answers saved page by page, on the server (never in the cookie)."""
+    """Answers saved page by page, on the server (never in the cookie).
+
+    A draft started by a member of staff belongs to them (``owner_id``): no
+    one else, signed in or not, can open it. One started from a reference
+    carries that family's id, so the submission joins the same family.
+    """
 
     __tablename__ = "drafts"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     form_id: Mapped[str] = mapped_column(String(64))
-    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    answers_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    owner_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    family_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
     submission_id: Mapped[str | None] = mapped_column(ForeignKey("submissions.id"), nullable=True)
 
 
@@ -43,9 +58,16 @@ class Submission(Base):
     reference: Mapped[str] = mapped_column(String(32), unique=True, index=True)
     form_id: Mapped[str] = mapped_column(String(64), index=True)
     form_version: Mapped[int] = mapped_column(Integer)
-    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    family_id: Mapped[str] = mapped_column(ForeignKey("families.id"), index=True)
+    answers_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    #: The lead child's first name and date of birth, sealed: what a list row shows.
+    summary_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    organisation_type: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     channel: Mapped[str] = mapped_column(String(8), default="web")
-    submitted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    submitted_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    submitted_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
 
     outbox: Mapped[list[OutboxMessage]] = relationship(back_populates="submission")
 
@@ -85,3 +107,21 @@ class OutboxEvent(Base):
     status: Mapped[str] = mapped_column(String(16))
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class IdempotencyKey(Base):
+    """An API client's ``Idempotency-Key``: a repeat returns the first reference.
+
+    ``request_digest`` is a keyed hash of the body, so the same key sent with
+    different answers is refused rather than silently ignored.
+    """
+
+    __tablename__ = "idempotency_keys"
+
+    token_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_digest: Mapped[str] = mapped_column(String(64))
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )

@@ -2,52 +2,72 @@
 
 What is copied is declared in the target form's ``prefill:`` list, so a
 Family Story Assessment can start from an EHFSA and a review from the previous
-plan with no Python per form. An unknown reference, or one from a form that
-cannot feed this one, is refused with a clear message: never someone else's
-data, never silently.
+plan with no Python per form. Only a member of staff who may work with the
+family can start from its reference (``families.service.source_for_start``
+asks the access policy and writes the audit event); an unknown reference,
+someone else's and one from a form that cannot feed this one all get one
+answer, so a reference is never a key to a family's record.
 """
 
 from __future__ import annotations
 
 import copy
+import time
+from dataclasses import dataclass
 from typing import Any
 
+from ..auth.actor import Actor
+from ..auth.policy import can_start_from
 from ..definitions.model import Copy, FormDefinition
+from ..families.service import source_for_start
 from ..services import Services
 from .references import looks_like_reference
 from .rules import value_at
-from .service import find_by_reference
 
 REFERENCE_KEY = "_reference"
+#: One answer for an unknown reference, someone else's, and the wrong kind of form.
+NOT_FOUND = "We could not find a record you can start from with that reference"
+BAD_FORMAT = "Enter a reference in the correct format, like FS-7K3Q-2MZD"
 
 
 class PrefillError(Exception):
     """The reference cannot be used to start this form; the message says why."""
 
 
-def prefill_answers(services: Services, form: FormDefinition, reference: str) -> dict[str, Any]:
-    """Answers for ``form`` copied from the submission with ``reference``."""
+@dataclass(frozen=True)
+class Prefilled:
+    """Answers copied from an earlier submission, and the family they belong to."""
+
+    answers: dict[str, Any]
+    family_id: str
+
+
+def prefill_answers(
+    services: Services, form: FormDefinition, reference: str, actor: Actor
+) -> Prefilled:
+    """Answers for ``form`` copied from the submission with ``reference``, if ``actor`` may.
+
+    Every refusal that could tell whether a reference exists (unknown, not
+    theirs, the wrong kind) gives the same message and takes at least
+    ``start_from_floor_seconds``, so neither the words nor the time say which.
+    """
+    started = time.monotonic()
     reference = reference.strip().upper()
-    sources = ", ".join(p.form for p in form.prefill)
     if not form.prefill:
         raise PrefillError(f"A {form.short_title.lower()} cannot be started from a reference")
     if not looks_like_reference(reference):
-        raise PrefillError("Enter a reference in the correct format, like FS-7K3Q-2MZD")
-    source = find_by_reference(services, reference)
-    if source is None:
-        raise PrefillError(f"There is no submission with the reference {reference}")
-    plan = form.prefill_from(source.form_id)
-    if plan is None:
-        kinds = " or ".join(services.registry.get(f).short_title for f in sources.split(", "))
-        raise PrefillError(
-            f"{reference} cannot be used here. A {form.short_title.lower()} starts from "
-            f"the reference of: {kinds}"
-        )
+        raise PrefillError(BAD_FORMAT)
+    source = source_for_start(services, actor, reference, form) if can_start_from(actor) else None
+    plan = form.prefill_from(source.form_id) if source is not None else None
+    if source is None or plan is None:
+        remaining = services.settings.start_from_floor_seconds - (time.monotonic() - started)
+        time.sleep(max(0.0, remaining))
+        raise PrefillError(NOT_FOUND)
     source_answers = {**source.answers, REFERENCE_KEY: source.reference}
     answers: dict[str, Any] = {}
     for step in plan.copies:
         _apply(answers, step, source_answers)
-    return answers
+    return Prefilled(answers, source.family_id)
 
 
 def _apply(answers: dict[str, Any], step: Copy, source: dict[str, Any]) -> None:

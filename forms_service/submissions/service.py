@@ -1,24 +1,34 @@
-"""Submitting: validate, then store the submission and its outbox row together.
+"""Submitting: validate, then store the submission, its family and its outbox row together.
 
 Nothing tells the user "received" until :func:`submit` has committed; the
 delivery task is queued only after the commit, and a sweeper picks up any row
-whose task was lost, so a crash between the two loses nothing.
+whose task was lost, so a crash between the two loses nothing. Answers are
+sealed before they reach the database; the family record, its blind match
+keys and an audit event are written in the same transaction.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from .. import audit
+from ..auth.actor import Actor
 from ..db import transaction
 from ..definitions.model import FormDefinition
+from ..families import record
+from ..families.service import attach, index_submission
 from ..flow.navigation import visible_pages
 from ..services import Services
 from .answers import AnswersInvalid, validate
-from .models import Draft, OutboxEvent, OutboxMessage, Submission
+from .models import Draft, IdempotencyKey, OutboxEvent, OutboxMessage, Submission
 from .references import new_reference
 from .rules import check_rules
 
@@ -33,32 +43,69 @@ class AlreadySubmitted(Exception):
         self.reference = reference
 
 
+class IdempotencyConflict(Exception):
+    """An ``Idempotency-Key`` was used before for different answers."""
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """An API client's key for this request, and a keyed digest of the body."""
+
+    token_id: str
+    key: str
+    digest: str
+
+
+@dataclass(frozen=True)
+class Received:
+    """What the submitter is told: the reference, and whether this was a repeat."""
+
+    id: str
+    reference: str
+    family_id: str
+    repeated: bool = False
+
+
 def submit(
     services: Services,
     form: FormDefinition,
     data: Any,
     *,
     channel: str,
+    actor: Actor,
     draft_id: str | None = None,
-) -> Submission:
-    """Validate ``data`` and commit it with one outbox row; then queue delivery.
+    family_id: str | None = None,
+    idempotency: Idempotency | None = None,
+) -> Received:
+    """Validate ``data`` and commit it with its family and one outbox row; then queue delivery.
 
     Raises ``AnswersInvalid`` for bad answers, ``AlreadySubmitted`` for a draft
-    sent before, and lets database errors propagate (the caller shows a
-    "try again" page and keeps the answers).
+    sent before, ``FamilyUnavailable`` when ``actor`` may not add to the family,
+    ``IdempotencyConflict`` for a reused key, and lets database errors propagate
+    (the caller shows a "try again" page and keeps the answers).
     """
     if draft_id is not None:
         _refuse_if_submitted(services, draft_id)
+    if idempotency is not None:
+        earlier = _earlier(services, idempotency)
+        if earlier is not None:
+            return earlier
     answers = validate_submission(form, data, services.settings.contacts)
     for attempt in range(REFERENCE_ATTEMPTS):
         try:
-            submission, outbox_id = _store(services, form, answers, channel, draft_id)
+            received, outbox_id = _store(
+                services, form, answers, channel, actor, draft_id, family_id, idempotency
+            )
             break
         except IntegrityError:
+            if idempotency is not None:
+                earlier = _earlier(services, idempotency)
+                if earlier is not None:  # a parallel repeat of the same key won
+                    return earlier
             if attempt == REFERENCE_ATTEMPTS - 1:
                 raise
     services.tasks.enqueue_delivery(outbox_id)
-    return submission
+    return received
 
 
 def validate_submission(
@@ -87,6 +134,26 @@ def validate_submission(
     return answers
 
 
+def body_digest(services: Services, data: Any) -> str:
+    """A keyed digest of a request body, to tell a true repeat from a reused key."""
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    key = services.settings.index_key.encode()
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+
+
+def _earlier(services: Services, idempotency: Idempotency) -> Received | None:
+    with transaction(services.readers) as session:
+        row = session.get(IdempotencyKey, (idempotency.token_id, idempotency.key))
+        if row is None:
+            return None
+        if not hmac.compare_digest(row.request_digest, idempotency.digest):
+            raise IdempotencyConflict(idempotency.key)
+        submission = session.get(Submission, row.submission_id)
+        if submission is None:
+            return None
+        return Received(submission.id, submission.reference, submission.family_id, repeated=True)
+
+
 def _refuse_if_submitted(services: Services, draft_id: str) -> None:
     """Answer a repeated "send" with the earlier reference, before validating."""
     with transaction(services.readers) as session:
@@ -101,35 +168,78 @@ def _store(
     form: FormDefinition,
     answers: dict[str, Any],
     channel: str,
+    actor: Actor,
     draft_id: str | None,
-) -> tuple[Submission, str]:
+    family_id: str | None,
+    idempotency: Idempotency | None,
+) -> tuple[Received, str]:
+    vault = services.vault
     with transaction(services.sessions) as session:
         # Locked so two simultaneous "send" clicks cannot both submit it.
         draft = session.get(Draft, draft_id, with_for_update=True) if draft_id else None
         if draft is not None and draft.submission_id is not None:
             earlier = session.get(Submission, draft.submission_id)
             raise AlreadySubmitted(earlier.reference if earlier else "")
+        family = attach(session, services, form, actor, family_id)
         submission = Submission(
             reference=new_reference(form.reference_prefix),
             form_id=form.id,
             form_version=form.version,
-            answers=answers,
+            family_id=family.id,
+            answers_sealed=vault.seal(answers),
+            summary_sealed=vault.seal_optional(record.summary(form, answers)),
+            organisation_type=record.organisation_type(form, answers),
             channel=channel,
+            submitted_by=actor.user_id,
         )
         session.add(submission)
         session.flush()
+        index_submission(session, vault, form, answers, family, submission.id, actor.who)
         message = OutboxMessage(submission_id=submission.id, recipient=services.settings.spoc_inbox)
         session.add(message)
         session.flush()
         session.add(OutboxEvent(outbox_id=message.id, status="pending", detail="received"))
         if draft is not None:
             draft.submission_id = submission.id
-            draft.answers = {}
+            draft.answers_sealed = vault.seal({})
+        if idempotency is not None:
+            session.add(
+                IdempotencyKey(
+                    token_id=idempotency.token_id,
+                    key=idempotency.key,
+                    request_digest=idempotency.digest,
+                    submission_id=submission.id,
+                )
+            )
+        audit.record(
+            session,
+            actor.who,
+            "submission.created",
+            object_type="submission",
+            object_id=submission.id,
+            family_id=family.id,
+            detail=f"form={form.id}; {channel}",
+        )
         session.flush()
-        return submission, message.id
+        return Received(submission.id, submission.reference, family.id), message.id
 
 
 def find_by_reference(services: Services, reference: str) -> Submission | None:
-    """The submission with ``reference``, if any."""
+    """The submission with ``reference``, if any (for the CLI and tests: no access check)."""
     with transaction(services.readers) as session:
         return session.scalars(select(Submission).where(Submission.reference == reference)).first()
+
+
+def stored_answers(services: Services, submission: Submission) -> dict[str, Any]:
+    """A submission's answers, opened (delivery, the CLI and tests)."""
+    opened: dict[str, Any] = services.vault.open(submission.answers_sealed)
+    return opened
+
+
+def reference_of(services: Services, submission_id: str | None) -> str | None:
+    """The reference of a submission (for the browser that sent it)."""
+    if submission_id is None:
+        return None
+    with transaction(services.readers) as session:
+        submission = session.get(Submission, submission_id)
+        return submission.reference if submission is not None else None

@@ -11,6 +11,14 @@ MESSAGES = {
     400: ("There is a problem with your request", "Go back, check the page and try again."),
     404: ("Page not found", "If you typed the web address, check it is correct."),
     405: ("Page not found", "If you typed the web address, check it is correct."),
+    403: (
+        "You cannot do that",
+        "Your account does not allow it. If you think it should, ask your manager.",
+    ),
+    429: (
+        "You have made too many requests",
+        "Wait a minute, then try again. Nothing you typed has been lost.",
+    ),
     413: (
         "What you sent is too large",
         "Shorten your longest answers and try again. Each answer has a limit shown under it.",

@@ -21,9 +21,12 @@ from flask import (
 from sqlalchemy.exc import DBAPIError
 from werkzeug.wrappers import Response
 
+from ..auth.policy import can_fill, can_start_from
+from ..auth.web import current_actor
 from ..definitions import FormDefinition, Page, UnknownForm
 from ..definitions.loader import resolve
 from ..definitions.model import Field
+from ..families.service import FamilyUnavailable
 from ..flow import drafts
 from ..flow.navigation import next_page, page_for_error, previous_page, triggered_stop
 from ..forms.builder import answers_of, csrf_form, page_form
@@ -31,7 +34,7 @@ from ..services import Services
 from ..submissions.answers import AnswersInvalid, fill_contacts, validate
 from ..submissions.prefill import PrefillError, prefill_answers
 from ..submissions.rules import computed, warnings
-from ..submissions.service import AlreadySubmitted, submit
+from ..submissions.service import AlreadySubmitted, reference_of, submit
 
 bp = Blueprint("forms", __name__)
 
@@ -60,6 +63,30 @@ def _page(form: FormDefinition, page_id: str) -> Page:
         return form.page(page_id)
     except KeyError:
         abort(404)
+
+
+@bp.before_request
+def _only_those_who_may_fill_it_in() -> Response | tuple[str, int] | None:
+    """Referral forms are open to anyone; staff forms need a member of staff who may fill them."""
+    form_id = (request.view_args or {}).get("form_id")
+    if form_id is None:
+        return None
+    form = _form(form_id)
+    actor = current_actor()
+    if can_fill(actor, form):
+        return None
+    if not actor.is_staff:
+        return redirect(url_for("auth.sign_in", next=url_for(".start", form_id=form.id)))
+    return render_template(
+        "error.html",
+        title="You cannot fill in this form",
+        body="Your account can read records but not fill in forms. Ask a C-SPOC duty worker "
+        "or the family's lead professional.",
+    ), 403
+
+
+def _saved(form: FormDefinition) -> dict[str, Any]:
+    return drafts.answers(services(), session, form.id, current_actor())
 
 
 def _url(endpoint: str, **values: Any) -> str:
@@ -111,11 +138,12 @@ def index() -> str:
 
 @bp.route("/<form_id>")
 def start(form_id: str) -> str:
-    form = _form(form_id)
-    return _render_start(form, request.args.get("from", "")[:50], [])
+    return _render_start(_form(form_id), "", [])
 
 
 def _render_start(form: FormDefinition, reference: str, errors: list[str]) -> str:
+    """The start page; only staff who may start from a reference see that box."""
+    may_start_from = can_start_from(current_actor()) and bool(form.prefill)
     return render_template(
         "start.html",
         form=form,
@@ -124,23 +152,26 @@ def _render_start(form: FormDefinition, reference: str, errors: list[str]) -> st
         errors={"reference": errors} if errors else {},
         error_list=[{"text": m, "href": "#reference"} for m in errors],
         guard=csrf_form(),
-        sources=[services().registry.get(p.form) for p in form.prefill],
+        sources=[services().registry.get(p.form) for p in form.prefill] if may_start_from else [],
     )
 
 
 @bp.route("/<form_id>/start-from", methods=["POST"])
 def start_from(form_id: str) -> Response | tuple[str, int] | str:
-    """Begin a new draft with answers copied from an earlier submission."""
+    """Begin a new draft with answers copied from an earlier submission of the same family."""
     form = _form(form_id)
+    actor = current_actor()
+    if not can_start_from(actor):
+        return redirect(url_for("auth.sign_in", next=url_for(".start", form_id=form.id)))
     reference = request.form.get("reference", "")[:50]
     if not csrf_form(request.form).validate():
         return _render_start(form, reference, [SESSION_EXPIRED]), 400
     try:
-        answers = prefill_answers(services(), form, reference)
+        prefilled = prefill_answers(services(), form, reference, actor)
     except PrefillError as exc:
         return _render_start(form, reference, [str(exc)])
-    drafts.discard(services(), session, form.id)
-    drafts.save(services(), session, form.id, answers)
+    drafts.discard(services(), session, form.id, actor)
+    drafts.start(services(), session, form.id, actor, prefilled.answers, prefilled.family_id)
     return redirect(url_for(".page", form_id=form.id, page_id=form.pages[0].id))
 
 
@@ -148,7 +179,7 @@ def start_from(form_id: str) -> Response | tuple[str, int] | str:
 def page(form_id: str, page_id: str) -> Response | str | tuple[str, int]:
     form = _form(form_id)
     page = _page(form, page_id)
-    saved = drafts.answers(services(), session, form.id)
+    saved = _saved(form)
     if page.repeating is not None:
         return _list_page(form, page, page.repeating, saved)
     if request.method == "GET":
@@ -159,7 +190,7 @@ def page(form_id: str, page_id: str) -> Response | str | tuple[str, int]:
     data = answers_of(page.fields, bound)
     stop = triggered_stop(page.fields, data)
     if stop is not None:
-        drafts.discard(services(), session, form.id)
+        drafts.discard(services(), session, form.id, current_actor())
         contacts = services().settings.contacts
         body = [fill_contacts(p, contacts) for p in stop.body]
         return render_template("stop.html", form=form, stop=stop, body=body)
@@ -167,7 +198,14 @@ def page(form_id: str, page_id: str) -> Response | str | tuple[str, int]:
         clean = validate(page.fields, data, services().settings.contacts)
     except AnswersInvalid as exc:
         return _render_page(form, page, bound, saved, exc.errors)
-    drafts.save(services(), session, form.id, clean, removals=tuple(f.name for f in page.fields))
+    drafts.save(
+        services(),
+        session,
+        form.id,
+        current_actor(),
+        clean,
+        removals=tuple(f.name for f in page.fields),
+    )
     return _after_save(form, page, {**saved, **clean})
 
 
@@ -262,7 +300,7 @@ def item(form_id: str, page_id: str, index: int | None = None) -> Response | str
     group = page.repeating
     if group is None:
         abort(404)
-    saved = drafts.answers(services(), session, form.id)
+    saved = _saved(form)
     items = list(saved.get(group.name) or [])
     position = _item_index(group, items, index)
     current = items[position] if position is not None else {}
@@ -282,7 +320,7 @@ def item(form_id: str, page_id: str, index: int | None = None) -> Response | str
         items.append(clean)
     else:
         items[position] = clean
-    drafts.save(services(), session, form.id, {group.name: items})
+    drafts.save(services(), session, form.id, current_actor(), {group.name: items})
     return redirect(_url(".page", form_id=form.id, page_id=page.id))
 
 
@@ -319,36 +357,46 @@ def remove_item(form_id: str, page_id: str, index: int) -> Response | tuple[str,
         abort(404)
     if not csrf_form(request.form).validate():
         abort(400)
-    saved = drafts.answers(services(), session, form.id)
+    saved = _saved(form)
     items = list(saved.get(group.name) or [])
     position = _item_index(group, items, index)
     assert position is not None
     del items[position]
-    drafts.save(services(), session, form.id, {group.name: items})
+    drafts.save(services(), session, form.id, current_actor(), {group.name: items})
     return redirect(_url(".page", form_id=form.id, page_id=page.id))
 
 
 @bp.route("/<form_id>/check-answers", methods=["GET", "POST"])
 def check_answers(form_id: str) -> Response | str | tuple[str, int]:
     form = _form(form_id)
-    saved = drafts.answers(services(), session, form.id)
+    actor = current_actor()
+    draft = drafts.load(services(), session, form.id, actor)
+    saved = dict(draft.answers) if draft is not None and draft.submission_id is None else {}
     guard = csrf_form(request.form if request.method == "POST" else None)
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         if not guard.validate():
             return _render_check(form, saved, {}, guard, expired=True), 400
-        draft_id = drafts.draft_id_for(session, form.id)
         try:
-            submission = submit(services(), form, saved, channel="web", draft_id=draft_id)
+            submit(
+                services(),
+                form,
+                saved,
+                channel="web",
+                actor=actor,
+                draft_id=draft.id if draft else None,
+                family_id=draft.family_id if draft else None,
+            )
         except AlreadySubmitted as exc:
             return render_template("already_submitted.html", form=form, reference=exc.reference)
         except AnswersInvalid as exc:
             errors = exc.errors
+        except FamilyUnavailable:
+            abort(404)
         except DBAPIError:
             current_app.logger.exception("could not store a %s submission", form.id)
             return render_template("try_again.html", form=form, guard=csrf_form()), 503
         else:
-            session["submitted"] = {"form_id": form.id, "reference": submission.reference}
             return redirect(url_for(".confirmation", form_id=form.id))
     return _render_check(form, saved, errors, guard)
 
@@ -384,8 +432,10 @@ def _render_check(
 
 @bp.route("/<form_id>/confirmation")
 def confirmation(form_id: str) -> str:
+    """The reference of this browser's sent draft (never carried in the URL or the cookie)."""
     form = _form(form_id)
-    done = session.get("submitted") or {}
-    if done.get("form_id") != form.id:
+    draft = drafts.load(services(), session, form.id, current_actor())
+    reference = reference_of(services(), draft.submission_id) if draft else None
+    if reference is None:
         abort(404)
-    return render_template("confirmation.html", form=form, reference=done.get("reference"))
+    return render_template("confirmation.html", form=form, reference=reference)

@@ -43,6 +43,7 @@ TIMEOUT_MS = 10_000
 KNOWN_UPSTREAM_CLASSES = ("govuk-radios__input", "govuk-checkboxes__input")
 ARIA_EXPANDED_ONLY = re.compile(r'^aria-expanded="(true|false)"$')
 
+
 @dataclass
 class LiveServer:
     app: Flask
@@ -73,9 +74,7 @@ def app_config() -> dict[str, Any]:
 def live_server(tmp_path: Path, app_config: dict[str, Any]) -> Iterator[LiveServer]:
     """The app (sync tasks, temp SQLite, mail to instance/outbox) on 127.0.0.1."""
     app = make_app(tmp_path, **app_config)
-    server = make_server(
-        "127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler
-    )
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
@@ -116,9 +115,11 @@ def page(browser: Any, live_server: LiveServer) -> Iterator[Any]:
     pg.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
     pg.on(
         "console",
-        lambda msg: problems.append(f"console {msg.type}: {msg.text} ({pg.url})")
-        if msg.type == "error"
-        else None,
+        lambda msg: (
+            problems.append(f"console {msg.type}: {msg.text} ({pg.url})")
+            if msg.type == "error"
+            else None
+        ),
     )
     try:
         yield pg
@@ -145,7 +146,7 @@ def _is_govuk_conditional_reveal(node: dict[str, Any]) -> bool:
     html = node.get("html", "")
     if not html.startswith("<input") or not any(c in html for c in KNOWN_UPSTREAM_CLASSES):
         return False
-    if "aria-controls=\"conditional-" not in html:
+    if 'aria-controls="conditional-' not in html:
         return False
     failed = [check for kind in ("any", "all", "none") for check in node.get(kind, [])]
     bad = [attr for check in failed for attr in (check.get("data") or [])]

@@ -42,22 +42,22 @@ def test_schema_is_valid_2020_12_and_accepts_a_valid_submission(client: FlaskCli
 
 
 def test_valid_submission_is_stored_with_outbox_row(
-    client: FlaskClient, services: Services
+    api_client: FlaskClient, services: Services
 ) -> None:
-    reply = client.post("/api/v1/forms/ehfsa/submissions", json=ehfsa_answers())
+    reply = api_client.post("/api/v1/forms/ehfsa/submissions", json=ehfsa_answers())
     assert reply.status_code == 201
     assert reply.get_json()["reference"].startswith("EH-")
     assert _count(services, Submission) == 1 and _count(services, OutboxMessage) == 1
 
 
-def test_every_bad_field_is_named(client: FlaskClient, services: Services) -> None:
+def test_every_bad_field_is_named(api_client: FlaskClient, services: Services) -> None:
     answers = ehfsa_answers()
     answers["referrer"]["email"] = "nope"
     answers["household"][1]["nhs_number"] = "9434765918"  # bad check digit
     answers["household"][0]["date_of_birth"] = "2016-02-31"
     answers["unknown_question"] = "x"
     del answers["working_well"]
-    reply = client.post("/api/v1/forms/ehfsa/submissions", json=answers)
+    reply = api_client.post("/api/v1/forms/ehfsa/submissions", json=answers)
     assert reply.status_code == 422
     errors = reply.get_json()["errors"]
     assert errors["referrer.email"] == [
@@ -70,33 +70,33 @@ def test_every_bad_field_is_named(client: FlaskClient, services: Services) -> No
     assert _count(services, Submission) == 0
 
 
-def test_consent_and_lead_child_rules_are_enforced(client: FlaskClient) -> None:
+def test_consent_and_lead_child_rules_are_enforced(api_client: FlaskClient) -> None:
     answers = ehfsa_answers()
     answers["consent"]["parent_agrees"] = False
     answers["household"][1]["role"] = "lead_child"
-    errors = client.post("/api/v1/forms/ehfsa/submissions", json=answers).get_json()["errors"]
+    errors = api_client.post("/api/v1/forms/ehfsa/submissions", json=answers).get_json()["errors"]
     assert "The family must agree" in errors["consent.parent_agrees"][0]
     assert errors["household"] == [
         "Choose exactly one person as the child this request is mainly about"
     ]
 
 
-def test_gate_answer_yes_is_refused_with_the_contact(client: FlaskClient) -> None:
+def test_gate_answer_yes_is_refused_with_the_contact(api_client: FlaskClient) -> None:
     answers = {**ehfsa_answers(), "immediate_danger": True}
-    errors = client.post("/api/v1/forms/ehfsa/submissions", json=answers).get_json()["errors"]
+    errors = api_client.post("/api/v1/forms/ehfsa/submissions", json=answers).get_json()["errors"]
     assert "999" in errors["immediate_danger"][0]
 
 
-def test_malformed_json_is_400_and_wrong_content_type_415(client: FlaskClient) -> None:
-    reply = client.post(
+def test_malformed_json_is_400_and_wrong_content_type_415(api_client: FlaskClient) -> None:
+    reply = api_client.post(
         "/api/v1/forms/ehfsa/submissions", data="{not json", content_type="application/json"
     )
     assert reply.status_code == 400
     assert reply.get_json()["errors"]["_form"]
-    assert client.post("/api/v1/forms/ehfsa/submissions", data="a=b").status_code == 415
+    assert api_client.post("/api/v1/forms/ehfsa/submissions", data="a=b").status_code == 415
 
 
-def test_wrong_types_are_422_not_500(client: FlaskClient) -> None:
+def test_wrong_types_are_422_not_500(api_client: FlaskClient) -> None:
     for body in (
         [],
         "text",
@@ -108,7 +108,7 @@ def test_wrong_types_are_422_not_500(client: FlaskClient) -> None:
         {"declaration": "yes"},
         {"needs": [{"headline": ["EDU"]}]},
     ):
-        reply = client.post(
+        reply = api_client.post(
             "/api/v1/forms/ehfsa/submissions",
             data=json.dumps(body),
             content_type="application/json",
@@ -117,6 +117,6 @@ def test_wrong_types_are_422_not_500(client: FlaskClient) -> None:
         assert reply.get_json()["errors"], body
 
 
-def test_unknown_form_is_404(client: FlaskClient) -> None:
-    assert client.post("/api/v1/forms/nope/submissions", json={}).status_code == 404
-    assert client.get("/api/v1/forms/nope/schema").status_code == 404
+def test_unknown_form_is_404(api_client: FlaskClient) -> None:
+    assert api_client.post("/api/v1/forms/nope/submissions", json={}).status_code == 404
+    assert api_client.get("/api/v1/forms/nope/schema").status_code == 404

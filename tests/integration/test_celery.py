@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 import redis
+from cryptography.fernet import Fernet
 from flask import Flask
 from sqlalchemy import func, select
 
@@ -32,8 +33,13 @@ from forms_service.submissions.models import OutboxMessage, Submission
 from tests.conftest import make_app
 from tests.factories import ehfsa_answers
 from tests.smtp_server import ReceivedMessage, SmtpTestServer
+from tests.staff import referral_headers
 
 API = "/api/v1/forms/ehfsa/submissions"
+SHARED_KEYS: dict[str, Any] = {
+    "data_keys": (Fernet.generate_key().decode(),),
+    "index_key": "celery-test-index-key-" + "k" * 20,
+}
 SPOC = "c-spoc@council.example.gov.uk"
 BATCH = 10
 ARRIVAL_TIMEOUT = 60.0
@@ -137,6 +143,9 @@ def _worker_env(
             "FORMS_SPOC_INBOX": SPOC,
             "FORMS_INSTANCE_PATH": str(instance),
             "FORMS_SECRET_KEY": "w" * 40,
+            # Every machine of a scale-out set-up shares the data and index keys.
+            "FORMS_DATA_KEYS": SHARED_KEYS["data_keys"][0],
+            "FORMS_INDEX_KEY": SHARED_KEYS["index_key"],
             "FORMS_LEASE_SECONDS": str(LEASE_SECONDS),
             "FORMS_SWEEP_SECONDS": str(SWEEP_SECONDS),
             "PYTHONUNBUFFERED": "1",
@@ -161,7 +170,7 @@ def _submit(app: Flask, count: int) -> list[str]:
     references = []
     for _ in range(count):
         started = time.monotonic()
-        reply = client.post(API, json=ehfsa_answers(3))
+        reply = client.post(API, json=ehfsa_answers(3), headers=referral_headers(app))
         assert reply.status_code == 201, reply.get_data(as_text=True)
         assert time.monotonic() - started < 2.0  # queueing an id, not rendering
         references.append(reply.get_json()["reference"])
@@ -200,6 +209,7 @@ def test_celery_worker_delivers_queued_work_and_survives_sigkill(
         broker_url=broker,
         database_url=fresh_postgres_url,
         smtp_url=smtp.url("smtp"),
+        **SHARED_KEYS,
     )
     services: Services = app.extensions["forms"]
     env = _worker_env(tmp_path / "worker", fresh_postgres_url, broker, smtp.url("smtp"))

@@ -34,6 +34,29 @@ class Service:
     def __init__(self, env: dict[str, str], port: int) -> None:
         self.env, self.port = env, port
         self.process: subprocess.Popen[bytes] | None = None
+        self.token = self._referral_token()
+
+    def _referral_token(self) -> str:
+        """A referral API token, made with the CLI as an administrator would."""
+        made = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "forms_service.cli",
+                "api-tokens",
+                "create",
+                "--name",
+                "crash test",
+                "--forms",
+                "ehfsa",
+            ],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        )
+        return made.stdout.strip().splitlines()[-1]
 
     def start(self) -> None:
         self.process = subprocess.Popen(
@@ -60,7 +83,7 @@ class Service:
         request = urllib.request.Request(
             f"http://127.0.0.1:{self.port}/api/v1/forms/ehfsa/submissions",
             data=body,
-            headers={"Content-Type": "application/json"},
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.token}"},
             method="POST",
         )
         try:

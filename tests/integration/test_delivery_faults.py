@@ -21,6 +21,7 @@ from forms_service.submissions.models import OutboxMessage, Submission
 from tests.conftest import make_app
 from tests.factories import ehfsa_answers
 from tests.smtp_server import SmtpTestServer, free_port
+from tests.staff import referral_headers
 from tests.webuser import WebUser, csrf_token
 
 FAST_RETRIES = {"retry_base_seconds": 0.01, "retry_max_seconds": 0.05}
@@ -55,7 +56,9 @@ def _submit(app: Flask, count: int) -> list[str]:
     client = app.test_client()
     references = []
     for _ in range(count):
-        reply = client.post("/api/v1/forms/ehfsa/submissions", json=ehfsa_answers(2))
+        reply = client.post(
+            "/api/v1/forms/ehfsa/submissions", json=ehfsa_answers(2), headers=referral_headers(app)
+        )
         assert reply.status_code == 201
         references.append(reply.get_json()["reference"])
     return references
@@ -174,12 +177,13 @@ def test_locked_database_gives_a_clear_error_and_keeps_the_answers(tmp_path: Pat
     user = WebUser(client, services.registry.get("ehfsa"))
     user.fill_all(ehfsa_answers(2))
     token = csrf_token(client.get(user.url("check-answers")).text)
+    headers = referral_headers(app)
     path = services.settings.database_url.removeprefix("sqlite:///")
     blocker = sqlite3.connect(path, isolation_level=None)
     blocker.execute("BEGIN EXCLUSIVE")
     try:
         reply = client.post(user.url("check-answers"), data={"csrf_token": token})
-        api = client.post("/api/v1/forms/ehfsa/submissions", json=ehfsa_answers(2))
+        api = client.post("/api/v1/forms/ehfsa/submissions", json=ehfsa_answers(2), headers=headers)
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()

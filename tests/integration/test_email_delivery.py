@@ -13,6 +13,7 @@ from tests.conftest import make_app
 from tests.factories import ehfsa_answers
 from tests.readback import docx_text, pdf_text
 from tests.smtp_server import SmtpTestServer
+from tests.staff import referral_headers, staff_user, user_headers
 
 
 @pytest.fixture
@@ -36,7 +37,9 @@ def test_spoc_inbox_receives_email_with_both_documents(
 ) -> None:
     app = make_app(tmp_path, smtp_url=smtp.url("smtp"), task_mode=task_mode)
     try:
-        reply = app.test_client().post("/api/v1/forms/ehfsa/submissions", json=ehfsa_answers(6))
+        reply = app.test_client().post(
+            "/api/v1/forms/ehfsa/submissions", json=ehfsa_answers(6), headers=referral_headers(app)
+        )
         assert reply.status_code == 201
         reference = reply.get_json()["reference"]
         _wait_for(lambda: len(smtp.messages) == 1)
@@ -78,7 +81,17 @@ def test_every_form_is_emailed_with_its_documents(
 
     answers = getattr(factories, builder)()
     app = make_app(tmp_path, smtp_url=smtp.url("smtp"))
-    reply = app.test_client().post(f"/api/v1/forms/{form_id}/submissions", json=answers)
+    services = app.extensions["forms"]
+    form = services.registry.get(form_id)
+    # Referrals come with a referral token; staff forms from a lead professional's own token.
+    headers = (
+        referral_headers(app)
+        if form.open_to_anyone
+        else user_headers(services, staff_user(services, "lead-professional"))
+    )
+    reply = app.test_client().post(
+        f"/api/v1/forms/{form_id}/submissions", json=answers, headers=headers
+    )
     assert reply.status_code == 201, reply.get_json()
     reference = reply.get_json()["reference"]
     message = smtp.messages[0].parsed()

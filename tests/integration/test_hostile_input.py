@@ -81,9 +81,11 @@ def _assert_literal(services: Services, expected: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(PAYLOADS))
 def test_api_shows_hostile_text_literally(
-    client: FlaskClient, services: Services, name: str
+    api_client: FlaskClient, services: Services, name: str
 ) -> None:
-    reply = client.post("/api/v1/forms/ehfsa/submissions", json=_hostile_answers(PAYLOADS[name]))
+    reply = api_client.post(
+        "/api/v1/forms/ehfsa/submissions", json=_hostile_answers(PAYLOADS[name])
+    )
     assert reply.status_code == 201, reply.get_json()
     _assert_literal(services, EXPECTED[name])
 
@@ -101,11 +103,11 @@ def test_web_form_shows_hostile_text_literally(
 
 
 def test_megabyte_strings_get_a_length_error_not_a_500(
-    client: FlaskClient, services: Services
+    client: FlaskClient, api_client: FlaskClient, services: Services
 ) -> None:
     answers = ehfsa_answers()
     answers["working_well"] = "x" * 1_000_000
-    reply = client.post("/api/v1/forms/ehfsa/submissions", json=answers)
+    reply = api_client.post("/api/v1/forms/ehfsa/submissions", json=answers)
     assert reply.status_code == 422
     assert reply.get_json()["errors"]["working_well"] == [
         "What is working well for this family must be 5,000 characters or fewer"
@@ -116,8 +118,8 @@ def test_megabyte_strings_get_a_length_error_not_a_500(
     assert "must be 5,000 characters or fewer" in reply.text
 
 
-def test_bodies_over_the_cap_are_413(client: FlaskClient) -> None:
-    reply = client.post(
+def test_bodies_over_the_cap_are_413(client: FlaskClient, api_client: FlaskClient) -> None:
+    reply = api_client.post(
         "/api/v1/forms/ehfsa/submissions",
         data=b"x" * (3 * 1024 * 1024),
         content_type="application/json",
@@ -127,13 +129,14 @@ def test_bodies_over_the_cap_are_413(client: FlaskClient) -> None:
     assert reply.status_code == 413
 
 
-def test_one_over_the_maximum_length_is_refused(client: FlaskClient) -> None:
+def test_one_over_the_maximum_length_is_refused(api_client: FlaskClient) -> None:
     answers = ehfsa_answers()
     answers["referrer"]["full_name"] = "n" * 101
-    errors = client.post("/api/v1/forms/ehfsa/submissions", json=answers).get_json()["errors"]
+    reply = api_client.post("/api/v1/forms/ehfsa/submissions", json=answers)
+    errors = reply.get_json()["errors"]
     assert errors["referrer.full_name"] == ["Your full name must be 100 characters or fewer"]
     answers["referrer"]["full_name"] = "n" * 100
-    assert client.post("/api/v1/forms/ehfsa/submissions", json=answers).status_code == 201
+    assert api_client.post("/api/v1/forms/ehfsa/submissions", json=answers).status_code == 201
 
 
 def test_nothing_outside_the_instance_folder_is_read(tmp_path: Path) -> None:

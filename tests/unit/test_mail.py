@@ -48,8 +48,13 @@ def make_message(
             Attachment(f"{reference}.docx", DOCX, "application", DOCX_TYPE),
         ]
     return build_message(
-        reference=reference, form_title=form_title, sender=SENDER, recipient=SPOC, body=body,
-        attachments=attachments, message_id_domain="forms.example.gov.uk",
+        reference=reference,
+        form_title=form_title,
+        sender=SENDER,
+        recipient=SPOC,
+        body=body,
+        attachments=attachments,
+        message_id_domain="forms.example.gov.uk",
         submission_id=submission_id,
     )
 
@@ -143,8 +148,14 @@ def test_header_injection_is_neutralised(smtp, form_title, reference):
     ],
 )
 def test_sender_and_recipient_must_be_one_plain_address(address):
-    base = dict(reference="EH-1", form_title="Referral", body="x", attachments=[],
-                message_id_domain="forms.example.gov.uk", submission_id="abc")
+    base = dict(
+        reference="EH-1",
+        form_title="Referral",
+        body="x",
+        attachments=[],
+        message_id_domain="forms.example.gov.uk",
+        submission_id="abc",
+    )
     with pytest.raises(ValueError):
         build_message(sender=address, recipient=SPOC, **base)
     with pytest.raises(ValueError):
@@ -152,10 +163,12 @@ def test_sender_and_recipient_must_be_one_plain_address(address):
 
 
 def test_attachment_filenames_are_sanitised():
-    msg = make_message(attachments=[
-        Attachment("../../etc/passwd\r\nX: y.pdf", b"%PDF", "application", "pdf"),
-        Attachment("référence é.docx", b"PK", "application", DOCX_TYPE),
-    ])
+    msg = make_message(
+        attachments=[
+            Attachment("../../etc/passwd\r\nX: y.pdf", b"%PDF", "application", "pdf"),
+            Attachment("référence é.docx", b"PK", "application", DOCX_TYPE),
+        ]
+    )
     parsed = email.message_from_bytes(msg.as_bytes(), policy=policy.default)
     names = [part.get_filename() for part in parsed.iter_attachments()]
     assert names == ["etc_passwd__X__y.pdf", "r_f_rence__.docx"]

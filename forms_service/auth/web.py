@@ -1,0 +1,331 @@
+"""Sign-in for staff, in the web app: who is asking, and the pages that let them in.
+
+Each request gets an ``Actor`` (``g.actor``): a signed-in member of staff from
+the server-side session cookie, or an anonymous person. The cookie holds a
+random token only; the session lives in the database (``auth.sessions``).
+Sign-in is two pages: email and password, then a code from an authenticator
+app; councils may use single sign-on instead (``auth.oidc``). Partners set up
+their account from an invitation link.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovTextInput
+from markupsafe import Markup
+from werkzeug.wrappers import Response
+from wtforms import PasswordField, StringField
+from wtforms.validators import InputRequired, Length
+
+from ..services import Services
+from . import accounts, invitations, sessions, totp
+from .accounts import AccountError
+from .actor import ANONYMOUS, Actor, anonymous
+
+bp = Blueprint("auth", __name__)
+
+DEVELOPMENT_COOKIE = "staff-session"
+#: In production the cookie is ``__Host-`` prefixed: Secure, whole-site, never a subdomain's.
+PRODUCTION_COOKIE = "__Host-staff-session"
+SIGNED_OUT = "You have been signed out. Sign in again to continue."
+WRONG = (
+    "Enter the correct email address and password. After 10 failed attempts your "
+    "account is locked for 15 minutes."
+)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def services() -> Services:
+    svc: Services = current_app.extensions["forms"]
+    return svc
+
+
+def client_ip() -> str:
+    """The client's address (``ProxyFix`` has already applied trusted X-Forwarded-For)."""
+    return request.remote_addr or "unknown"
+
+
+def cookie_name() -> str:
+    return PRODUCTION_COOKIE if services().settings.production else DEVELOPMENT_COOKIE
+
+
+def current_actor() -> Actor:
+    """Who is asking (anonymous until signed in)."""
+    actor = g.get("actor")
+    return actor if isinstance(actor, Actor) else ANONYMOUS
+
+
+def _load_actor() -> None:
+    """Before each web request: resolve the staff cookie, if any, to a signed-in actor."""
+    g.actor = anonymous(client_ip())
+    g.signed = None
+    if request.path.startswith(("/api/", "/assets/", "/app-assets/")):
+        return  # the API takes bearer tokens only, never cookies
+    token = request.cookies.get(cookie_name())
+    if not token:
+        return
+    signed = sessions.resolve(services(), token, client_ip())
+    g.signed = signed
+    g.stale_cookie = signed is None
+    if signed is not None and signed.stage == sessions.SIGNED_IN:
+        g.actor = Actor(
+            "user", user_id=signed.user_id, role=signed.role, name=signed.name, ip=client_ip()
+        )
+
+
+def _forget_stale_cookie(response: Response) -> Response:
+    if g.get("stale_cookie"):
+        response.delete_cookie(cookie_name(), path="/")
+    return response
+
+
+def set_session_cookie(response: Response, token: str) -> None:
+    settings = services().settings
+    response.set_cookie(
+        cookie_name(),
+        token,
+        path="/",
+        secure=settings.production,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def safe_next(value: str | None) -> str:
+    """Where to go after signing in: a path on this site only, never another site."""
+    parts = urlsplit(value or "")
+    if (
+        not value
+        or parts.scheme
+        or parts.netloc
+        or not value.startswith("/")
+        or value.startswith("//")
+    ):
+        return url_for("staff.home")
+    return value
+
+
+def staff_required(view: F) -> F:
+    """Send anyone not signed in to the sign-in page, and back here afterwards."""
+
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not current_actor().is_staff:
+            if g.get("stale_cookie"):
+                flash(SIGNED_OUT)
+            return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return cast(F, wrapped)
+
+
+def _start_signed_in(user_id: str, pending: str | None = None) -> Response:
+    """A brand-new session (a new id: no fixation), and a fresh Flask session too."""
+    if pending:
+        sessions.discard(services(), pending)
+    next_url = safe_next(session.get("next"))
+    session.clear()
+    token = sessions.start(services(), user_id, sessions.SIGNED_IN)
+    response = redirect(next_url)
+    set_session_cookie(response, token)
+    return response
+
+
+# --------------------------------------------------------------------------- forms
+
+
+class SignInForm(FlaskForm):
+    email = StringField(
+        "Email address",
+        widget=GovTextInput(),
+        validators=[InputRequired("Enter your email address"), Length(max=254)],
+    )
+    password = PasswordField(
+        "Password",
+        widget=GovPasswordInput(),
+        validators=[InputRequired("Enter your password"), Length(max=256)],
+    )
+
+
+class CodeForm(FlaskForm):
+    code = StringField(
+        "Code from your authenticator app",
+        description="Open the app on your phone and enter the 6-digit code it shows for "
+        "Early Help forms",
+        widget=GovTextInput(),
+        validators=[InputRequired("Enter the 6-digit code from your authenticator app")],
+    )
+
+
+class PasswordForm(FlaskForm):
+    name = StringField(
+        "Full name",
+        widget=GovTextInput(),
+        validators=[InputRequired("Enter your full name"), Length(max=200)],
+    )
+    password = PasswordField(
+        "Create a password",
+        description="Use 12 characters or more. A few unrelated words make a strong password "
+        "that is easy to remember.",
+        widget=GovPasswordInput(),
+        validators=[InputRequired("Create a password"), Length(max=256)],
+    )
+
+
+def errors_of(form: FlaskForm) -> list[dict[str, str]]:
+    """GOV.UK error summary items for a WTForms form, each linking to its field."""
+    return [
+        {"text": messages[0], "href": f"#{form[name].id}"}
+        for name, messages in form.errors.items()
+        if name != "csrf_token" and messages
+    ]
+
+
+# --------------------------------------------------------------------------- pages
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in() -> Response | str | tuple[str, int]:
+    if current_actor().is_staff:
+        return redirect(url_for("staff.home"))
+    if request.method == "GET" and request.args.get("next"):
+        session["next"] = safe_next(request.args.get("next"))
+    form = SignInForm()
+    if form.validate_on_submit():
+        check = accounts.check_password(
+            services(), form.email.data or "", form.password.data or "", client_ip()
+        )
+        if check.user_id is not None:
+            pending = sessions.start(services(), check.user_id, sessions.PASSWORD_STAGE)
+            response = redirect(url_for(".code"))
+            set_session_cookie(response, pending)
+            return response
+        form.password.errors = [WRONG]
+    expired = bool(form.errors.get("csrf_token"))
+    form.password.data = ""
+    page = render_template(
+        "auth/sign_in.html",
+        form=form,
+        error_list=errors_of(form),
+        expired=expired,
+        oidc=services().settings.oidc_enabled,
+    )
+    return page, 400 if expired else 200
+
+
+@bp.route("/sign-in/code", methods=["GET", "POST"])
+def code() -> Response | str:
+    signed = g.get("signed")
+    if signed is None or signed.stage != sessions.PASSWORD_STAGE:
+        return redirect(url_for(".sign_in"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        if accounts.check_code(services(), signed.user_id, form.code.data or "", client_ip()):
+            return _start_signed_in(signed.user_id, request.cookies.get(cookie_name()))
+        form.code.errors = [
+            "Enter the 6-digit code from your authenticator app. Check the code "
+            "has not changed while you typed it."
+        ]
+    form.code.data = ""
+    return render_template("auth/code.html", form=form, error_list=errors_of(form))
+
+
+@bp.post("/sign-out")
+def sign_out() -> Response:
+    """Revoke the session on the server, forget the cookie and every draft token."""
+    form = FlaskForm()
+    if form.validate_on_submit() or not current_actor().is_staff:
+        sessions.end(services(), request.cookies.get(cookie_name()), current_actor().who)
+        session.clear()
+        flash("You have signed out.", "success")
+    response = redirect(url_for(".sign_in"))
+    response.delete_cookie(cookie_name(), path="/")
+    return response
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def invitation(token: str) -> Response | str | tuple[str, int]:
+    found = invitations.find(services(), token)
+    if found is None:
+        return render_template("auth/invitation_expired.html"), 404
+    form = PasswordForm()
+    if form.validate_on_submit():
+        try:
+            invitations.choose_password(
+                services(), token, form.name.data or "", form.password.data or ""
+            )
+        except AccountError as exc:
+            form.password.errors = [str(exc)]
+        else:
+            return redirect(url_for(".invitation_authenticator", token=token))
+    form.password.data = ""
+    return render_template(
+        "auth/invitation.html", form=form, invitation=found, error_list=errors_of(form)
+    )
+
+
+@bp.route("/invitation/<token>/authenticator", methods=["GET", "POST"])
+def invitation_authenticator(token: str) -> Response | str | tuple[str, int]:
+    found = invitations.find(services(), token)
+    if found is None:
+        return render_template("auth/invitation_expired.html"), 404
+    if found.otpauth_uri is None:
+        return redirect(url_for(".invitation", token=token))
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            invitations.confirm_authenticator(services(), token, form.code.data or "", client_ip())
+        except AccountError as exc:
+            form.code.errors = [str(exc)]
+        else:
+            flash(
+                "Your account is ready. Sign in with your email address, password and a code "
+                "from your authenticator app.",
+                "success",
+            )
+            return redirect(url_for(".sign_in"))
+    form.code.data = ""
+    secret = found.otpauth_uri.split("secret=", 1)[1].split("&", 1)[0]
+    return render_template(
+        "auth/authenticator.html",
+        form=form,
+        # An SVG made by segno from our own otpauth URI: no user text reaches it.
+        qr=Markup(totp.qr_svg(found.otpauth_uri)),  # noqa: S704
+        secret=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+        error_list=errors_of(form),
+    )
+
+
+def init_app(app: Flask) -> None:
+    """Load the actor on every request; expose it to templates."""
+    app.before_request(_load_actor)
+    app.after_request(_forget_stale_cookie)
+    app.register_blueprint(bp)
+
+    @app.context_processor
+    def _actor() -> dict[str, Any]:
+        return {"actor": current_actor()}
+
+
+def abort_unless(allowed: bool) -> None:
+    """404 unless ``allowed``: a refusal looks the same as something that is not there."""
+    if not allowed:
+        abort(404)

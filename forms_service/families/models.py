@@ -1,0 +1,55 @@
+"""Tables of the family record: one row per family, and its blind match keys.
+
+A referral opens a *provisional* family; a duty worker confirms it (``open``)
+or merges it into an existing family; every later form joins it. A family
+closes when the service's involvement ends. Nothing here is personal data
+in clear: the record holds ids, states and times, and match keys are HMAC
+digests (``crypto.Vault.blind_index``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..clock import new_id, utcnow
+from ..db import Base
+
+STATUSES = ("provisional", "open", "closed")
+
+
+class Family(Base):
+    """A family known to the service."""
+
+    __tablename__ = "families"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    status: Mapped[str] = mapped_column(String(16), default="provisional", index=True)
+    lead_professional_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id"), nullable=True, index=True
+    )
+    #: Set when a duty worker merges this provisional family into another.
+    merged_into_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    opened_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
+    closed_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True, index=True
+    )
+    closed_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class MatchKey(Base):
+    """A keyed digest of one identifying value of one submission, for duplicate checks."""
+
+    __tablename__ = "match_keys"
+    __table_args__ = (Index("ix_match_keys_kind_digest", "kind", "digest"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    family_id: Mapped[str] = mapped_column(ForeignKey("families.id"), index=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    digest: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,1 @@
+"""The staff workspace: families, forms, documents, the audit log and accounts."""

@@ -1,0 +1,367 @@
+"""``/staff/``: where signed-in staff find families, read forms and download documents.
+
+Every page that shows a family's data gets it from ``families.service`` (which
+asks the access policy and writes the audit event) and answers 404 when the
+answer is no, so a family that is not yours looks exactly like one that does
+not exist. Managers read the audit log here; administrators manage accounts.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovTextInput
+from wtforms import RadioField, StringField
+from wtforms.validators import InputRequired, Length
+
+from .. import audit
+from ..auth import accounts, invitations, policy
+from ..auth.accounts import AccountError
+from ..auth.actor import ROLE_NAMES
+from ..auth.web import current_actor, errors_of, staff_required
+from ..documents.bounded import RenderTimeout, render_bounded
+from ..families import service as families
+from ..families.record import age_text
+from ..services import Services
+
+bp = Blueprint("staff", __name__)
+PAGE_SIZE = 25
+AUDIT_PAGE_SIZE = 50
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+#: The documents a member of staff can download, and how each is made.
+DOCUMENTS = {
+    "record.pdf": ("pdf", "application/pdf", "{reference}.pdf"),
+    "record.docx": ("docx", DOCX, "{reference}.docx"),
+    "family-plan.pdf": ("family_pdf", "application/pdf", "{reference}-family-plan.pdf"),
+    "family-plan.docx": ("family_docx", DOCX, "{reference}-family-plan.docx"),
+}
+
+
+def services() -> Services:
+    svc: Services = current_app.extensions["forms"]
+    return svc
+
+
+@bp.before_request
+@staff_required
+def _signed_in_only() -> None:
+    """Every staff page needs a signed-in member of staff."""
+    return None
+
+
+def _page_number() -> int:
+    try:
+        return max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+@bp.get("/")
+def home() -> str:
+    actor = current_actor()
+    rows: list[families.FamilyRow] = []
+    total = 0
+    page = _page_number()
+    if policy.sees_families(actor):
+        rows, total = families.families_for(
+            services(), actor, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
+        )
+    return render_template(
+        "staff/home.html",
+        rows=rows,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        today=dt.date.today(),
+        age_text=age_text,
+        sees_families=policy.sees_families(actor),
+        reads_audit=policy.can_read_audit(actor),
+        manages_accounts=policy.can_manage_accounts(actor),
+        invites=bool(policy.invitable_roles(actor)),
+        role_name=ROLE_NAMES.get(actor.role or "", ""),
+    )
+
+
+@bp.get("/families/<family_id>")
+def family(family_id: str) -> str:
+    actor = current_actor()
+    found = families.family_for(services(), actor, family_id)
+    if found is None:
+        abort(404)
+    registry = services().registry
+    next_forms = (
+        {
+            row.id: [f for f in registry.all() if f.prefill_from(row.form_id) is not None]
+            for row in found.submissions
+        }
+        if policy.can(actor, policy.START_FROM, found)
+        else {}
+    )
+    return render_template(
+        "staff/family.html",
+        family=found,
+        age=age_text(found.date_of_birth, dt.date.today()),
+        titles={f.id: f.title for f in registry.all()},
+        next_forms=next_forms,
+        guard=FlaskForm(),
+    )
+
+
+@bp.get("/submissions/<submission_id>")
+def submission(submission_id: str) -> str:
+    found = families.submission_for(
+        services(), current_actor(), submission_id, audit_action="submission.viewed"
+    )
+    if found is None:
+        abort(404)
+    form = services().registry.get(found.form_id)
+    return render_template(
+        "staff/submission.html",
+        submission=found,
+        form=form,
+        answers=found.answers,
+        documents=[k for k in DOCUMENTS if form.family_plan is not None or "family" not in k],
+    )
+
+
+@bp.get("/submissions/<submission_id>/<document>")
+def download(submission_id: str, document: str) -> Response:
+    if document not in DOCUMENTS:
+        abort(404)
+    found = families.submission_for(
+        services(),
+        current_actor(),
+        submission_id,
+        audit_action="document.downloaded",
+        detail=document,
+    )
+    if found is None:
+        abort(404)
+    form = services().registry.get(found.form_id)
+    attribute, mimetype, filename = DOCUMENTS[document]
+    settings = services().settings
+    try:
+        rendered = render_bounded(
+            form,
+            found.answers,
+            found.reference,
+            found.submitted_at,
+            settings.templates_dir,
+            contacts=settings.contacts,
+            timeout=settings.render_timeout_seconds,
+            processes=settings.delivery_threads,
+        )
+    except RenderTimeout:
+        abort(503)
+    body = getattr(rendered, attribute)
+    if body is None:
+        abort(404)
+    name = filename.format(reference=found.reference)
+    return Response(
+        body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+# --------------------------------------------------------------------------- audit
+
+
+def _audit_filter() -> audit.AuditFilter:
+    def day(name: str, *, end: bool = False) -> dt.datetime | None:
+        try:
+            value = dt.date.fromisoformat(request.args.get(name, ""))
+        except ValueError:
+            return None
+        start = dt.datetime.combine(value, dt.time(), tzinfo=dt.UTC)
+        return start + dt.timedelta(days=1) if end else start
+
+    action = request.args.get("action") or None
+    outcome = request.args.get("outcome") or None
+    return audit.AuditFilter(
+        action=action if action in audit.ACTIONS else None,
+        actor_id=(request.args.get("actor") or "").strip()[:36] or None,
+        family_id=(request.args.get("family") or "").strip()[:36] or None,
+        outcome=outcome if outcome in audit.OUTCOMES else None,
+        since=day("from"),
+        until=day("to", end=True),
+    )
+
+
+def _require_audit_reader() -> None:
+    if not policy.can_read_audit(current_actor()):
+        abort(404)
+
+
+@bp.get("/audit")
+def audit_log() -> str:
+    _require_audit_reader()
+    wanted = _audit_filter()
+    page = _page_number()
+    rows, total = audit.events(
+        services().readers, wanted, offset=(page - 1) * AUDIT_PAGE_SIZE, limit=AUDIT_PAGE_SIZE
+    )
+    audit.write(
+        services().sessions,
+        current_actor().who,
+        "audit.viewed",
+        detail=f"{len(rows)} of {total} shown",
+    )
+    people = {a.id: a for a in accounts.accounts(services())}
+    return render_template(
+        "staff/audit.html",
+        rows=rows,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // AUDIT_PAGE_SIZE)),
+        wanted=wanted,
+        args=request.args,
+        actions=audit.ACTIONS,
+        people=people,
+    )
+
+
+def _csv_cell(value: object) -> str:
+    """A cell a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@bp.get("/audit.csv")
+def audit_export() -> Response:
+    _require_audit_reader()
+    rows, total = audit.events(services().readers, _audit_filter(), limit=None)
+    audit.write(
+        services().sessions, current_actor().who, "audit.exported", detail=f"{total} events"
+    )
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "time (UTC)",
+            "who",
+            "who id",
+            "action",
+            "outcome",
+            "object",
+            "object id",
+            "family id",
+            "IP address",
+            "detail",
+        ]
+    )
+    for row in rows:
+        writer.writerow(
+            [
+                _csv_cell(v)
+                for v in (
+                    row.at.strftime("%Y-%m-%d %H:%M:%S"),
+                    row.actor_kind,
+                    row.actor_id,
+                    row.action,
+                    row.outcome,
+                    row.object_type,
+                    row.object_id,
+                    row.family_id,
+                    row.ip,
+                    row.detail,
+                )
+            ]
+        )
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M")
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="audit-{stamp}.csv"'},
+    )
+
+
+# --------------------------------------------------------------------------- accounts
+
+
+class InviteForm(FlaskForm):
+    email = StringField(
+        "Email address",
+        description="Use their work email address, for example name@school.sch.uk",
+        widget=GovTextInput(),
+        validators=[InputRequired("Enter their email address"), Length(max=254)],
+    )
+    role = RadioField(
+        "What will they do?",
+        widget=GovRadioInput(),
+        validators=[InputRequired("Choose what they will do")],
+    )
+
+
+@bp.route("/invite", methods=["GET", "POST"])
+def invite() -> str:
+    actor = current_actor()
+    roles = policy.invitable_roles(actor)
+    if not roles:
+        abort(404)
+    form = InviteForm()
+    form.role.choices = [(r, ROLE_NAMES[r]) for r in roles]
+    if len(roles) == 1 and request.method == "GET":
+        form.role.data = roles[0]
+    link = None
+    if form.validate_on_submit():
+        try:
+            token = invitations.invite(
+                services(), actor, form.email.data or "", form.role.data or ""
+            )
+        except AccountError as exc:
+            form.email.errors = [str(exc)]
+        else:
+            base = services().settings.base_url
+            path = url_for("auth.invitation", token=token)
+            link = (
+                base.rstrip("/") + path
+                if base
+                else url_for("auth.invitation", token=token, _external=True)
+            )
+    return render_template(
+        "staff/invite.html", form=form, link=link, error_list=errors_of(form), email=form.email.data
+    )
+
+
+@bp.get("/accounts")
+def account_list() -> str:
+    if not policy.can_manage_accounts(current_actor()):
+        abort(404)
+    return render_template(
+        "staff/accounts.html",
+        accounts=accounts.accounts(services()),
+        role_names=ROLE_NAMES,
+        guard=FlaskForm(),
+    )
+
+
+@bp.post("/accounts/<user_id>/<change>")
+def account_change(user_id: str, change: str) -> Any:
+    actor = current_actor()
+    if not policy.can_manage_accounts(actor) or change not in ("disable", "enable"):
+        abort(404)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    found = accounts.account(services(), user_id)
+    if found is None or found.id == actor.user_id:
+        abort(404)
+    accounts.set_disabled(services(), found.email, change == "disable", actor.who)
+    flash(
+        f"{found.name}'s account is now {'disabled' if change == 'disable' else 'enabled'}.",
+        "success",
+    )
+    return redirect(url_for(".account_list"))
