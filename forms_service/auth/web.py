@@ -35,6 +35,7 @@ from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
+from ..flow import drafts
 from ..services import Services
 from . import accounts, invitations, sessions, totp
 from .accounts import AccountError
@@ -142,7 +143,12 @@ def _start_signed_in(user_id: str, pending: str | None = None) -> Response:
     if pending:
         sessions.discard(services(), pending)
     next_url = safe_next(session.get("next"))
+    # A new session cookie too; only the tokens of drafts in progress carry over
+    # (a member of staff's drafts open for them alone, whatever the cookie says).
+    kept = session.get(drafts.SESSION_KEY)
     session.clear()
+    if kept:
+        session[drafts.SESSION_KEY] = kept
     token = sessions.start(services(), user_id, sessions.SIGNED_IN)
     response = redirect(next_url)
     set_session_cookie(response, token)
@@ -250,12 +256,13 @@ def code() -> Response | str:
 
 @bp.post("/sign-out")
 def sign_out() -> Response:
-    """Revoke the session on the server, forget the cookie and every draft token."""
-    form = FlaskForm()
-    if form.validate_on_submit() or not current_actor().is_staff:
-        sessions.end(services(), request.cookies.get(cookie_name()), current_actor().who)
-        session.clear()
-        flash("You have signed out.", "success")
+    """Revoke the session on the server, forget the cookie and every draft token.
+
+    (``CSRFProtect`` has checked the form's token before this runs.)
+    """
+    sessions.end(services(), request.cookies.get(cookie_name()), current_actor().who)
+    session.clear()
+    flash("You have signed out.", "success")
     response = redirect(url_for(".sign_in"))
     response.delete_cookie(cookie_name(), path="/")
     return response

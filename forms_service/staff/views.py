@@ -354,8 +354,6 @@ def account_change(user_id: str, change: str) -> Any:
     actor = current_actor()
     if not policy.can_manage_accounts(actor) or change not in ("disable", "enable"):
         abort(404)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
     found = accounts.account(services(), user_id)
     if found is None or found.id == actor.user_id:
         abort(404)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
@@ -43,6 +44,12 @@ def _page(code: int) -> ResponseReturnValue:
 
 
 def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError) -> ResponseReturnValue:
+        title = "This page timed out"
+        body = "To keep your account safe, pages time out. Go back, refresh the page and try again."
+        return render_template("error.html", title=title, body=body), 400
+
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> ResponseReturnValue:
         return _page(exc.code or 500)
