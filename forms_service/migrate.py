@@ -18,22 +18,30 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
+from .crypto import Vault
 from .db import Base, make_engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
-def alembic_config(database_url: str) -> Config:
-    """An Alembic config without an ini file; the URL travels as an attribute."""
+def alembic_config(database_url: str, vault: Vault | None = None) -> Config:
+    """An Alembic config without an ini file; the URL (and the vault, for migrations
+    that seal data) travel as attributes."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["database_url"] = database_url
+    if vault is not None:
+        config.attributes["vault"] = vault
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
-    """Bring the database at ``database_url`` up to ``revision`` (default: the latest)."""
-    command.upgrade(alembic_config(database_url), revision)
+def upgrade(database_url: str, revision: str = "head", vault: Vault | None = None) -> None:
+    """Bring the database at ``database_url`` up to ``revision`` (default: the latest).
+
+    Without ``vault``, a migration that seals data reads the keys from the
+    environment as the service does (``FORMS_DATA_KEYS``, or instance/).
+    """
+    command.upgrade(alembic_config(database_url, vault), revision)
 
 
 #: The newest revision in ``migrations/versions`` (a test keeps the two in step).
@@ -42,7 +50,7 @@ HEAD = "0003"
 UNRECORDED = "0002"
 
 
-def prepare_embedded(engine: Engine) -> None:
+def prepare_embedded(engine: Engine, vault: Vault) -> None:
     """Make the embedded SQLite database ready, whatever version made it.
 
     A new database gets every table at once and is marked as at ``HEAD``; one
@@ -70,7 +78,7 @@ def prepare_embedded(engine: Engine) -> None:
     with engine.connect() as connection:
         current = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
     if current != HEAD:
-        upgrade(url)
+        upgrade(url, vault=vault)
     create_schema(engine)  # file permissions; no table is missing now
 
 

@@ -48,7 +48,7 @@ def build_services(settings: Settings, *, create_tables: bool = True) -> Service
     vault = Vault(settings.data_keys, settings.index_key)
     engine = make_engine(settings.database_url)
     if create_tables and settings.database_url.startswith("sqlite"):
-        prepare_embedded(engine)  # other databases change only by `forms-service db-upgrade`
+        prepare_embedded(engine, vault)  # other databases change only by `forms-service db-upgrade`
     services = Services(
         settings,
         registry,

@@ -172,9 +172,15 @@ def _create_tables() -> None:
 
 
 def _vault() -> Any:
+    """The running service's vault when it upgrades its own database, else the environment's."""
+    from alembic import context
+
     from forms_service.config import settings_from_env
     from forms_service.crypto import Vault
 
+    given = context.config.attributes.get("vault")
+    if given is not None:
+        return given
     settings = settings_from_env()
     return Vault(settings.data_keys, settings.index_key)
 
@@ -228,7 +234,7 @@ def _seal_existing_rows() -> None:
         vault = vault or _vault()
         bind.execute(
             sa.update(drafts)
-            .where(drafts.c.id == row.id)
+            .where(drafts.c.id == draft.id)
             .values(answers_sealed=vault.seal(_as_dict(draft.answers) or {}))
         )
 
