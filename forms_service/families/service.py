@@ -336,6 +336,27 @@ def source_for_start(
         )
 
 
+def may_continue(services: Services, actor: Actor, family_id: str) -> bool:
+    """Whether ``actor`` may still work on a draft started from this family.
+
+    Asked each time such a draft is opened, so a family reallocated to someone
+    else disappears from the old worker's drafts at once; a refusal is audited.
+    """
+    with transaction(services.readers) as session:
+        family = _current(session, family_id)
+        allowed = policy.can(actor, policy.SUBMIT, family)
+    if not allowed:
+        audit.write(
+            services.sessions,
+            actor.who,
+            "family.viewed",
+            outcome="denied",
+            object_type="draft",
+            family_id=family_id,
+        )
+    return allowed
+
+
 # --------------------------------------------------------------------------- lists
 
 

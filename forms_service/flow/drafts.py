@@ -18,6 +18,7 @@ from typing import Any
 from ..auth.actor import Actor
 from ..clock import utcnow
 from ..db import transaction
+from ..families.service import may_continue
 from ..services import Services
 from ..submissions.models import Draft
 
@@ -58,12 +59,16 @@ def load(
         draft = db.get(Draft, draft_id)
         if draft is None or not _mine(draft, form_id, actor):
             return None
-        return DraftState(
+        state = DraftState(
             draft.id,
             services.vault.open(draft.answers_sealed),
             draft.family_id,
             draft.submission_id,
         )
+    if state.family_id is not None and state.submission_id is None:
+        if not may_continue(services, actor, state.family_id):
+            return None
+    return state
 
 
 def answers(

@@ -77,9 +77,7 @@ def _only_those_who_may_fill_it_in() -> Response | tuple[str, int] | None:
         return None
     if not actor.is_staff:
         back = request.full_path.rstrip("?") if request.method == "GET" else None
-        return redirect(
-            url_for("auth.sign_in", next=back or url_for(".start", form_id=form.id))
-        )
+        return redirect(url_for("auth.sign_in", next=back or url_for(".start", form_id=form.id)))
     return render_template(
         "error.html",
         title="You cannot fill in this form",
