@@ -54,15 +54,19 @@ def _external(endpoint: str) -> str:
     return url_for(endpoint, _external=True)
 
 
+def _not_configured() -> tuple[str, int]:
+    return render_template(
+        "error.html",
+        title="Page not found",
+        body="If you typed the web address, check it is correct.",
+    ), 404
+
+
 @bp.get("/sign-in/single-sign-on")
 def single_sign_on() -> Response | tuple[str, int]:
     client = _client()
     if client is None:
-        return render_template(
-            "error.html",
-            title="Page not found",
-            body="If you typed the web address, check it is correct.",
-        ), 404
+        return _not_configured()
     response: Response = client.authorize_redirect(_external("auth.single_sign_on_callback"))
     return response
 
@@ -78,11 +82,7 @@ def _roles(claims: dict[str, Any], claim: str) -> list[str]:
 def single_sign_on_callback() -> Response | tuple[str, int]:
     client = _client()
     if client is None:
-        return render_template(
-            "error.html",
-            title="Page not found",
-            body="If you typed the web address, check it is correct.",
-        ), 404
+        return _not_configured()
     settings = services().settings
     try:
         token = client.authorize_access_token()

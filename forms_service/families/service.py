@@ -279,14 +279,18 @@ def submission_for(
         ):
             return None
         assert submission is not None and family is not None
-        return SubmissionView(
-            submission.id,
-            submission.reference,
-            submission.form_id,
-            family.id,
-            submission.submitted_at,
-            services.vault.open(submission.answers_sealed),
-        )
+        return _opened(services, submission, family)
+
+
+def _opened(services: Services, submission: Submission, family: Family) -> SubmissionView:
+    return SubmissionView(
+        submission.id,
+        submission.reference,
+        submission.form_id,
+        family.id,
+        submission.submitted_at,
+        services.vault.open(submission.answers_sealed),
+    )
 
 
 def source_for_start(
@@ -302,38 +306,34 @@ def source_for_start(
             select(Submission).where(Submission.reference == reference)
         ).first()
         family = _current(session, submission.family_id) if submission is not None else None
-        fits = submission is not None and target.prefill_from(submission.form_id) is not None
-        allowed = policy.can(actor, policy.START_FROM, family) and fits
-        reason = (
-            "no such reference"
-            if submission is None
-            else (
-                "not allowed"
-                if not policy.can(actor, policy.START_FROM, family)
-                else ("wrong kind of form" if not fits else f"into {target.id}")
-            )
-        )
+        refusal = _start_refusal(actor, submission, family, target)
         audit.record(
             session,
             actor.who,
             "submission.start_from",
-            outcome="ok" if allowed else "denied",
+            outcome="denied" if refusal else "ok",
             object_type="submission",
             object_id=submission.id if submission else None,
-            family_id=family.id if family is not None and allowed else None,
-            detail=reason,
+            family_id=family.id if family is not None and not refusal else None,
+            detail=refusal or f"into {target.id}",
         )
-        if not allowed:
+        if refusal:
             return None
         assert submission is not None and family is not None
-        return SubmissionView(
-            submission.id,
-            submission.reference,
-            submission.form_id,
-            family.id,
-            submission.submitted_at,
-            services.vault.open(submission.answers_sealed),
-        )
+        return _opened(services, submission, family)
+
+
+def _start_refusal(
+    actor: Actor, submission: Submission | None, family: Family | None, target: FormDefinition
+) -> str | None:
+    """Why ``actor`` may not start ``target`` from ``submission`` (for the audit log only)."""
+    if submission is None:
+        return "no such reference"
+    if not policy.can(actor, policy.START_FROM, family):
+        return "not allowed"
+    if target.prefill_from(submission.form_id) is None:
+        return "wrong kind of form"
+    return None
 
 
 def may_continue(services: Services, actor: Actor, family_id: str) -> bool:
