@@ -237,16 +237,21 @@ def prepare_web_drafts(service: Service, fx: Fixture, count: int) -> list[dict[s
     from flask import session
     from flask_wtf.csrf import generate_csrf
 
+    from forms_service.crypto import token_digest
     from forms_service.db import transaction
     from forms_service.flow.drafts import SESSION_KEY
     from forms_service.submissions.models import Draft
 
     app = service.app()
     services = app.extensions["forms"]
-    ids = [secrets.token_urlsafe(32) for _ in range(count)]
+    ids = [secrets.token_urlsafe(32) for _ in range(count)]  # the cookie's tokens
     with transaction(services.sessions) as db:
         db.add_all(
-            Draft(id=i, form_id=fx.form.id, answers_sealed=services.vault.seal(fx.answers))
+            Draft(
+                id=token_digest(i),
+                form_id=fx.form.id,
+                answers_sealed=services.vault.seal(fx.answers),
+            )
             for i in ids
         )
     serializer = app.session_interface.get_signing_serializer(app)

@@ -79,6 +79,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     csrf = CSRFProtect(app)
     csrf.exempt(forms_bp)
     csrf.exempt(api_bp)
+    csrf.exempt(auth_web.sign_out)  # signing out always works (the cookie is SameSite=Lax)
     limits.init_app(app, app.extensions["forms"])
 
     @app.route("/")

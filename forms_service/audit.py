@@ -24,7 +24,7 @@ ACTIONS = {
     "sign_in.password": "Password accepted, waiting for the authenticator code",
     "sign_in.success": "Signed in",
     "sign_in.failure": "Sign-in failed",
-    "sign_in.locked": "Account locked after failed sign-ins",
+    "sign_in.locked": "Account locked for 15 minutes after failed sign-ins",
     "sign_in.refused": "Single sign-on refused",
     "sign_out": "Signed out",
     "session.expired": "Session ended by timeout",
@@ -33,8 +33,10 @@ ACTIONS = {
     "account.created": "Account created",
     "account.disabled": "Account disabled",
     "account.enabled": "Account enabled",
-    "account.invited": "Invitation sent",
+    "account.invited": "Set-up link made",
+    "account.setup_started": "Password chosen from a set-up link",
     "account.invitation_accepted": "Invitation accepted",
+    "account.reset": "Password and authenticator replaced from a new set-up link",
     "token.created": "API token created",
     "token.revoked": "API token revoked",
     "family.viewed": "Family viewed",
@@ -47,7 +49,8 @@ ACTIONS = {
     "submission.created": "Form received",
     "submission.viewed": "Form viewed",
     "document.downloaded": "Document downloaded",
-    "submission.start_from": "Form started from a reference",
+    "submission.start_from": "New form started from an earlier form's reference",
+    "form.refused": "Refused a form their role cannot fill in",
     "audit.viewed": "Audit log viewed",
     "audit.exported": "Audit log exported",
     "retention.draft_deleted": "Draft deleted after the retention period",
@@ -160,8 +163,11 @@ def _conditions(wanted: AuditFilter) -> list[ColumnElement[bool]]:
         conditions.append(AuditEvent.action == wanted.action)
     if wanted.actor_id:
         conditions.append(AuditEvent.actor_id == wanted.actor_id)
-    if wanted.family_id:
-        conditions.append(AuditEvent.family_id == wanted.family_id)
+    if wanted.family_id:  # a whole id, or its first characters as the log shows them
+        if len(wanted.family_id) >= 36:
+            conditions.append(AuditEvent.family_id == wanted.family_id)
+        else:
+            conditions.append(AuditEvent.family_id.startswith(wanted.family_id, autoescape=True))
     if wanted.outcome:
         conditions.append(AuditEvent.outcome == wanted.outcome)
     if wanted.since:

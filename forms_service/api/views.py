@@ -22,7 +22,7 @@ from ..definitions import UnknownForm
 from ..families.service import FamilyUnavailable
 from ..services import Services
 from ..submissions.answers import AnswersInvalid
-from ..submissions.prefill import PrefillError, prefill_answers
+from ..submissions.prefill import PrefillError, prefill_answers, refused
 from ..submissions.service import Idempotency, IdempotencyConflict, body_digest, submit
 from .json_schema import form_json_schema
 
@@ -50,11 +50,10 @@ def _external(endpoint: str, **values: Any) -> str:
 
 
 def _bearer_actor() -> Actor | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = tokens.bearer_token(request.headers.get("Authorization"))
+    if token is None:
         return None
-    actor = tokens.actor_for(_services(), token.strip(), request.remote_addr)
+    actor = tokens.actor_for(_services(), token, request.remote_addr)
     g.actor = actor or g.get("actor")
     return actor
 
@@ -116,6 +115,7 @@ def create_submission(form_id: str) -> Reply:
     family_id = None
     if isinstance(data, dict) and "prefill_from" in data:
         if actor.user_id is None:
+            refused(svc, actor, "a referral token cannot start from a reference")
             return _error("This API token cannot start from a reference", 403)
         data = dict(data)
         reference = data.pop("prefill_from")

@@ -41,6 +41,7 @@ class Account:
     has_password: bool
     single_sign_on: bool
     last_sign_in_at: dt.datetime | None
+    locked_until: dt.datetime | None = None
 
 
 def normalise_email(email: str) -> str:
@@ -57,6 +58,9 @@ def _account(user: User) -> Account:
         user.password_hash is not None,
         user.oidc_subject is not None,
         user.last_sign_in_at,
+        aware(user.locked_until)
+        if user.locked_until is not None and aware(user.locked_until) > utcnow()
+        else None,
     )
 
 
@@ -116,7 +120,7 @@ def _user_by_email(session: Session, email: str, *, lock: bool = False) -> User 
 
 
 def set_disabled(services: Services, email: str, disabled: bool, who: Who) -> Account:
-    """Disable (every session ends at once) or enable an account."""
+    """Disable (every session ends at once) or enable an account (which also unlocks it)."""
     now = utcnow()
     with transaction(services.sessions) as session:
         user = _user_by_email(session, email)
@@ -125,6 +129,9 @@ def set_disabled(services: Services, email: str, disabled: bool, who: Who) -> Ac
         user.disabled_at = now if disabled else None
         if disabled:
             _revoke_sessions(session, user.id, now)
+        else:
+            user.locked_until = None
+            user.failed_sign_ins = 0
         action = "account.disabled" if disabled else "account.enabled"
         audit.record(session, who, action, object_type="user", object_id=user.id)
         return _account(user)
@@ -161,7 +168,7 @@ def _revoke_sessions(session: Session, user_id: str, now: dt.datetime) -> None:
 
 @dataclass(frozen=True)
 class SignInCheck:
-    """The result of one sign-in step: the user's id when it passed."""
+    """One sign-in step's result: the user's id when it passed; whether the account is locked."""
 
     user_id: str | None
     locked: bool = False
@@ -186,13 +193,16 @@ def check_password(services: Services, email: str, password: str, ip: str | None
                 detail="locked",
             )
             return SignInCheck(None, locked=True)
-        if usable and user is not None and passwords.verify_password(user.password_hash, password):
+        # Always one argon2 check (a dummy hash when the account cannot use a password),
+        # so the time taken says nothing about whether, or how, an account exists.
+        matches = passwords.verify_password(
+            user.password_hash if usable and user else None, password
+        )
+        if usable and user is not None and matches:
             if passwords.needs_rehash(user.password_hash or ""):
                 user.password_hash = passwords.hash_password(password)
             audit.record(session, who, "sign_in.password", object_type="user", object_id=user.id)
             return SignInCheck(user.id)
-        if user is None:
-            passwords.verify_password(None, password)
         detail = (
             "unknown account" if user is None else ("disabled" if user.disabled_at else "password")
         )
@@ -209,14 +219,14 @@ def check_password(services: Services, email: str, password: str, ip: str | None
         return SignInCheck(None, locked=locked)
 
 
-def check_code(services: Services, user_id: str, code: str, ip: str | None) -> bool:
+def check_code(services: Services, user_id: str, code: str, ip: str | None) -> SignInCheck:
     """The second step: a fresh authenticator code for the account (counts failures too)."""
     now = utcnow()
     who = Who("user", user_id, ip)
     with transaction(services.sessions) as session:
         user = session.get(User, user_id, with_for_update=True)
         if user is None or user.disabled_at is not None or user.totp_sealed is None:
-            return False
+            return SignInCheck(None)
         if user.locked_until is not None and aware(user.locked_until) > now:
             audit.record(
                 session,
@@ -227,7 +237,7 @@ def check_code(services: Services, user_id: str, code: str, ip: str | None) -> b
                 object_id=user.id,
                 detail="locked",
             )
-            return False
+            return SignInCheck(None, locked=True)
         secret = services.vault.open(user.totp_sealed)
         step = totp.accepted_step(secret, code, user.totp_last_step, now.timestamp())
         if step is None:
@@ -240,11 +250,11 @@ def check_code(services: Services, user_id: str, code: str, ip: str | None) -> b
                 object_id=user.id,
                 detail="authenticator code",
             )
-            _count_failure(services, session, user, now, who)
-            return False
+            locked = _count_failure(services, session, user, now, who)
+            return SignInCheck(None, locked=locked)
         user.totp_last_step = step
         _signed_in(session, user, now, who, "password and authenticator")
-        return True
+        return SignInCheck(user.id)
 
 
 def _signed_in(session: Session, user: User, now: dt.datetime, who: Who, how: str) -> None:

@@ -26,11 +26,20 @@ from ..services import Services
 from . import passwords, totp
 from .accounts import AccountError, normalise_email
 from .actor import Actor
-from .models import Invitation, User
+from .models import Invitation, StaffSession, User
 from .policy import invitable_roles
 
 LIFETIME = dt.timedelta(days=7)
-EXPIRED = "This invitation link has expired or has already been used"
+EXPIRED = (
+    "This link does not work. It may have expired, already been used, or not been copied in full"
+)
+IN_USE = (
+    "This link is already being used to set up the account in another browser. If that was "
+    "not you, tell the person who sent you the link"
+)
+WRONG_CODE = (
+    "The code is not right. Enter the code your app shows now: codes change every 30 seconds"
+)
 
 
 @dataclass(frozen=True)
@@ -42,6 +51,9 @@ class OpenInvitation:
     expires_at: dt.datetime
     has_password: bool
     otpauth_uri: str | None
+    #: A new set-up link for an existing account (a forgotten password, a lost phone).
+    replaces_account: bool = False
+    name: str | None = None
 
 
 def invite(services: Services, actor: Actor, email: str, role: str) -> str:
@@ -74,6 +86,42 @@ def invite(services: Services, actor: Actor, email: str, role: str) -> str:
     return token
 
 
+def invite_to_reset(services: Services, actor: Actor, user_id: str) -> str:
+    """A new set-up link for an existing local account (administrators only).
+
+    For a forgotten password or a lost phone: the person chooses a new password
+    and sets up their authenticator again. Until they do, the old ones still work.
+    """
+    from .policy import can_manage_accounts
+
+    if not can_manage_accounts(actor):
+        raise AccountError("Only an administrator can send a new set-up link")
+    token = secrets.token_urlsafe(32)
+    with transaction(services.sessions) as session:
+        user = session.get(User, user_id)
+        if user is None or user.password_hash is None:
+            raise AccountError("This account signs in with a council account, not a password")
+        row = Invitation(
+            id=token_digest(token),
+            email=user.email,
+            role=user.role,
+            invited_by=actor.user_id,
+            expires_at=utcnow() + LIFETIME,
+            user_id=user.id,
+            name=user.name,
+        )
+        session.add(row)
+        audit.record(
+            session,
+            actor.who,
+            "account.invited",
+            object_type="user",
+            object_id=user.id,
+            detail="new set-up link for an existing account",
+        )
+    return token
+
+
 def _open(session: Session, token: str, *, lock: bool = False) -> Invitation | None:
     row = session.get(Invitation, token_digest(token), with_for_update=lock)
     if row is None or row.used_at is not None or aware(row.expires_at) < utcnow():
@@ -81,22 +129,42 @@ def _open(session: Session, token: str, *, lock: bool = False) -> Invitation | N
     return row
 
 
-def find(services: Services, token: str) -> OpenInvitation | None:
-    """The invitation behind ``token`` if it is unused and in date."""
+def _same_browser(row: Invitation, browser: str | None) -> bool:
+    return bool(browser) and row.browser_digest == token_digest(browser or "")
+
+
+def find(services: Services, token: str, browser: str | None) -> OpenInvitation | None:
+    """The invitation behind ``token`` if it is unused and in date.
+
+    The authenticator secret is shown only to the browser that chose the password.
+    """
     with transaction(services.readers) as session:
         row = _open(session, token)
         if row is None:
             return None
         uri = None
-        if row.totp_sealed is not None:
+        if row.totp_sealed is not None and _same_browser(row, browser):
             uri = totp.provisioning_uri(services.vault.open(row.totp_sealed), row.email)
         return OpenInvitation(
-            row.email, row.role, aware(row.expires_at), row.password_hash is not None, uri
+            row.email,
+            row.role,
+            aware(row.expires_at),
+            row.password_hash is not None,
+            uri,
+            replaces_account=row.user_id is not None,
+            name=row.name,
         )
 
 
-def choose_password(services: Services, token: str, name: str, password: str) -> None:
-    """First page: keep the name and password hash, and make the authenticator secret."""
+def choose_password(
+    services: Services, token: str, name: str, password: str, browser: str | None, ip: str | None
+) -> str:
+    """First page: keep the name and password hash, and make the authenticator secret.
+
+    Returns the secret the browser keeps (``browser``) to prove on the next page
+    that it is the one that chose the password. Once a password is chosen, only
+    that browser may change it, so a copied link cannot replace it silently.
+    """
     name = " ".join(name.split())
     if not name:
         raise AccountError("Enter your full name")
@@ -106,16 +174,31 @@ def choose_password(services: Services, token: str, name: str, password: str) ->
         row = _open(session, token, lock=True)
         if row is None:
             raise AccountError(EXPIRED)
+        if row.password_hash is not None and not _same_browser(row, browser):
+            raise AccountError(IN_USE)
         problem = passwords.password_problem(password, context=(row.email, name))
         if problem:
             raise AccountError(problem)
+        kept = browser if browser and _same_browser(row, browser) else secrets.token_urlsafe(32)
         row.name = name
         row.password_hash = passwords.hash_password(password)
+        row.browser_digest = token_digest(kept)
         if row.totp_sealed is None:
             row.totp_sealed = services.vault.seal(totp.new_secret())
+        audit.record(
+            session,
+            Who("anonymous", None, ip),
+            "account.setup_started",
+            object_type="invitation",
+            object_id=row.id[:16],
+            detail=f"for user {row.user_id}" if row.user_id else None,
+        )
+        return kept
 
 
-def confirm_authenticator(services: Services, token: str, code: str, ip: str | None) -> str:
+def confirm_authenticator(
+    services: Services, token: str, code: str, browser: str | None, ip: str | None
+) -> str:
     """Second page: a code from the app proves it is set up; the account is made. Its id."""
     with transaction(services.sessions) as session:
         row = _open(session, token, lock=True)
@@ -123,10 +206,14 @@ def confirm_authenticator(services: Services, token: str, code: str, ip: str | N
             raise AccountError(EXPIRED)
         if row.password_hash is None or row.totp_sealed is None or row.name is None:
             raise AccountError("Choose a password first")
+        if not _same_browser(row, browser):
+            raise AccountError(IN_USE)
         secret = services.vault.open(row.totp_sealed)
         step = totp.accepted_step(secret, code, None)
         if step is None:
-            raise AccountError("Enter the 6-digit code shown in your authenticator app")
+            raise AccountError(WRONG_CODE)
+        if row.user_id is not None:
+            return _replace_secrets(session, row, step, ip)
         if session.scalar(select(func.count()).select_from(User).where(User.email == row.email)):
             raise AccountError("There is already an account for that email address")
         user = User(
@@ -139,9 +226,7 @@ def confirm_authenticator(services: Services, token: str, code: str, ip: str | N
         )
         session.add(user)
         session.flush()
-        row.used_at = utcnow()
-        row.password_hash = None
-        row.totp_sealed = None
+        _used(row)
         who = Who("user", user.id, ip)
         audit.record(
             session,
@@ -153,3 +238,33 @@ def confirm_authenticator(services: Services, token: str, code: str, ip: str | N
         )
         audit.record(session, who, "mfa.enrolled", object_type="user", object_id=user.id)
         return user.id
+
+
+def _used(row: Invitation) -> None:
+    row.used_at = utcnow()
+    row.password_hash = None
+    row.totp_sealed = None
+
+
+def _replace_secrets(session: Session, row: Invitation, step: int, ip: str | None) -> str:
+    """A reset link: the account keeps its id, role and history; every session ends."""
+    user = session.get(User, row.user_id, with_for_update=True)
+    if user is None or user.disabled_at is not None:
+        raise AccountError(EXPIRED)
+    user.password_hash = row.password_hash
+    user.totp_sealed = row.totp_sealed
+    user.totp_last_step = step
+    user.failed_sign_ins = 0
+    user.locked_until = None
+    now = utcnow()
+    for live in session.scalars(
+        select(StaffSession).where(
+            StaffSession.user_id == user.id, StaffSession.revoked_at.is_(None)
+        )
+    ):
+        live.revoked_at = now
+    _used(row)
+    who = Who("user", user.id, ip)
+    audit.record(session, who, "account.reset", object_type="user", object_id=user.id)
+    audit.record(session, who, "mfa.enrolled", object_type="user", object_id=user.id)
+    return user.id

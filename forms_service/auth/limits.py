@@ -25,6 +25,7 @@ from werkzeug.wrappers import Response
 
 from ..services import Services
 from .accounts import normalise_email
+from .tokens import bearer_token
 
 
 def client_ip() -> str:
@@ -47,8 +48,9 @@ def user_key() -> str:
 
 
 def token_key() -> str:
-    header = request.headers.get("Authorization", "")
-    return "token:" + _digest(header) if header else f"ip:{client_ip()}"
+    """The presented API token (hashed, and read as the API reads it), else the address."""
+    token = bearer_token(request.headers.get("Authorization"))
+    return "token:" + _digest(token) if token else f"ip:{client_ip()}"
 
 
 def failed(response: Response) -> bool:

@@ -78,6 +78,11 @@ class Invitation(Base):
     name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)
     totp_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    #: Set when the link replaces an existing account's password and authenticator.
+    user_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    #: SHA-256 of a secret kept by the browser that chose the password: only that
+    #: browser may see the authenticator secret and finish, whoever else has the link.
+    browser_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class ApiToken(Base):

@@ -18,6 +18,7 @@ from werkzeug.wrappers import Response
 
 from .. import audit
 from ..audit import Who
+from ..clock import utcnow
 from . import accounts
 from .web import _start_signed_in, bp, client_ip, services
 
@@ -97,21 +98,22 @@ def single_sign_on_callback() -> Response | tuple[str, int]:
             outcome="denied",
             detail=f"single sign-on error: {type(exc).__name__}",
         )
-        return _refused()
+        return _refused("error")
     roles = {
         r
         for r in (settings.role_for_claim(v) for v in _roles(claims, settings.oidc_roles_claim))
         if r
     }
     if len(roles) != 1 or not claims.get("sub"):
+        subject = str(claims.get("sub") or "")[:40]
         audit.write(
             services().sessions,
             Who("anonymous", None, client_ip()),
             "sign_in.refused",
             outcome="denied",
-            detail=f"{len(roles)} roles for this service in the claim",
+            detail=f"{len(roles)} roles for this service in the claim; subject {subject}",
         )
-        return _refused()
+        return _refused("no_role" if not roles else ("roles" if len(roles) > 1 else "error"))
     user_id = accounts.single_sign_on_user(
         services(),
         issuer=str(settings.oidc_issuer),
@@ -122,9 +124,15 @@ def single_sign_on_callback() -> Response | tuple[str, int]:
         ip=client_ip(),
     )
     if user_id is None:
-        return _refused()
+        return _refused("disabled")
     return _start_signed_in(user_id)
 
 
-def _refused() -> tuple[str, int]:
-    return render_template("auth/refused.html"), 403
+def _refused(reason: str) -> tuple[str, int]:
+    """Why single sign-on did not let someone in, in words they can pass to IT."""
+    return render_template(
+        "auth/refused.html",
+        reason=reason,
+        roles_claim=services().settings.oidc_roles_claim,
+        now=utcnow(),
+    ), 403

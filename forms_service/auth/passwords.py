@@ -17,12 +17,18 @@ from argon2.exceptions import InvalidHashError, VerificationError
 MIN_LENGTH = 12
 MAX_LENGTH = 256
 #: Words a guesser would try first for this service.
-CONTEXT_WORDS = ("earlyhelp", "southend", "cspoc", "password", "familysupport")
+CONTEXT_WORDS = ("earlyhelp", "southend", "cspoc", "familysupport")
+#: Words that make any password guessable, wherever they appear.
+GUESSABLE_WORDS = ("password", "qwerty")
 TOO_SHORT = f"Your password must be {MIN_LENGTH} characters or more"
 TOO_LONG = f"Your password must be {MAX_LENGTH} characters or fewer"
 TOO_COMMON = (
-    "Choose a password that is harder to guess. Avoid common passwords, and words "
-    "such as your name or the name of this service"
+    "This password is too easy to guess because it is commonly used. Choose a different "
+    "password: 3 unrelated words make a strong one"
+)
+TOO_PERSONAL = (
+    "Your password must not include your name, your email address, or the name of this "
+    "service or the council"
 )
 
 _hasher = PasswordHasher()  # argon2id, the library's recommended parameters
@@ -73,10 +79,12 @@ def password_problem(password: str, *, context: tuple[str, ...] = ()) -> str | N
     core = _ENDS.sub("", lowered)
     if lowered in _common() or core in _common() or len(set(lowered)) <= 2:
         return TOO_COMMON
+    if any(word in squashed for word in GUESSABLE_WORDS):
+        return TOO_COMMON
     personal = [
         _LETTERS.sub("", part.lower()) for item in context for part in re.split(r"[\s@.]+", item)
     ]
     words = [w for w in (*CONTEXT_WORDS, *personal) if len(w) >= 4]
     if any(word in squashed for word in words):
-        return TOO_COMMON
+        return TOO_PERSONAL
     return None

@@ -113,6 +113,17 @@ def tokens(services: Services) -> list[TokenInfo]:
         ]
 
 
+def bearer_token(header: str | None) -> str | None:
+    """The token in an ``Authorization: Bearer …`` header (any case, any spacing), or None.
+
+    Used both to authenticate and to key the rate limit, so the same token is
+    counted once however the header is written.
+    """
+    scheme, _, token = (header or "").strip().partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
 def actor_for(services: Services, bearer: str, ip: str | None) -> Actor | None:
     """The actor a presented token stands for, or None (unknown, revoked, user disabled)."""
     if not bearer.startswith(PREFIX):

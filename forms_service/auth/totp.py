@@ -63,4 +63,4 @@ def qr_svg(uri: str) -> str:
         svgns=True,
         title="QR code for your authenticator app",
     )
-    return out.getvalue().decode()
+    return out.getvalue().decode().replace("<svg ", '<svg role="img" ', 1)

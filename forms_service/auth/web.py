@@ -11,6 +11,7 @@ their account from an invitation link.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
@@ -46,11 +47,22 @@ bp = Blueprint("auth", __name__)
 DEVELOPMENT_COOKIE = "staff-session"
 #: In production the cookie is ``__Host-`` prefixed: Secure, whole-site, never a subdomain's.
 PRODUCTION_COOKIE = "__Host-staff-session"
-SIGNED_OUT = "You have been signed out. Sign in again to continue."
-WRONG = (
-    "Enter the correct email address and password. After 10 failed attempts your "
-    "account is locked for 15 minutes."
+SIGNED_OUT = (
+    "You have been signed out because you had not used the service for 30 minutes, or you "
+    "signed in more than 10 hours ago. Sign in again to continue."
 )
+WRONG = "Enter the email address and password for your account"
+LOCKED = (
+    "Your account is locked because of too many failed attempts to sign in. Wait 15 minutes, "
+    "then try again"
+)
+WRONG_CODE = (
+    "The code is not right. Enter the code your app shows now: codes change every 30 seconds"
+)
+CODE_TOO_LATE = "You took too long to enter the code. Sign in again."
+#: A path on this site, in plain characters: nothing that could end a header line.
+SAFE_PATH = re.compile(r"^/(?!/)[A-Za-z0-9/_.~%?=&+-]*$")
+SETUP_BROWSER = "setup_browser"
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -111,15 +123,9 @@ def set_session_cookie(response: Response, token: str) -> None:
 
 
 def safe_next(value: str | None) -> str:
-    """Where to go after signing in: a path on this site only, never another site."""
+    """Where to go after signing in: a plain path on this site only, never another site."""
     parts = urlsplit(value or "")
-    if (
-        not value
-        or parts.scheme
-        or parts.netloc
-        or not value.startswith("/")
-        or value.startswith("//")
-    ):
+    if not value or parts.scheme or parts.netloc or not SAFE_PATH.match(value):
         return url_for("staff.home")
     return value
 
@@ -181,16 +187,30 @@ class CodeForm(FlaskForm):
     )
 
 
+class SignInCodeForm(FlaskForm):
+    """The second sign-in step: its label is the page's heading (one question, one page)."""
+
+    code = StringField(
+        "Enter the code from your authenticator app",
+        description="Open the app on your phone and enter the 6-digit code it shows for "
+        "Early Help forms",
+        widget=GovTextInput(),
+        validators=[InputRequired("Enter the 6-digit code from your authenticator app")],
+    )
+
+
 class PasswordForm(FlaskForm):
     name = StringField(
         "Full name",
+        description="Colleagues will see this name on the families you work with",
         widget=GovTextInput(),
         validators=[InputRequired("Enter your full name"), Length(max=200)],
     )
     password = PasswordField(
         "Create a password",
-        description="Use 12 characters or more. A few unrelated words make a strong password "
-        "that is easy to remember.",
+        description="Use 12 characters or more. 3 unrelated words make a strong password that "
+        "is easy to remember. Do not use your name, your email address, or the name of this "
+        "service or the council.",
         widget=GovPasswordInput(),
         validators=[InputRequired("Create a password"), Length(max=256)],
     )
@@ -224,7 +244,7 @@ def sign_in() -> Response | str | tuple[str, int]:
             response = redirect(url_for(".code"))
             set_session_cookie(response, pending)
             return response
-        form.password.errors = [WRONG]
+        form.password.errors = [LOCKED if check.locked else WRONG]
     expired = bool(form.errors.get("csrf_token"))
     form.password.data = ""
     page = render_template(
@@ -241,15 +261,15 @@ def sign_in() -> Response | str | tuple[str, int]:
 def code() -> Response | str:
     signed = g.get("signed")
     if signed is None or signed.stage != sessions.PASSWORD_STAGE:
+        if g.get("stale_cookie"):
+            flash(CODE_TOO_LATE)
         return redirect(url_for(".sign_in"))
-    form = CodeForm()
+    form = SignInCodeForm()
     if form.validate_on_submit():
-        if accounts.check_code(services(), signed.user_id, form.code.data or "", client_ip()):
+        check = accounts.check_code(services(), signed.user_id, form.code.data or "", client_ip())
+        if check.user_id is not None:
             return _start_signed_in(signed.user_id, request.cookies.get(cookie_name()))
-        form.code.errors = [
-            "Enter the 6-digit code from your authenticator app. Check the code "
-            "has not changed while you typed it."
-        ]
+        form.code.errors = [LOCKED if check.locked else WRONG_CODE]
     form.code.data = ""
     return render_template("auth/code.html", form=form, error_list=errors_of(form))
 
@@ -258,7 +278,8 @@ def code() -> Response | str:
 def sign_out() -> Response:
     """Revoke the session on the server, forget the cookie and every draft token.
 
-    (``CSRFProtect`` has checked the form's token before this runs.)
+    Signing out always works, even from a page left open for hours: it needs no
+    CSRF token (the session cookie is SameSite=Lax, so another site cannot post it).
     """
     sessions.end(services(), request.cookies.get(cookie_name()), current_actor().who)
     session.clear()
@@ -270,14 +291,21 @@ def sign_out() -> Response:
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
 def invitation(token: str) -> Response | str | tuple[str, int]:
-    found = invitations.find(services(), token)
+    found = invitations.find(services(), token, session.get(SETUP_BROWSER))
     if found is None:
         return render_template("auth/invitation_expired.html"), 404
     form = PasswordForm()
+    if request.method == "GET" and found.name:
+        form.name.data = found.name
     if form.validate_on_submit():
         try:
-            invitations.choose_password(
-                services(), token, form.name.data or "", form.password.data or ""
+            session[SETUP_BROWSER] = invitations.choose_password(
+                services(),
+                token,
+                form.name.data or "",
+                form.password.data or "",
+                session.get(SETUP_BROWSER),
+                client_ip(),
             )
         except AccountError as exc:
             form.password.errors = [str(exc)]
@@ -291,7 +319,7 @@ def invitation(token: str) -> Response | str | tuple[str, int]:
 
 @bp.route("/invitation/<token>/authenticator", methods=["GET", "POST"])
 def invitation_authenticator(token: str) -> Response | str | tuple[str, int]:
-    found = invitations.find(services(), token)
+    found = invitations.find(services(), token, session.get(SETUP_BROWSER))
     if found is None:
         return render_template("auth/invitation_expired.html"), 404
     if found.otpauth_uri is None:
@@ -299,10 +327,13 @@ def invitation_authenticator(token: str) -> Response | str | tuple[str, int]:
     form = CodeForm()
     if form.validate_on_submit():
         try:
-            invitations.confirm_authenticator(services(), token, form.code.data or "", client_ip())
+            invitations.confirm_authenticator(
+                services(), token, form.code.data or "", session.get(SETUP_BROWSER), client_ip()
+            )
         except AccountError as exc:
             form.code.errors = [str(exc)]
         else:
+            session.pop(SETUP_BROWSER, None)
             flash(
                 "Your account is ready. Sign in with your email address, password and a code "
                 "from your authenticator app.",
@@ -317,6 +348,9 @@ def invitation_authenticator(token: str) -> Response | str | tuple[str, int]:
         # An SVG made by segno from our own otpauth URI: no user text reaches it.
         qr=Markup(totp.qr_svg(found.otpauth_uri)),  # noqa: S704
         secret=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+        otpauth_uri=found.otpauth_uri,
+        invitation=found,
+        token=token,
         error_list=errors_of(form),
     )
 

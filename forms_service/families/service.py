@@ -12,6 +12,7 @@ answers 404).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -262,11 +263,18 @@ def submission_for(
     *,
     audit_action: str,
     detail: str | None = None,
+    offers: Callable[[str], bool] | None = None,
 ) -> SubmissionView | None:
-    """A submission for ``actor`` to read or download, or None (the same 404 either way)."""
+    """A submission for ``actor`` to read or download, or None (the same 404 either way).
+
+    ``offers(form_id)`` says whether the thing asked for exists for that kind of
+    form (a family plan, say); when it does not, the answer is None as well.
+    """
     with transaction(services.sessions) as session:
         submission = session.get(Submission, submission_id[:64])
         family = _current(session, submission.family_id) if submission is not None else None
+        if submission is not None and offers is not None and not offers(submission.form_id):
+            submission = family = None  # asked for something this form does not have
         if not _decide(
             session,
             actor,
@@ -314,7 +322,7 @@ def source_for_start(
             outcome="denied" if refusal else "ok",
             object_type="submission",
             object_id=submission.id if submission else None,
-            family_id=family.id if family is not None and not refusal else None,
+            family_id=family.id if family is not None else None,
             detail=refusal or f"into {target.id}",
         )
         if refusal:
@@ -369,6 +377,8 @@ class FamilyRow:
     first_name: str | None
     date_of_birth: str | None
     forms: int
+    latest_reference: str = ""
+    latest_form: str = ""
 
 
 def families_for(
@@ -390,6 +400,12 @@ def families_for(
         rows = []
         for family, lead in families:
             summary = _latest_summary(session, services.vault, family.id)
+            latest = session.execute(
+                select(Submission.reference, Submission.form_id)
+                .where(Submission.family_id == family.id)
+                .order_by(Submission.submitted_at.desc())
+                .limit(1)
+            ).first()
             count = session.scalar(
                 select(func.count())
                 .select_from(Submission)
@@ -404,6 +420,8 @@ def families_for(
                     summary.get("first_name"),
                     summary.get("date_of_birth"),
                     int(count or 0),
+                    latest.reference if latest else "",
+                    latest.form_id if latest else "",
                 )
             )
         audit.record(session, actor.who, "family.list_viewed", detail=f"{len(rows)} shown")
@@ -488,6 +506,15 @@ def merge(services: Services, source_id: str, target_id: str, who: Who) -> None:
             family_id=target.id,
             detail=f"into {target.id}",
         )
+
+
+def family_of_reference(services: Services, reference: str) -> str | None:
+    """The family a form's reference belongs to (for managers' audit filters; no data opened)."""
+    with transaction(services.readers) as session:
+        found = session.scalars(
+            select(Submission.family_id).where(Submission.reference == reference)
+        ).first()
+        return str(found) if found else None
 
 
 def possible_matches(services: Services, family_id: str) -> list[str]:

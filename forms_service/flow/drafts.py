@@ -1,11 +1,12 @@
 """Server-side drafts: answers saved page by page, keyed by a random token.
 
 The browser's (signed) session cookie holds only the token, so no personal
-data ever sits in a cookie and a long form never outgrows the 4 KB limit.
-Answers are sealed at rest. A draft made by a signed-in member of staff
-belongs to them: nobody else (and nobody signed out) can open it, whatever
-token their cookie carries. A draft started from a reference remembers the
-family, so the submission joins it.
+data ever sits in a cookie and a long form never outgrows the 4 KB limit; the
+table keeps only the token's SHA-256, and the answers sealed. A draft saved by
+a signed-in member of staff belongs to them (one begun before they signed in
+becomes theirs at their first save): nobody else, signed in or not, can open
+it, whatever token their cookie carries. A draft started from a reference
+remembers the family, so the submission joins it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from ..auth.actor import Actor
 from ..clock import utcnow
+from ..crypto import token_digest
 from ..db import transaction
 from ..families.service import may_continue
 from ..services import Services
@@ -36,10 +38,29 @@ class DraftState:
 
 
 def draft_id_for(session: MutableMapping[str, Any], form_id: str) -> str | None:
-    """The token of this browser's draft of ``form_id``, if it has one."""
+    """The stored id of this browser's draft of ``form_id`` (its token's digest), if any."""
     drafts = session.get(SESSION_KEY) or {}
-    value = drafts.get(form_id)
-    return value if isinstance(value, str) else None
+    token = drafts.get(form_id)
+    return token_digest(token) if isinstance(token, str) else None
+
+
+def _new_draft(
+    services: Services,
+    form_id: str,
+    actor: Actor,
+    answers: dict[str, Any],
+    family_id: str | None = None,
+) -> tuple[Draft, str]:
+    """A new draft row and its token: the token is for the cookie, only its digest is stored."""
+    token = secrets.token_urlsafe(32)
+    draft = Draft(
+        id=token_digest(token),
+        form_id=form_id,
+        owner_id=actor.user_id,
+        family_id=family_id,
+        answers_sealed=services.vault.seal(answers),
+    )
+    return draft, token
 
 
 def _mine(draft: Draft | None, form_id: str, actor: Actor) -> bool:
@@ -89,23 +110,21 @@ def save(
 ) -> None:
     """Merge ``updates`` into the draft (creating it), dropping ``removals``."""
     draft_id = draft_id_for(session, form_id)
+    token = None
     with transaction(services.sessions) as db:
         draft = db.get(Draft, draft_id) if draft_id else None
         if draft is None or not _mine(draft, form_id, actor) or draft.submission_id is not None:
-            draft = Draft(
-                id=secrets.token_urlsafe(32),
-                form_id=form_id,
-                owner_id=actor.user_id,
-                answers_sealed=services.vault.seal({}),
-            )
+            draft, token = _new_draft(services, form_id, actor, {})
             db.add(draft)
+        elif draft.owner_id is None and actor.user_id is not None:
+            draft.owner_id = actor.user_id  # begun before signing in: theirs alone from now on
         current = services.vault.open(draft.answers_sealed) or {}
         merged = {k: v for k, v in current.items() if k not in removals}
         merged.update(updates)
         draft.answers_sealed = services.vault.seal(merged)
         draft.updated_at = utcnow()
-        new_id = draft.id
-    _remember(session, form_id, new_id)
+    if token is not None:  # only once the new draft is committed
+        _remember(session, form_id, token)
 
 
 def start(
@@ -117,22 +136,15 @@ def start(
     family_id: str | None,
 ) -> None:
     """A new draft holding ``answers`` for ``family_id`` (started from a reference)."""
+    draft, token = _new_draft(services, form_id, actor, answers, family_id)
     with transaction(services.sessions) as db:
-        draft = Draft(
-            id=secrets.token_urlsafe(32),
-            form_id=form_id,
-            owner_id=actor.user_id,
-            family_id=family_id,
-            answers_sealed=services.vault.seal(answers),
-        )
         db.add(draft)
-        new_id = draft.id
-    _remember(session, form_id, new_id)
+    _remember(session, form_id, token)
 
 
-def _remember(session: MutableMapping[str, Any], form_id: str, draft_id: str) -> None:
+def _remember(session: MutableMapping[str, Any], form_id: str, token: str) -> None:
     drafts = dict(session.get(SESSION_KEY) or {})
-    drafts[form_id] = draft_id
+    drafts[form_id] = token
     session[SESSION_KEY] = drafts
 
 

@@ -25,7 +25,7 @@ from flask import (
     url_for,
 )
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovTextInput
+from govuk_frontend_wtf.wtforms_widgets import GovTextInput
 from wtforms import RadioField, StringField
 from wtforms.validators import InputRequired, Length
 
@@ -34,10 +34,13 @@ from ..auth import accounts, invitations, policy
 from ..auth.accounts import AccountError
 from ..auth.actor import ROLE_NAMES
 from ..auth.web import current_actor, errors_of, staff_required
+from ..definitions import UnknownForm
 from ..documents.bounded import RenderTimeout, render_bounded
 from ..families import service as families
 from ..families.record import age_text
 from ..services import Services
+from ..submissions.references import looks_like_reference
+from ..web.templating import UK
 
 bp = Blueprint("staff", __name__)
 PAGE_SIZE = 25
@@ -64,9 +67,12 @@ def _signed_in_only() -> None:
     return None
 
 
+MAX_PAGE = 100_000
+
+
 def _page_number() -> int:
     try:
-        return max(1, int(request.args.get("page", "1")))
+        return min(MAX_PAGE, max(1, int(request.args.get("page", "1")[:7])))
     except ValueError:
         return 1
 
@@ -93,7 +99,9 @@ def home() -> str:
         reads_audit=policy.can_read_audit(actor),
         manages_accounts=policy.can_manage_accounts(actor),
         invites=bool(policy.invitable_roles(actor)),
+        fills_forms=actor.role in policy.FORM_ROLES,
         role_name=ROLE_NAMES.get(actor.role or "", ""),
+        titles={f.id: f.title for f in services().registry.all()},
     )
 
 
@@ -118,8 +126,25 @@ def family(family_id: str) -> str:
         age=age_text(found.date_of_birth, dt.date.today()),
         titles={f.id: f.title for f in registry.all()},
         next_forms=next_forms,
-        guard=FlaskForm(),
+        closed=_closed_label(found.closed_reason),
+        reads_audit=policy.can_read_audit(actor),
     )
+
+
+def _closed_label(reason: str | None) -> str:
+    """ "tacaf-review: step_down" as people say it: the form and the answer that closed it."""
+    if not reason:
+        return ""
+    form_id, _, value = reason.partition(": ")
+    try:
+        form = services().registry.get(form_id)
+    except UnknownForm:
+        return reason.replace("_", " ")
+    condition = form.record.closes_family
+    answer = value
+    if condition is not None:
+        answer = form.field(condition.field).option_label(value)
+    return f"{answer} (at a {form.short_title.lower()})"
 
 
 @bp.get("/submissions/<submission_id>")
@@ -140,20 +165,26 @@ def submission(submission_id: str) -> str:
 
 
 @bp.get("/submissions/<submission_id>/<document>")
-def download(submission_id: str, document: str) -> Response:
+def download(submission_id: str, document: str) -> Response | tuple[str, int]:
     if document not in DOCUMENTS:
         abort(404)
+    attribute, mimetype, filename = DOCUMENTS[document]
+    for_family = attribute.startswith("family_")
+
+    def offered(form_id: str) -> bool:
+        return not for_family or services().registry.get(form_id).family_plan is not None
+
     found = families.submission_for(
         services(),
         current_actor(),
         submission_id,
         audit_action="document.downloaded",
         detail=document,
+        offers=offered,
     )
     if found is None:
         abort(404)
     form = services().registry.get(found.form_id)
-    attribute, mimetype, filename = DOCUMENTS[document]
     settings = services().settings
     try:
         rendered = render_bounded(
@@ -167,7 +198,11 @@ def download(submission_id: str, document: str) -> Response:
             processes=settings.delivery_threads,
         )
     except RenderTimeout:
-        abort(503)
+        return render_template(
+            "error.html",
+            title="Sorry, the document is taking too long to make",
+            body="Wait a few minutes, then try again. The form itself is safe.",
+        ), 503
     body = getattr(rendered, attribute)
     if body is None:
         abort(404)
@@ -186,7 +221,7 @@ def _audit_filter() -> audit.AuditFilter:
             value = dt.date.fromisoformat(request.args.get(name, ""))
         except ValueError:
             return None
-        start = dt.datetime.combine(value, dt.time(), tzinfo=dt.UTC)
+        start = dt.datetime.combine(value, dt.time(), tzinfo=UK)  # days as the council counts them
         return start + dt.timedelta(days=1) if end else start
 
     action = request.args.get("action") or None
@@ -194,11 +229,19 @@ def _audit_filter() -> audit.AuditFilter:
     return audit.AuditFilter(
         action=action if action in audit.ACTIONS else None,
         actor_id=(request.args.get("actor") or "").strip()[:36] or None,
-        family_id=(request.args.get("family") or "").strip()[:36] or None,
+        family_id=_family_wanted(request.args.get("family") or ""),
         outcome=outcome if outcome in audit.OUTCOMES else None,
         since=day("from"),
         until=day("to", end=True),
     )
+
+
+def _family_wanted(value: str) -> str | None:
+    """The family asked for: a reference of any of its forms, or its id (the first 8 will do)."""
+    value = value.strip()
+    if looks_like_reference(value.upper()):
+        return families.family_of_reference(services(), value.upper()) or value.upper()
+    return value[:36].lower() or None
 
 
 def _require_audit_reader() -> None:
@@ -235,9 +278,9 @@ def audit_log() -> str:
 
 
 def _csv_cell(value: object) -> str:
-    """A cell a spreadsheet will not run as a formula."""
+    """A cell a spreadsheet will not run as a formula (even after leading spaces)."""
     text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return "'" + text if text.lstrip()[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 @bp.get("/audit.csv")
@@ -292,6 +335,16 @@ def audit_export() -> Response:
 # --------------------------------------------------------------------------- accounts
 
 
+#: What each role may see, said on the invitation page.
+ROLE_HINTS = {
+    "cspoc": "Sees every referral and family, and can invite partners",
+    "lead-professional": "Sees only the families allocated to them, and fills in their "
+    "assessments and reviews",
+    "manager": "Reads every family and the audit log, and fills in nothing",
+    "admin": "Manages accounts, and sees no family's information",
+}
+
+
 class InviteForm(FlaskForm):
     email = StringField(
         "Email address",
@@ -299,11 +352,15 @@ class InviteForm(FlaskForm):
         widget=GovTextInput(),
         validators=[InputRequired("Enter their email address"), Length(max=254)],
     )
-    role = RadioField(
-        "What will they do?",
-        widget=GovRadioInput(),
-        validators=[InputRequired("Choose what they will do")],
-    )
+    role = RadioField("Which role will they have?", validators=[InputRequired("Select their role")])
+
+
+def _link(endpoint: str, **values: Any) -> str:
+    """An absolute link to give someone: from FORMS_BASE_URL, never the Host header."""
+    base = services().settings.base_url
+    if base:
+        return base.rstrip("/") + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
 
 
 @bp.route("/invite", methods=["GET", "POST"])
@@ -315,7 +372,7 @@ def invite() -> str:
     form = InviteForm()
     form.role.choices = [(r, ROLE_NAMES[r]) for r in roles]
     if len(roles) == 1 and request.method == "GET":
-        form.role.data = roles[0]
+        form.role.data = roles[0]  # nothing to choose: a sentence on the page, posted hidden
     link = None
     if form.validate_on_submit():
         try:
@@ -325,15 +382,14 @@ def invite() -> str:
         except AccountError as exc:
             form.email.errors = [str(exc)]
         else:
-            base = services().settings.base_url
-            path = url_for("auth.invitation", token=token)
-            link = (
-                base.rstrip("/") + path
-                if base
-                else url_for("auth.invitation", token=token, _external=True)
-            )
+            link = _link("auth.invitation", token=token)
     return render_template(
-        "staff/invite.html", form=form, link=link, error_list=errors_of(form), email=form.email.data
+        "staff/invite.html",
+        form=form,
+        link=link,
+        roles=[(r, ROLE_NAMES[r], ROLE_HINTS[r]) for r in roles],
+        error_list=errors_of(form),
+        email=form.email.data,
     )
 
 
@@ -342,24 +398,36 @@ def account_list() -> str:
     if not policy.can_manage_accounts(current_actor()):
         abort(404)
     return render_template(
-        "staff/accounts.html",
-        accounts=accounts.accounts(services()),
-        role_names=ROLE_NAMES,
-        guard=FlaskForm(),
+        "staff/accounts.html", accounts=accounts.accounts(services()), role_names=ROLE_NAMES
     )
+
+
+#: What each button on the accounts page does: (disabled?, message).
+CHANGES = {
+    "disable": (True, "{name}'s account is disabled: they are signed out and cannot sign in."),
+    "enable": (False, "{name}'s account is enabled again."),
+    "unlock": (False, "{name}'s account is unlocked: they can sign in now."),
+}
 
 
 @bp.post("/accounts/<user_id>/<change>")
 def account_change(user_id: str, change: str) -> Any:
     actor = current_actor()
-    if not policy.can_manage_accounts(actor) or change not in ("disable", "enable"):
+    if not policy.can_manage_accounts(actor) or change not in (*CHANGES, "reset"):
         abort(404)
     found = accounts.account(services(), user_id)
     if found is None or found.id == actor.user_id:
         abort(404)
-    accounts.set_disabled(services(), found.email, change == "disable", actor.who)
-    flash(
-        f"{found.name}'s account is now {'disabled' if change == 'disable' else 'enabled'}.",
-        "success",
-    )
+    if change == "reset":
+        try:
+            token = invitations.invite_to_reset(services(), actor, found.id)
+        except AccountError as exc:
+            flash(str(exc))
+            return redirect(url_for(".account_list"))
+        return render_template(
+            "staff/reset_link.html", person=found, link=_link("auth.invitation", token=token)
+        )
+    disabled, message = CHANGES[change]
+    accounts.set_disabled(services(), found.email, disabled, actor.who)
+    flash(message.format(name=found.name), "success")
     return redirect(url_for(".account_list"))

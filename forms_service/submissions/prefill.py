@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from .. import audit
 from ..auth.actor import Actor
 from ..auth.policy import can_start_from
 from ..definitions.model import Copy, FormDefinition
@@ -53,11 +54,13 @@ def prefill_answers(
     """
     started = time.monotonic()
     reference = reference.strip().upper()
-    if not form.prefill:
+    if not form.prefill or not can_start_from(actor):
+        refused(services, actor, "not allowed to start from a reference")
         raise PrefillError(f"A {form.short_title.lower()} cannot be started from a reference")
     if not looks_like_reference(reference):
+        refused(services, actor, "not a reference")
         raise PrefillError(BAD_FORMAT)
-    source = source_for_start(services, actor, reference, form) if can_start_from(actor) else None
+    source = source_for_start(services, actor, reference, form)
     plan = form.prefill_from(source.form_id) if source is not None else None
     if source is None or plan is None:
         remaining = services.settings.start_from_floor_seconds - (time.monotonic() - started)
@@ -68,6 +71,11 @@ def prefill_answers(
     for step in plan.copies:
         _apply(answers, step, source_answers)
     return Prefilled(answers, source.family_id)
+
+
+def refused(services: Services, actor: Actor, why: str) -> None:
+    """Record a start from a reference refused before any record was looked up."""
+    audit.write(services.sessions, actor.who, "submission.start_from", outcome="denied", detail=why)
 
 
 def _apply(answers: dict[str, Any], step: Copy, source: dict[str, Any]) -> None:

@@ -18,7 +18,7 @@ MESSAGES = {
     ),
     429: (
         "You have made too many requests",
-        "Wait a minute, then try again. Nothing you typed has been lost.",
+        "Wait a minute, then go back and try again.",
     ),
     413: (
         "What you sent is too large",

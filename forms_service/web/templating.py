@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask
 
@@ -59,6 +61,21 @@ def option_triples(fld: Field) -> list[tuple[str, str, str | None]]:
     return [(o.value, o.label, o.hint) for o in fld.options]
 
 
+UK = ZoneInfo("Europe/London")
+
+
+def uk_time(moment: dt.datetime | None, *, date_only: bool = False) -> str:
+    """A stored UTC time as people in the council read it: "3 December 2026 at 6:23pm"."""
+    if moment is None:
+        return ""
+    local = (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).astimezone(UK)
+    day = f"{local.day} {local:%B %Y}"
+    if date_only:
+        return day
+    hour = local.hour % 12 or 12
+    return f"{day} at {hour}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
+
+
 def pages_for(form: FormDefinition, answers: dict[str, Any]) -> list[Page]:
     return visible_pages(form, answers)
 
@@ -75,6 +92,7 @@ def init_templating(app: Flask) -> None:
         input_widths=INPUT_WIDTHS,
         service_name="Early Help forms",
         format_date=format_date,
+        uk_time=uk_time,
     )
 
     @app.context_processor

@@ -21,6 +21,7 @@ from flask import (
 from sqlalchemy.exc import DBAPIError
 from werkzeug.wrappers import Response
 
+from .. import audit
 from ..auth.policy import can_fill, can_start_from
 from ..auth.web import current_actor
 from ..definitions import FormDefinition, Page, UnknownForm
@@ -32,7 +33,7 @@ from ..flow.navigation import next_page, page_for_error, previous_page, triggere
 from ..forms.builder import answers_of, csrf_form, page_form
 from ..services import Services
 from ..submissions.answers import AnswersInvalid, fill_contacts, validate
-from ..submissions.prefill import PrefillError, prefill_answers
+from ..submissions.prefill import PrefillError, prefill_answers, refused
 from ..submissions.rules import computed, warnings
 from ..submissions.service import AlreadySubmitted, reference_of, submit
 
@@ -76,12 +77,22 @@ def _only_those_who_may_fill_it_in() -> Response | tuple[str, int] | None:
     if can_fill(actor, form):
         return None
     if not actor.is_staff:
+        if request.endpoint == "forms.start_from":  # a reference tried without signing in
+            refused(services(), actor, "not signed in")
         back = request.full_path.rstrip("?") if request.method == "GET" else None
         return redirect(url_for("auth.sign_in", next=back or url_for(".start", form_id=form.id)))
+    audit.write(
+        services().sessions,
+        actor.who,
+        "form.refused",
+        outcome="denied",
+        object_type="form",
+        object_id=form.id,
+    )
     return render_template(
         "error.html",
         title="You cannot fill in this form",
-        body="Your account can read records but not fill in forms. Ask a C-SPOC duty worker "
+        body="Your role does not fill in assessments or reviews. Ask a C-SPOC duty worker "
         "or the family's lead professional.",
     ), 403
 
@@ -163,6 +174,7 @@ def start_from(form_id: str) -> Response | tuple[str, int] | str:
     form = _form(form_id)
     actor = current_actor()
     if not can_start_from(actor):
+        refused(services(), actor, "not signed in")
         return redirect(url_for("auth.sign_in", next=url_for(".start", form_id=form.id)))
     reference = request.form.get("reference", "")[:50]
     if not csrf_form(request.form).validate():

@@ -122,7 +122,7 @@ def test_a_lead_professional_sees_their_own_family(world: World) -> None:
     assert f"/staff/families/{world.b_family}" not in home.text
     page = client.get(f"/staff/families/{world.a_family}")
     assert page.status_code == 200 and world.a_references[0] in page.text
-    assert "Start a family story assessment from this" in page.text
+    assert f"Start a Family Story Assessment from {world.a_references[0]}" in page.text
     form = client.get(f"/staff/submissions/{world.a_submissions[0]}")
     assert (
         form.status_code == 200 and "Alpha" in form.text and "Seaview Primary School" in form.text
@@ -421,7 +421,7 @@ def test_a_partner_is_invited_and_sets_up_their_own_account(world: World) -> Non
     duty = staff_user(world.services, "cspoc")
     client = signed_in(world.app.test_client(), world.services, duty)
     page = client.get("/staff/invite")
-    assert page.status_code == 200 and "Lead professional" in page.text
+    assert page.status_code == 200 and "They will be a lead professional" in page.text
     made = client.post(
         "/staff/invite",
         data={
@@ -437,7 +437,7 @@ def test_a_partner_is_invited_and_sets_up_their_own_account(world: World) -> Non
         "/staff/invite",
         data={"email": "x@seaview.sch.uk", "role": "admin", "csrf_token": csrf_token(page.text)},
     )
-    assert "Invitation made" not in forged.text and "/invitation/" not in forged.text
+    assert "Invitation link made" not in forged.text and "/invitation/" not in forged.text
 
     partner = world.app.test_client()
     setup = partner.get(link.group(1))

@@ -127,7 +127,7 @@ def test_public_form_posts_are_limited_per_address_generously(tmp_path: Path) ->
     codes = [client.post("/forms/ehfsa/safeguarding", data={}).status_code for _ in range(6)]
     assert codes[:5] == [400] * 5 and codes[5] == 429
     page = client.post("/forms/ehfsa/safeguarding", data={})
-    assert "You have made too many requests" in page.text and "Nothing you typed" in page.text
+    assert "You have made too many requests" in page.text and "go back and try again" in page.text
     other = app.test_client()
     elsewhere = other.post(
         "/forms/ehfsa/safeguarding", data={}, environ_base={"REMOTE_ADDR": "10.1.2.3"}

@@ -76,8 +76,9 @@ def test_match_values_come_from_the_forms_own_record_keys() -> None:
         ("qwerty123456", passwords.TOO_COMMON),  # on the deny list as it is
         ("Password1234!", passwords.TOO_COMMON),  # a common word with digits and symbols
         ("aaaaaaaaaaaaaaaa", passwords.TOO_COMMON),
-        ("southend early help 1", passwords.TOO_COMMON),  # the service's own name
-        ("Priya Testfamily rules", passwords.TOO_COMMON),  # the person's own name
+        ("southend early help 1", passwords.TOO_PERSONAL),  # the service's own name
+        ("Priya Testfamily rules", passwords.TOO_PERSONAL),  # the person's own name
+        ("my password is long", passwords.TOO_COMMON),
         ("x" * 300, passwords.TOO_LONG),
     ],
 )

@@ -70,6 +70,8 @@ def _create_tables() -> None:
         sa.Column("name", sa.String(length=200), nullable=True),
         sa.Column("password_hash", sa.String(length=200), nullable=True),
         sa.Column("totp_sealed", sa.LargeBinary(), nullable=True),
+        sa.Column("user_id", sa.String(length=36), nullable=True),
+        sa.Column("browser_digest", sa.String(length=64), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_table(
