@@ -11,9 +11,13 @@ run: setup
 	./scripts/system-deps.sh run
 	$(BIN)/forms-service run --host $${HOST:-127.0.0.1} --port $${PORT:-5000}
 
+# Two test processes (one per core), each taking whole files, so the slow groups
+# (browsers, the crash test, Celery) run beside the rest instead of after them.
+TEST_PROCESSES ?= 2
+
 test: setup
 	./scripts/system-deps.sh test
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist loadfile $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check forms_service tests benchmarks scripts

@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 from flask import (
     Blueprint,
     Flask,
-    abort,
     current_app,
     flash,
     g,
@@ -364,9 +363,3 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def _actor() -> dict[str, Any]:
         return {"actor": current_actor()}
-
-
-def abort_unless(allowed: bool) -> None:
-    """404 unless ``allowed``: a refusal looks the same as something that is not there."""
-    if not allowed:
-        abort(404)
