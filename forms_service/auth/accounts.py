@@ -181,17 +181,8 @@ def check_password(services: Services, email: str, password: str, ip: str | None
         user = _user_by_email(session, email, lock=True)
         who = Who("user" if user else "anonymous", user.id if user else None, ip)
         usable = user is not None and user.disabled_at is None and user.password_hash is not None
-        if user is not None and user.locked_until is not None and aware(user.locked_until) > now:
+        if user is not None and _locked(session, user, now, who):
             passwords.verify_password(None, password)  # same time as any other refusal
-            audit.record(
-                session,
-                who,
-                "sign_in.failure",
-                outcome="denied",
-                object_type="user",
-                object_id=user.id,
-                detail="locked",
-            )
             return SignInCheck(None, locked=True)
         # Always one argon2 check (a dummy hash when the account cannot use a password),
         # so the time taken says nothing about whether, or how, an account exists.
@@ -227,16 +218,7 @@ def check_code(services: Services, user_id: str, code: str, ip: str | None) -> S
         user = session.get(User, user_id, with_for_update=True)
         if user is None or user.disabled_at is not None or user.totp_sealed is None:
             return SignInCheck(None)
-        if user.locked_until is not None and aware(user.locked_until) > now:
-            audit.record(
-                session,
-                who,
-                "sign_in.failure",
-                outcome="denied",
-                object_type="user",
-                object_id=user.id,
-                detail="locked",
-            )
+        if _locked(session, user, now, who):
             return SignInCheck(None, locked=True)
         secret = services.vault.open(user.totp_sealed)
         step = totp.accepted_step(secret, code, user.totp_last_step, now.timestamp())
@@ -255,6 +237,22 @@ def check_code(services: Services, user_id: str, code: str, ip: str | None) -> S
         user.totp_last_step = step
         _signed_in(session, user, now, who, "password and authenticator")
         return SignInCheck(user.id)
+
+
+def _locked(session: Session, user: User, now: dt.datetime, who: Who) -> bool:
+    """Whether the account is locked now; a try while locked is audited and not checked."""
+    if user.locked_until is None or aware(user.locked_until) <= now:
+        return False
+    audit.record(
+        session,
+        who,
+        "sign_in.failure",
+        outcome="denied",
+        object_type="user",
+        object_id=user.id,
+        detail="locked",
+    )
+    return True
 
 
 def _signed_in(session: Session, user: User, now: dt.datetime, who: Who, how: str) -> None:

@@ -176,26 +176,24 @@ class SignInForm(FlaskForm):
     )
 
 
-class CodeForm(FlaskForm):
-    code = StringField(
-        "Code from your authenticator app",
+def _code_field(label: str) -> StringField:
+    return StringField(
+        label,
         description="Open the app on your phone and enter the 6-digit code it shows for "
         "Early Help forms",
         widget=GovTextInput(),
         validators=[InputRequired("Enter the 6-digit code from your authenticator app")],
     )
+
+
+class CodeForm(FlaskForm):
+    code = _code_field("Code from your authenticator app")
 
 
 class SignInCodeForm(FlaskForm):
     """The second sign-in step: its label is the page's heading (one question, one page)."""
 
-    code = StringField(
-        "Enter the code from your authenticator app",
-        description="Open the app on your phone and enter the 6-digit code it shows for "
-        "Early Help forms",
-        widget=GovTextInput(),
-        validators=[InputRequired("Enter the 6-digit code from your authenticator app")],
-    )
+    code = _code_field("Enter the code from your authenticator app")
 
 
 class PasswordForm(FlaskForm):

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from .. import audit
@@ -25,7 +25,7 @@ from ..auth import policy
 from ..auth.accounts import AccountError, normalise_email
 from ..auth.actor import Actor
 from ..auth.models import User
-from ..clock import utcnow
+from ..clock import new_id, utcnow
 from ..crypto import Vault
 from ..db import transaction
 from ..definitions.model import FormDefinition
@@ -54,13 +54,13 @@ def attach(
     if family_id is None:
         own = not form.open_to_anyone and policy.opens_own_family(actor)
         family = Family(
+            id=new_id(),
             status="provisional" if form.open_to_anyone else "open",
             lead_professional_id=actor.user_id if own else None,
             opened_at=now,
             updated_at=now,
         )
         session.add(family)
-        session.flush()
         return family
     found = _current(session, family_id, lock=True)
     if found is None or not policy.can(actor, policy.SUBMIT, found):
@@ -83,25 +83,37 @@ def attach(
     return family
 
 
+def match_digests(
+    vault: Vault, form: FormDefinition, answers: dict[str, Any]
+) -> list[tuple[str, str]]:
+    """(kind, blind index) of every identifying value in ``answers``.
+
+    Worked out before the write transaction, so the database is held no longer
+    than the inserts take.
+    """
+    return [
+        (kind, vault.blind_index(kind, value))
+        for kind, value in sorted(record.match_values(form, answers))
+    ]
+
+
 def index_submission(
     session: Session,
-    vault: Vault,
     form: FormDefinition,
     answers: dict[str, Any],
+    digests: list[tuple[str, str]],
     family: Family,
     submission_id: str,
     who: Who,
 ) -> None:
     """Blind match keys for the new submission, and closure if its answers end the work."""
-    session.add_all(
-        MatchKey(
-            family_id=family.id,
-            submission_id=submission_id,
-            kind=kind,
-            digest=vault.blind_index(kind, value),
-        )
-        for kind, value in sorted(record.match_values(form, answers))
-    )
+    keys = [
+        {"family_id": family.id, "submission_id": submission_id, "kind": kind, "digest": digest}
+        for kind, digest in digests
+    ]
+    if keys:  # one Core executemany (no ORM bookkeeping) once the rows above are flushed
+        session.flush()
+        session.connection().execute(insert(MatchKey.__table__), keys)
     reason = record.closing_reason(form, answers)
     if reason is not None and family.status != "closed":
         family.status = "closed"

@@ -9,12 +9,16 @@ clear and indexed, so lists and clocks need no decryption.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from sqlalchemy import DateTime, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import new_id, utcnow
 from ..db import Base
+
+if TYPE_CHECKING:
+    from ..families.models import Family
 
 __all__ = [
     "Draft",
@@ -70,6 +74,8 @@ class Submission(Base):
     )
 
     outbox: Mapped[list[OutboxMessage]] = relationship(back_populates="submission")
+    #: Only so one flush writes the family before its submission (no loading is done).
+    family: Mapped[Family] = relationship(lazy="raise")
 
 
 class OutboxMessage(Base):
@@ -107,6 +113,9 @@ class OutboxEvent(Base):
     status: Mapped[str] = mapped_column(String(16))
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    #: Only so one flush writes the message before its first event.
+    message: Mapped[OutboxMessage] = relationship(lazy="raise")
 
 
 class IdempotencyKey(Base):

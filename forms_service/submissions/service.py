@@ -24,11 +24,11 @@ from ..auth.actor import Actor
 from ..db import transaction
 from ..definitions.model import FormDefinition
 from ..families import record
-from ..families.service import attach, index_submission
+from ..families.service import attach, index_submission, match_digests
 from ..flow.navigation import visible_pages
 from ..services import Services
 from .answers import AnswersInvalid, validate
-from .models import Draft, IdempotencyKey, OutboxEvent, OutboxMessage, Submission
+from .models import Draft, IdempotencyKey, OutboxEvent, OutboxMessage, Submission, new_id
 from .references import new_reference
 from .rules import check_rules
 
@@ -174,6 +174,11 @@ def _store(
     idempotency: Idempotency | None,
 ) -> tuple[Received, str]:
     vault = services.vault
+    # The sealing and hashing happen before the write transaction, so it is short.
+    sealed = vault.seal(answers)
+    summary = vault.seal_optional(record.summary(form, answers))
+    digests = match_digests(vault, form, answers)
+    emptied = vault.seal({})
     with transaction(services.sessions) as session:
         # Locked so two simultaneous "send" clicks cannot both submit it.
         draft = session.get(Draft, draft_id, with_for_update=True) if draft_id else None
@@ -181,27 +186,28 @@ def _store(
             earlier = session.get(Submission, draft.submission_id)
             raise AlreadySubmitted(earlier.reference if earlier else "")
         family = attach(session, services, form, actor, family_id)
+        # Ids are made here, not by the database, so everything goes in one flush.
         submission = Submission(
+            id=new_id(),
             reference=new_reference(form.reference_prefix),
             form_id=form.id,
             form_version=form.version,
-            family_id=family.id,
-            answers_sealed=vault.seal(answers),
-            summary_sealed=vault.seal_optional(record.summary(form, answers)),
+            family=family,
+            answers_sealed=sealed,
+            summary_sealed=summary,
             organisation_type=record.organisation_type(form, answers),
             channel=channel,
             submitted_by=actor.user_id,
         )
-        session.add(submission)
-        session.flush()
-        index_submission(session, vault, form, answers, family, submission.id, actor.who)
-        message = OutboxMessage(submission_id=submission.id, recipient=services.settings.spoc_inbox)
-        session.add(message)
-        session.flush()
-        session.add(OutboxEvent(outbox_id=message.id, status="pending", detail="received"))
+        message = OutboxMessage(
+            id=new_id(), submission=submission, recipient=services.settings.spoc_inbox
+        )
+        event = OutboxEvent(message=message, status="pending", detail="received")
+        session.add_all((submission, message, event))
+        index_submission(session, form, answers, digests, family, submission.id, actor.who)
         if draft is not None:
             draft.submission_id = submission.id
-            draft.answers_sealed = vault.seal({})
+            draft.answers_sealed = emptied
         if idempotency is not None:
             session.add(
                 IdempotencyKey(
@@ -220,7 +226,6 @@ def _store(
             family_id=family.id,
             detail=f"form={form.id}; {channel}",
         )
-        session.flush()
         return Received(submission.id, submission.reference, family.id), message.id
 
 
