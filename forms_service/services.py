@@ -18,6 +18,7 @@ from .crypto import Vault
 from .db import make_engine, make_session_factory
 from .definitions import Registry
 from .migrate import prepare_embedded
+from . import tables  # noqa: F401  (every model mapped, whichever database is used)
 
 if TYPE_CHECKING:
     from .tasks import TaskRunner

@@ -14,9 +14,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from .. import audit
@@ -113,7 +113,7 @@ def index_submission(
     ]
     if keys:  # one Core executemany (no ORM bookkeeping) once the rows above are flushed
         session.flush()
-        session.connection().execute(insert(MatchKey.__table__), keys)
+        session.connection().execute(insert(cast(Table, MatchKey.__table__)), keys)
     reason = record.closing_reason(form, answers)
     if reason is not None and family.status != "closed":
         family.status = "closed"
