@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from . import tables  # noqa: F401  (every model mapped, whichever database is used)
 from .config import Settings
 from .crypto import Vault
 from .db import make_engine, make_session_factory
 from .definitions import Registry
 from .migrate import prepare_embedded
-from . import tables  # noqa: F401  (every model mapped, whichever database is used)
 
 if TYPE_CHECKING:
     from .tasks import TaskRunner
