@@ -8,6 +8,7 @@ code; the sign-in pages themselves are tested end to end in
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -85,3 +86,27 @@ def stored_answers(services: Services, reference: str | None = None) -> dict[str
         row = db.scalars(query).one()
         opened: dict[str, Any] = services.vault.open(row.answers_sealed)
         return opened
+
+
+LINK = re.compile(r"http://localhost(/invitation/[A-Za-z0-9_-]+)")
+SECRET = re.compile(r'class="govuk-body app-secret">([A-Z2-7 ]+)<')
+
+
+def set_up_link(html: str) -> str:
+    """The path of the set-up link an invitation or reset page shows once."""
+    found = LINK.search(html)
+    assert found, "no set-up link on the page"
+    return found.group(1)
+
+
+def finish_authenticator(client: FlaskClient, link: str) -> Any:
+    """Step 2 of a set-up link: read the key from the page, send the app's current code."""
+    from tests.webuser import csrf_token
+
+    page = client.get(f"{link}/authenticator")
+    secret = SECRET.search(page.text)
+    assert secret, "no authenticator key on the page"
+    code = pyotp.TOTP(secret.group(1).replace(" ", "")).now()
+    return client.post(
+        f"{link}/authenticator", data={"code": code, "csrf_token": csrf_token(page.text)}
+    )

@@ -5,10 +5,8 @@ Also the administrator's fixes for people who are stuck: unlock, a new set-up li
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
-import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -20,7 +18,14 @@ from forms_service.services import Services
 from forms_service.submissions.models import Submission
 from tests.conftest import make_app
 from tests.factories import ehfsa_answers
-from tests.staff import PASSWORD, referral_headers, signed_in, staff_user
+from tests.staff import (
+    PASSWORD,
+    finish_authenticator,
+    referral_headers,
+    set_up_link,
+    signed_in,
+    staff_user,
+)
 from tests.webuser import WebUser, csrf_token
 
 
@@ -73,9 +78,7 @@ def _invite(app: Flask, services: Services) -> str:
             "csrf_token": csrf_token(page.text),
         },
     )
-    link = re.search(r"http://localhost(/invitation/[A-Za-z0-9_-]+)", made.text)
-    assert link, made.text
-    return link.group(1)
+    return set_up_link(made.text)
 
 
 def test_only_the_browser_that_chose_the_password_can_finish_the_set_up(
@@ -107,17 +110,7 @@ def test_only_the_browser_that_chose_the_password_can_finish_the_set_up(
     )
     assert "already being used to set up the account in another browser" in reply.text
     # The invitee finishes as normal.
-    setup = invitee.get(f"{link}/authenticator")
-    secret = re.search(r'class="govuk-body app-secret">([A-Z2-7 ]+)<', setup.text)
-    assert secret
-    done = invitee.post(
-        f"{link}/authenticator",
-        data={
-            "code": pyotp.TOTP(secret.group(1).replace(" ", "")).now(),
-            "csrf_token": csrf_token(setup.text),
-        },
-    )
-    assert done.status_code == 302
+    assert finish_authenticator(invitee, link).status_code == 302
     assert len(_events(services, "account.setup_started")) == 1
 
 
@@ -132,30 +125,20 @@ def test_an_administrator_gives_a_stuck_person_a_new_set_up_link(
     made = admin.post(
         f"/staff/accounts/{person.id}/reset", data={"csrf_token": csrf_token(accounts_page.text)}
     )
-    link = re.search(r"http://localhost(/invitation/[A-Za-z0-9_-]+)", made.text)
-    assert link and "New set-up link made" in made.text
+    assert "New set-up link made" in made.text
+    link = set_up_link(made.text)
     browser = app.test_client()
-    page = browser.get(link.group(1))
+    page = browser.get(link)
     assert "Choose a new password" in page.text and "Test lead-professional" in page.text
     browser.post(
-        link.group(1),
+        link,
         data={
             "name": "Test lead-professional",
             "password": "fresh start with new words",
             "csrf_token": csrf_token(page.text),
         },
     )
-    setup = browser.get(f"{link.group(1)}/authenticator")
-    secret = re.search(r'class="govuk-body app-secret">([A-Z2-7 ]+)<', setup.text)
-    assert secret
-    done = browser.post(
-        f"{link.group(1)}/authenticator",
-        data={
-            "code": pyotp.TOTP(secret.group(1).replace(" ", "")).now(),
-            "csrf_token": csrf_token(setup.text),
-        },
-    )
-    assert done.status_code == 302
+    assert finish_authenticator(browser, link).status_code == 302
     assert their_session.get("/staff/").status_code == 302  # every old session ended
     fresh = app.test_client()
     page = fresh.get("/sign-in")
