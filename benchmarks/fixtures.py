@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from forms_service.definitions import FormDefinition, load_form
-from forms_service.definitions.model import Field
+from forms_service.definitions.loader import load_form
+from forms_service.definitions.model import Field, FormDefinition
 from forms_service.submissions.answers import AnswersInvalid
 from forms_service.submissions.service import validate_submission
 from tests.factories import ehfsa_answers, family_story_answers

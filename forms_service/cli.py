@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 from .audit import CLI
 from .auth.accounts import AccountError
 from .config import ROLES, ConfigError, settings_from_env
-from .definitions import Registry, SchemaError, check_schema_files
+from .definitions.loader import SchemaError
+from .definitions.registry import Registry, check_schema_files
 from .documents.checks import check_template_variables
 from .documents.pipeline import render_documents
 from .submissions.answers import AnswersInvalid, validate

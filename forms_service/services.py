@@ -17,7 +17,7 @@ from . import tables  # noqa: F401  (every model mapped, whichever database is u
 from .config import Settings
 from .crypto import Vault
 from .db import make_engine, make_session_factory
-from .definitions import Registry
+from .definitions.registry import Registry
 from .migrate import prepare_embedded
 
 if TYPE_CHECKING:

@@ -10,7 +10,8 @@ import pytest
 from flask.testing import FlaskClient
 from markupsafe import escape
 
-from forms_service.definitions import FormDefinition, load_form
+from forms_service.definitions.loader import load_form
+from forms_service.definitions.model import FormDefinition
 from forms_service.documents.checks import check_template_variables
 from forms_service.services import Services
 from tests.staff import signed_in, staff_user

@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from ..auth import tokens
 from ..auth.actor import Actor
 from ..auth.policy import can_fill
-from ..definitions import UnknownForm
+from ..definitions.registry import UnknownForm
 from ..families.service import FamilyUnavailable
 from ..services import Services
 from ..submissions.answers import AnswersInvalid

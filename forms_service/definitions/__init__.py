@@ -1,16 +1,6 @@
-"""Form definitions: pure data loaded from ``form_schemas/`` (no Flask here)."""
+"""Form definitions: pure data loaded from ``form_schemas/`` (no Flask here).
 
-from .loader import SchemaError, load_form
-from .model import Field, FormDefinition, Page
-from .registry import Registry, UnknownForm, check_schema_files
-
-__all__ = [
-    "Field",
-    "FormDefinition",
-    "Page",
-    "Registry",
-    "SchemaError",
-    "UnknownForm",
-    "check_schema_files",
-    "load_form",
-]
+``model`` holds the frozen dataclasses, ``loader`` reads a schema file,
+``registry`` holds every loaded form. This package imports none of them, so
+importing the model (as every field type does) never loads the loader.
+"""

@@ -13,7 +13,8 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, validate, validates_schema
 from marshmallow import fields as mf
 
-from .model import ACCESS_LEVELS, FIELD_TYPES
+from ..fieldtypes import type_names
+from .model import ACCESS_LEVELS
 
 NAME = validate.Regexp(r"^[a-z][a-z0-9_]{0,62}$", error="must be snake_case, like first_name")
 PAGE_ID = validate.Regexp(r"^[a-z][a-z0-9-]{0,62}$", error="must be lower-case-with-hyphens")
@@ -72,7 +73,7 @@ class CountHintSchema(_Strict):
 
 class FieldSchema(_Strict):
     name = mf.String(required=True, validate=NAME)
-    type = mf.String(required=True, validate=validate.OneOf(sorted(FIELD_TYPES)))
+    type = mf.String(required=True, validate=validate.OneOf(sorted(type_names())))
     label = mf.String(required=True, validate=validate.Length(min=1, max=300))
     hint = mf.String()
     required = mf.Boolean()

@@ -12,17 +12,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-#: Field types whose answer is a single line of text.
-TEXT_TYPES = frozenset({"text", "email", "phone", "postcode", "nhs_number"})
-#: Field types that hold other fields.
-CONTAINER_TYPES = frozenset({"group", "repeating"})
-#: Every field type the engine understands.
-FIELD_TYPES = frozenset(
-    TEXT_TYPES
-    | CONTAINER_TYPES
-    | {"long_text", "date", "yes_no", "choice", "multi_choice", "confirm", "number"}
-)
-
 
 @dataclass(frozen=True)
 class Option:

@@ -37,15 +37,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from ..definitions.model import TEXT_TYPES, Field, FormDefinition
+from ..definitions.model import Field, FormDefinition
+from ..fieldtypes import display_value, type_of
+from ..formats import format_date, format_datetime
 from ..submissions import rules
 from ..text import strip_xml_illegal
 from .family import build_family_plan
 
-LONDON = ZoneInfo("Europe/London")
-NOT_GIVEN = "Not given"
 NOT_APPLICABLE = "\u2013"  # an en dash: the question did not apply
 CONTEXT_KEYS = frozenset(
     {
@@ -61,49 +60,6 @@ CONTEXT_KEYS = frozenset(
         "family",
     }
 )
-
-
-def format_date(value: str | dt.date) -> str:
-    """``"2016-03-03"`` → ``"3 March 2016"`` (an unparseable value is returned as is)."""
-    if isinstance(value, str):
-        try:
-            date = dt.date.fromisoformat(value)
-        except ValueError:
-            return value
-    else:
-        date = value
-    return f"{date.day} {date:%B %Y}"
-
-
-def format_datetime(value: dt.datetime) -> str:
-    """A UK wall-clock time: ``"24 November 2026 at 2:05pm"``.
-
-    A naive datetime is taken to be UTC, as the database stores it.
-    """
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    local = value.astimezone(LONDON)
-    hour = local.hour % 12 or 12
-    return f"{format_date(local.date())} at {hour}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
-
-
-def display_value(fld: Field, value: Any) -> str:
-    """One simple answer as the text a reader should see."""
-    if value is None or value == "" or value == []:
-        return NOT_GIVEN
-    kind = fld.type
-    if kind == "yes_no":
-        return "Yes" if value else "No"
-    if kind == "confirm":
-        return "Confirmed" if value else "Not confirmed"
-    if kind == "date":
-        return format_date(value)
-    if kind == "choice":
-        return fld.option_label(value)
-    if kind == "multi_choice":
-        values = value if isinstance(value, list | tuple) else [value]
-        return ", ".join(fld.option_label(v) for v in values)
-    return str(value)
 
 
 def _visible(fld: Field, scope: Mapping[str, Any]) -> bool:
@@ -135,12 +91,13 @@ def _answer_rows(
     for fld in fields:
         if fld.name in skip or not _visible(fld, scope):
             continue
-        if fld.type == "group":
+        kind = type_of(fld)
+        if kind.group:
             inner = scope.get(fld.name)
             more, unanswered = _answer_rows(fld.fields, inner if isinstance(inner, Mapping) else {})
             rows.extend(more)
             blank.extend(unanswered)
-        elif fld.type != "repeating":
+        elif not kind.repeats:
             raw = scope.get(fld.name)
             if raw is None or raw == "" or raw == []:
                 blank.append(document_label(fld))
@@ -174,7 +131,7 @@ def _entry_name(fld: Field, item: Mapping[str, Any]) -> str:
     names: list[str] = []
     for name in fld.summary:
         child = fld.child(name)
-        if child.type in TEXT_TYPES and name.endswith("name"):
+        if type_of(child).one_line and name.endswith("name"):
             if item.get(name):
                 names.append(str(item[name]))
             continue
@@ -242,7 +199,7 @@ def build_sections(form: FormDefinition, answers: Mapping[str, Any]) -> list[dic
             continue
         tables = []
         for fld in page.fields:
-            if fld.type == "repeating" and _visible(fld, answers):
+            if type_of(fld).repeats and _visible(fld, answers):
                 items = answers.get(fld.name) or []
                 tables.append(_table(fld, [i for i in items if isinstance(i, Mapping)]))
         sections.append(
@@ -264,14 +221,15 @@ def build_shown(
     for fld in fields:
         here = visible and _visible(fld, scope)
         path = f"{prefix}{fld.name}"
-        if fld.type == "group":
+        kind = type_of(fld)
+        if kind.group:
             inner = scope.get(fld.name)
             shown.update(
                 build_shown(
                     fld.fields, inner if isinstance(inner, Mapping) else {}, f"{path}.", here
                 )
             )
-        elif fld.type != "repeating":
+        elif not kind.repeats:
             shown[path] = display_value(fld, scope.get(fld.name)) if here else NOT_APPLICABLE
     return shown
 
@@ -309,7 +267,7 @@ def build_context(
     contacts = clean_strings({str(k): str(v) for k, v in (contacts or {}).items()})
     family = build_family_plan(answers, contacts) if form.family_plan else None
     if family is not None:
-        family["date"] = format_datetime(submitted_at).split(" at ")[0]
+        family["date"] = format_datetime(submitted_at, date_only=True)
     context = {
         "form": {
             "id": form.id,

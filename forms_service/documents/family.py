@@ -27,11 +27,12 @@ information, agency checks, scores, statuses or who asked for help.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
 import phonenumbers
+
+from ..formats import format_date
 
 #: Answer paths (dots through groups and repeating groups) the family plan reads.
 FAMILY_PLAN_FIELDS = (
@@ -71,24 +72,12 @@ NOT_WRITTEN = "We have not written this down yet."
 
 def long_date(value: Any) -> str:
     """``"2027-01-05"`` → ``"Tuesday 5 January 2027"`` ("" when not a date)."""
-    if not isinstance(value, str):
-        return ""
-    try:
-        day = dt.date.fromisoformat(value)
-    except ValueError:
-        return value
-    return f"{day:%A} {day.day} {day:%B %Y}"
+    return format_date(value, weekday=True) if isinstance(value, str) else ""
 
 
 def short_date(value: Any) -> str:
     """``"2027-01-05"`` → ``"5 January 2027"`` ("" when not a date)."""
-    if not isinstance(value, str):
-        return ""
-    try:
-        day = dt.date.fromisoformat(value)
-    except ValueError:
-        return value
-    return f"{day.day} {day:%B %Y}"
+    return format_date(value) if isinstance(value, str) else ""
 
 
 def phone_for_people(value: Any) -> str:

@@ -51,33 +51,3 @@ def page_for_error(form: FormDefinition, path: str) -> Page | None:
         if any(f.name == top for f in page.fields):
             return page
     return None
-
-
-def reveal_layout(fields: tuple[Field, ...]) -> list[tuple[Field, dict[str, list[Field]]]]:
-    """Fields in order, with those shown by one radio answer nested under it.
-
-    A field whose condition is "sibling radio equals X" is revealed inside
-    option X (the GOV.UK conditional reveal). Other conditional fields stay in
-    sequence and are simply ignored by the server when not applicable.
-    """
-    by_name = {f.name: f for f in fields}
-    nested: dict[str, dict[str, list[Field]]] = {}
-    placed: set[str] = set()
-    for fld in fields:
-        cond = fld.show_if
-        if cond is None or cond.field not in by_name:
-            continue
-        controller = by_name[cond.field]
-        if controller.type not in {"yes_no", "choice"} or len(controller.options) > 12:
-            continue
-        single: Any = (
-            cond.equals
-            if cond.one_of is None
-            else (cond.one_of[0] if len(cond.one_of) == 1 else None)
-        )
-        if single is None and cond.equals is None:
-            continue
-        key = {True: "yes", False: "no"}.get(single, single) if isinstance(single, bool) else single
-        nested.setdefault(controller.name, {}).setdefault(str(key), []).append(fld)
-        placed.add(fld.name)
-    return [(f, nested.get(f.name, {})) for f in fields if f.name not in placed]

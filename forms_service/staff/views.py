@@ -34,13 +34,13 @@ from ..auth import accounts, invitations, policy
 from ..auth.accounts import AccountError
 from ..auth.actor import ROLE_NAMES
 from ..auth.web import current_actor, errors_of, staff_required
-from ..definitions import UnknownForm
+from ..definitions.registry import UnknownForm
 from ..documents.bounded import RenderTimeout, render_bounded
 from ..families import service as families
 from ..families.record import age_text
+from ..formats import LONDON
 from ..services import Services
 from ..submissions.references import looks_like_reference
-from ..web.templating import UK
 
 bp = Blueprint("staff", __name__)
 PAGE_SIZE = 25
@@ -221,7 +221,8 @@ def _audit_filter() -> audit.AuditFilter:
             value = dt.date.fromisoformat(request.args.get(name, ""))
         except ValueError:
             return None
-        start = dt.datetime.combine(value, dt.time(), tzinfo=UK)  # days as the council counts them
+        # days as the council counts them
+        start = dt.datetime.combine(value, dt.time(), tzinfo=LONDON)
         return start + dt.timedelta(days=1) if end else start
 
     action = request.args.get("action") or None

@@ -111,7 +111,16 @@ def submit(
 def validate_submission(
     form: FormDefinition, data: Any, contacts: Mapping[str, str]
 ) -> dict[str, Any]:
-    """The whole form's answers, cleaned: fields, then rules across pages.
+    """The whole form's answers, cleaned: fields, then rules across pages."""
+    answers = validate_fields(form, data, contacts)
+    errors = check_rules(form, answers)
+    if errors:
+        raise AnswersInvalid(errors)
+    return answers
+
+
+def validate_fields(form: FormDefinition, data: Any, contacts: Mapping[str, str]) -> dict[str, Any]:
+    """Every answer checked by its field type (rules across pages not yet applied).
 
     Answers on pages that do not apply (their ``show_if`` is false) are
     dropped first, so a closing review needs no next-review date.
@@ -127,11 +136,7 @@ def validate_submission(
         fields = [f for f in form.fields if f.name not in hidden]
     else:
         fields = list(form.fields)
-    answers = validate(fields, data, contacts)
-    errors = check_rules(form, answers)
-    if errors:
-        raise AnswersInvalid(errors)
-    return answers
+    return validate(fields, data, contacts)
 
 
 def body_digest(services: Services, data: Any) -> str:

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask
 
 from ..definitions.model import Field, FormDefinition, Page
-from ..documents.context import display_value, format_date
-from ..flow.navigation import reveal_layout, visible_pages
-
-INPUT_TYPES = {"email": "email", "phone": "tel"}
-INPUT_WIDTHS = {
-    "postcode": "govuk-input--width-10",
-    "phone": "govuk-input--width-20",
-    "nhs_number": "govuk-input--width-10",
-    "number": "govuk-input--width-3",
-}
+from ..fieldtypes import display_value, render_fields, type_of
+from ..flow.navigation import visible_pages
+from ..formats import format_date, format_datetime
 
 
 def item_name(group: Field, item: dict[str, Any], number: int) -> str:
@@ -44,36 +35,13 @@ def rows_for(fields: tuple[Field, ...], scope: dict[str, Any]) -> list[tuple[str
     for fld in fields:
         if fld.show_if is not None and not fld.show_if.holds(scope):
             continue
-        if fld.type == "group":
+        kind = type_of(fld)
+        if kind.group:
             rows.extend(rows_for(fld.fields, scope.get(fld.name) or {}))
-        elif fld.type != "repeating":
+        elif not kind.repeats:
             value = scope.get(fld.name)
-            rows.append(
-                (fld.label, display_value(fld, value) if value is not None else "Not given")
-            )
+            rows.append((fld.label, display_value(fld, value)))
     return rows
-
-
-def option_triples(fld: Field) -> list[tuple[str, str, str | None]]:
-    """(value, label, hint) for radios; yes/no questions get Yes and No."""
-    if fld.type == "yes_no":
-        return [("yes", "Yes", None), ("no", "No", None)]
-    return [(o.value, o.label, o.hint) for o in fld.options]
-
-
-UK = ZoneInfo("Europe/London")
-
-
-def uk_time(moment: dt.datetime | None, *, date_only: bool = False) -> str:
-    """A stored UTC time as people in the council read it: "3 December 2026 at 6:23pm"."""
-    if moment is None:
-        return ""
-    local = (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).astimezone(UK)
-    day = f"{local.day} {local:%B %Y}"
-    if date_only:
-        return day
-    hour = local.hour % 12 or 12
-    return f"{day} at {hour}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
 
 
 def pages_for(form: FormDefinition, answers: dict[str, Any]) -> list[Page]:
@@ -82,17 +50,14 @@ def pages_for(form: FormDefinition, answers: dict[str, Any]) -> list[Page]:
 
 def init_templating(app: Flask) -> None:
     app.jinja_env.globals.update(
-        reveal_layout=reveal_layout,
+        render_fields=render_fields,
         item_name=item_name,
         item_summary=item_summary,
         rows_for=rows_for,
-        option_triples=option_triples,
         pages_for=pages_for,
-        input_types=INPUT_TYPES,
-        input_widths=INPUT_WIDTHS,
         service_name="Early Help forms",
         format_date=format_date,
-        uk_time=uk_time,
+        uk_time=format_datetime,
     )
 
     @app.context_processor

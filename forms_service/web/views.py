@@ -24,15 +24,17 @@ from werkzeug.wrappers import Response
 from .. import audit
 from ..auth.policy import can_fill, can_start_from
 from ..auth.web import current_actor
-from ..definitions import FormDefinition, Page, UnknownForm
 from ..definitions.loader import resolve
-from ..definitions.model import Field
+from ..definitions.model import Field, FormDefinition, Page
+from ..definitions.registry import UnknownForm
 from ..families.service import FamilyUnavailable
+from ..fieldtypes import answers_of, type_of
+from ..fieldtypes.messages import fill_contacts
 from ..flow import drafts
 from ..flow.navigation import next_page, page_for_error, previous_page, triggered_stop
-from ..forms.builder import answers_of, csrf_form, page_form
+from ..forms.builder import csrf_form, page_form
 from ..services import Services
-from ..submissions.answers import AnswersInvalid, fill_contacts, validate
+from ..submissions.answers import AnswersInvalid, validate
 from ..submissions.prefill import PrefillError, prefill_answers, refused
 from ..submissions.rules import computed, warnings
 from ..submissions.service import AlreadySubmitted, reference_of, submit
@@ -133,8 +135,10 @@ def _error_list(errors: dict[str, list[str]], fields: tuple[Field, ...]) -> list
     items = []
     for path, messages in errors.items():
         target = resolve(fields, ".".join(p for p in path.split(".") if not p.isdigit()))
-        suffix = "-day" if target is not None and target.type == "date" else ""
-        items.append({"text": messages[0], "href": f"#{anchor_for(path)}{suffix}"})
+        anchor = anchor_for(path)
+        if target is not None:
+            anchor = type_of(target).error_anchor(anchor)
+        items.append({"text": messages[0], "href": f"#{anchor}"})
     return items
 
 

@@ -18,7 +18,8 @@ from collections.abc import Callable
 from typing import Any
 
 from forms_service.definitions.model import Field, FormDefinition, Page
-from forms_service.flow.navigation import reveal_layout, visible_pages
+from forms_service.fieldtypes import reveal_layout
+from forms_service.flow.navigation import visible_pages
 
 #: Above this many options a choice is a <select>, not radios (see macros.html).
 MAX_RADIOS = 12

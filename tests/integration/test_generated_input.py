@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
-from forms_service.definitions import load_form
+from forms_service.definitions.loader import load_form
 from forms_service.documents.pipeline import render_docx, render_pdf
 from forms_service.submissions.answers import AnswersInvalid, validate
 from forms_service.text import normalise

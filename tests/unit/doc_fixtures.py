@@ -7,7 +7,8 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from forms_service.definitions import FormDefinition, load_form
+from forms_service.definitions.loader import load_form
+from forms_service.definitions.model import FormDefinition
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = ROOT / "form_schemas"

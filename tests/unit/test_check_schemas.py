@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from forms_service.cli import main
-from forms_service.definitions import SchemaError, load_form
+from forms_service.definitions.loader import SchemaError, load_form
 
 ROOT = Path(__file__).resolve().parents[2]
 

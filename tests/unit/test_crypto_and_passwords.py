@@ -53,7 +53,7 @@ def test_matching_ignores_case_accents_spaces_and_punctuation() -> None:
 
 def test_match_values_come_from_the_forms_own_record_keys() -> None:
     from forms_service.config import PROJECT_ROOT
-    from forms_service.definitions import Registry
+    from forms_service.definitions.registry import Registry
     from tests.factories import ehfsa_answers
 
     form = Registry(PROJECT_ROOT / "form_schemas", PROJECT_ROOT / "doc_templates").get("ehfsa")

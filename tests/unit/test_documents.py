@@ -36,8 +36,9 @@ from forms_service.documents import (
     render_html,
     render_pdf,
 )
-from forms_service.documents.context import NOT_APPLICABLE, format_datetime
+from forms_service.documents.context import NOT_APPLICABLE
 from forms_service.documents.pdf import assets_dir, html_to_pdf
+from forms_service.formats import format_datetime
 from tests.readback import docx_text, flat, pdf_text
 
 try:  # tests/unit as a package, or (pytest's default) on sys.path

@@ -28,8 +28,8 @@ from forms_service.documents import (
     render_family_plan_html,
 )
 from forms_service.documents.family import long_date, phone_for_people
+from forms_service.fieldtypes import date as date_type
 from forms_service.flow.navigation import visible_pages
-from forms_service.submissions import answers as answers_module
 from forms_service.submissions.answers import validate
 from forms_service.submissions.rules import check_rules
 from forms_service.submissions.service import validate_submission
@@ -110,7 +110,7 @@ def frozen_today(monkeypatch: pytest.MonkeyPatch) -> None:
             return cls(day.year, day.month, day.day)
 
     fake = types.SimpleNamespace(date=FrozenDate, timedelta=dt.timedelta, datetime=dt.datetime)
-    monkeypatch.setattr(answers_module, "dt", fake)
+    monkeypatch.setattr(date_type, "dt", fake)
 
 
 def family_texts(docs: RenderedDocuments) -> dict[str, str]:

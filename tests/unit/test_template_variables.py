@@ -18,7 +18,7 @@ TEMPLATES = ROOT / "doc_templates"
 
 @pytest.fixture(scope="module")
 def form() -> FormDefinition:
-    from forms_service.definitions import load_form
+    from forms_service.definitions.loader import load_form
 
     return load_form(ROOT / "form_schemas" / "ehfsa.yaml", TEMPLATES)
 
@@ -103,7 +103,7 @@ def test_a_missing_docx_is_reported_not_raised(form: FormDefinition, templates: 
 
 @pytest.mark.parametrize("form_id", ["cspoc-request", "family-story", "tacaf-review"])
 def test_every_new_form_uses_only_what_exists(form_id: str) -> None:
-    from forms_service.definitions import load_form
+    from forms_service.definitions.loader import load_form
 
     form = load_form(ROOT / "form_schemas" / f"{form_id}.yaml", TEMPLATES)
     assert check_template_variables(form, TEMPLATES) == []
@@ -129,7 +129,7 @@ def test_family_plan_templates_are_checked_against_the_form(
 
 
 def test_a_broken_family_plan_docx_is_reported(form: FormDefinition, templates: Path) -> None:
-    from forms_service.definitions import load_form
+    from forms_service.definitions.loader import load_form
 
     story = load_form(ROOT / "form_schemas" / "family-story.yaml", TEMPLATES)
     document = docx.Document(str(templates / "shared" / "family_plan.docx"))

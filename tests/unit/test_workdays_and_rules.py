@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from forms_service.definitions import load_form
+from forms_service.definitions.loader import load_form
 from forms_service.submissions.rules import check_rules, computed, warnings
 from forms_service.workdays import add_working_days, bank_holidays, easter_sunday
 

@@ -1,0 +1,23 @@
+"""Wording every field type shares: messages name the field and say how to fix it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from ..definitions.model import Stop
+
+
+def capitalise(text: str) -> str:
+    """First letter upper-case, the rest untouched ("your name" → "Your name")."""
+    return text[:1].upper() + text[1:]
+
+
+def fill_contacts(text: str, contacts: Mapping[str, str]) -> str:
+    """Replace ``{name}`` placeholders with configured contact details only."""
+    return re.sub(r"\{([a-z0-9_]+)\}", lambda m: contacts.get(m.group(1), m.group(0)), text)
+
+
+def stop_message(stop: Stop, contacts: Mapping[str, str]) -> str:
+    """The stop screen as one sentence block, contacts filled from configuration."""
+    return " ".join([f"{stop.title}.", *(fill_contacts(p, contacts) for p in stop.body)])

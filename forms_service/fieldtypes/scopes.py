@@ -1,0 +1,212 @@
+"""Builders over one scope of fields (a page, a group, one item of a list).
+
+Each walks the definitions and asks every field's type for its part, so a
+group or a repeating group (which hold a scope of their own) recurse through
+here without any type knowing the others. Results are cached: definitions
+are frozen and shared.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from typing import Any
+
+from flask_wtf import FlaskForm
+from marshmallow import RAISE, Schema, ValidationError, pre_load, validates_schema
+from wtforms import Form
+
+from ..definitions.model import Condition, Field
+from .base import is_required, required_message, type_of
+
+UNKNOWN_FIELD = "This is not a question on this form. Remove it"
+#: How an optional answer may be left out besides omitting it: the server
+#: treats null, white space only and an empty list as no answer.
+BLANK: dict[str, Any] = {
+    "anyOf": [
+        {"type": "null"},
+        {"type": "string", "pattern": "^\\s*$"},
+        {"type": "array", "maxItems": 0},
+    ]
+}
+
+Contacts = tuple[tuple[str, str], ...]
+
+
+def contacts_key(contacts: Mapping[str, str]) -> Contacts:
+    """Configured contacts in a hashable form, for the schema cache."""
+    return tuple(sorted(contacts.items()))
+
+
+def is_blank(value: Any) -> bool:
+    """No answer: null, white space only, or an empty list."""
+    return value is None or (isinstance(value, str) and not value.strip()) or value == []
+
+
+# -- marshmallow: the server's checks ------------------------------------------------
+
+
+@functools.lru_cache(maxsize=256)
+def answers_schema(definitions: tuple[Field, ...], contacts: Contacts) -> Schema:
+    """A marshmallow schema instance for one scope of fields."""
+    contact_map = dict(contacts)
+    attrs: dict[str, Any] = {f.name: type_of(f).answer_field(f, contact_map) for f in definitions}
+
+    class Meta:
+        unknown = RAISE
+
+    def drop_blank_and_hidden(self: Schema, data: Any, **_: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = {k: v for k, v in data.items() if not is_blank(v)}
+        for f in definitions:
+            if type_of(f).group and f.name not in data:
+                data[f.name] = {}
+            if f.show_if is not None and not f.show_if.holds(data):
+                data.pop(f.name, None)
+        return data
+
+    def conditional_required(self: Schema, data: dict[str, Any], original: Any, **_: Any) -> None:
+        given = original if isinstance(original, dict) else {}
+        errors: dict[str, list[str]] = {}
+        for f in definitions:
+            visible = f.show_if is not None and f.show_if.holds(data)
+            missing = f.name not in data and is_blank(given.get(f.name))
+            if visible and is_required(f) and missing:
+                errors[f.name] = [required_message(f)]
+        if errors:
+            raise ValidationError(errors)
+
+    attrs["Meta"] = Meta
+    attrs["_drop_blank_and_hidden"] = pre_load(drop_blank_and_hidden)
+    attrs["_conditional_required"] = validates_schema(
+        skip_on_field_errors=False, pass_original=True
+    )(conditional_required)
+    schema = type("AnswersSchema", (Schema,), attrs)()
+    schema.error_messages = {**schema.error_messages, "unknown": UNKNOWN_FIELD}
+    return schema
+
+
+# -- WTForms: the web page's binding ---------------------------------------------------
+
+
+@functools.lru_cache(maxsize=512)
+def form_class(definitions: tuple[Field, ...], *, page: bool = False) -> type[Form]:
+    """A form class with one WTForms field per definition (lists have their own pages).
+
+    As in CTFd: a fresh subclass per scope with fields set onto it. Page
+    classes are FlaskForms (CSRF on every POST); group sub-forms are plain
+    Forms, as WTForms' FormField expects.
+    """
+    base: type[Form] = FlaskForm if page else Form
+    attrs = {d.name: type_of(d).wtf_field(d) for d in definitions if not type_of(d).repeats}
+    return type("PageForm" if page else "GroupForm", (base,), attrs)
+
+
+def answers_of(definitions: tuple[Field, ...], form: Form) -> dict[str, Any]:
+    """A bound form's answers in the API's JSON shape, blanks left out."""
+    answers: dict[str, Any] = {}
+    for d in definitions:
+        if type_of(d).repeats:
+            continue
+        value = type_of(d).answer_of(d, form[d.name])
+        if value not in (None, "", []):
+            answers[d.name] = value
+    return answers
+
+
+# -- JSON Schema: what the API publishes -----------------------------------------------
+
+
+def condition_schema(condition: Condition) -> dict[str, Any]:
+    """A JSON Schema that holds exactly when ``condition`` holds on the answers."""
+    if condition.includes is not None:
+        value: dict[str, Any] = {"type": "array", "contains": {"const": condition.includes}}
+    elif condition.one_of is not None:
+        value = {"enum": list(condition.one_of)}
+    else:
+        value = {"const": condition.equals}
+    return {"properties": {condition.field: value}, "required": [condition.field]}
+
+
+def _applies(
+    fld: Field,
+    by_name: Mapping[str, Field],
+    pages: Mapping[str, Condition],
+    depth: int = 0,
+) -> list[dict[str, Any]]:
+    """The conditions under which ``fld`` applies: its page's, its own, its controller's.
+
+    The server drops the answers on a page that does not apply, and a hidden
+    answer before it looks at the next condition, so a question shown by a
+    hidden question is hidden too.
+    """
+    page = pages.get(fld.name)
+    mine = [condition_schema(page)] if page is not None else []
+    if fld.show_if is None or depth > len(by_name):
+        return mine
+    controller = by_name.get(fld.show_if.field)
+    above = _applies(controller, by_name, pages, depth + 1) if controller is not None else []
+    return [*mine, *above, condition_schema(fld.show_if)]
+
+
+def field_schema(d: Field) -> dict[str, Any]:
+    """One answer: its type's schema, the rules every type shares, title and description."""
+    kind = type_of(d)
+    schema: dict[str, Any] = {"title": d.label, **kind.json_schema(d)}
+    if d.must_be is not None:
+        schema["const"] = d.must_be
+    if d.stop is not None:
+        schema["not"] = {"const": d.stop.when}
+    if d.hint:
+        schema["description"] = d.hint
+    rules = kind.rules(d)
+    if rules:
+        schema["x-rules"] = [rule.published() for rule in rules]
+    return schema
+
+
+def object_schema(
+    fields: tuple[Field, ...], pages: Mapping[str, Condition] | None = None
+) -> dict[str, Any]:
+    """An object of ``fields``, stating which answers are needed and when.
+
+    Unknown properties are refused. A question that applies only after some
+    answer is listed (any value is accepted and ignored when it does not
+    apply) and checked in an ``if``/``then`` on that answer. ``pages`` gives
+    the condition of the page each top-level question is on, where it has one.
+    """
+    by_name = {d.name: d for d in fields}
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    conditionals: list[dict[str, Any]] = []
+    for d in fields:
+        schema = field_schema(d)
+        needed = is_required(d) or _group_needs_answers(d)
+        answer = schema if needed else {"anyOf": [schema, BLANK]}
+        conditions = _applies(d, by_name, pages or {})
+        if not conditions:
+            properties[d.name] = answer
+            if needed:
+                required.append(d.name)
+            continue
+        properties[d.name] = {"description": "Ignored unless it applies (see allOf)."}
+        then: dict[str, Any] = {"properties": {d.name: answer}}
+        if needed:
+            then["required"] = [d.name]
+        test = conditions[0] if len(conditions) == 1 else {"allOf": conditions}
+        conditionals.append({"if": test, "then": then})
+    body: dict[str, Any] = {
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "additionalProperties": False,
+    }
+    if conditionals:
+        body["allOf"] = conditionals
+    return body
+
+
+def _group_needs_answers(d: Field) -> bool:
+    """A group left out is checked as empty, so it is needed when any question in it is."""
+    return type_of(d).group and any(is_required(f) and f.show_if is None for f in d.fields)

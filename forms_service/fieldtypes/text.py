@@ -1,0 +1,274 @@
+"""Typed text: a line, a long answer, an email address, a phone number, a postcode, an NHS number.
+
+Every text answer is normalised first (``forms_service/text.py``: Unicode NFC,
+XML-illegal characters removed, runs of white space on one line folded to one
+space) and its length is counted after that. The published patterns describe
+text as it is stored, so a client that sends what the schema allows is never
+surprised by the normalisation.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any, ClassVar
+
+import phonenumbers
+from stdnum.gb import nhs
+from wtforms import Field as WTField
+from wtforms import TextAreaField
+
+from ..definitions.model import Field
+from ..text import normalise
+from .base import Answer, FieldType, XRule, register
+from .widgets import Conditional, Errors, GovukWidget, error_message, hint, label
+
+#: Characters XML 1.0 forbids: never stored (``text.py`` removes them).
+_ILLEGAL = "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f\\ufffe\\uffff"
+_SOLID = f"[^\\s{_ILLEGAL}]"
+#: One line as stored: no leading, trailing or doubled white space.
+ONE_LINE = f"^{_SOLID}+(?: {_SOLID}+)*$"
+#: Several lines as stored: lines end without spaces, no blank first or last line.
+_BLANK = f"[^\\S\\r\\n{_ILLEGAL}]"
+MANY_LINES = f"^{_SOLID}(?:{_BLANK}*{_SOLID}|\\n+{_BLANK}*{_SOLID})*$"
+NFC_RULE = "Text is stored in Unicode normalisation form C; lengths count characters after that."
+
+POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})$")
+EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)+[A-Za-z]{2,63}$")
+#: What a phone number may look like before libphonenumber checks it is real.
+PHONE_PATTERN = r"^\+?[0-9 ()./-]{7,30}$"
+NHS_PATTERN = r"^[0-9]{3}[ -]?[0-9]{3}[ -]?[0-9]{4}$"
+
+
+def is_nfc(value: Any) -> bool:
+    """The x-rule check for :data:`NFC_RULE`."""
+    return not isinstance(value, str) or unicodedata.is_normalized("NFC", value)
+
+
+class TextAnswer(Answer):
+    """Text of any single- or multi-line kind, normalised (see ``text.py``)."""
+
+    kind: TextType
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        d = self.definition
+        if not isinstance(value, str):
+            raise self.fail(f"{self.noun} must be text")
+        cleaned = normalise(value, single_line=self.kind.one_line)
+        if not cleaned:
+            raise self.missing()
+        limit = self.kind.limit(d)
+        if len(cleaned) > limit:
+            raise self.fail(f"{self.noun} must be {limit:,} characters or fewer")
+        if d.min_length and len(cleaned) < d.min_length:
+            raise self.fail(f"{self.noun} must be {d.min_length} characters or more")
+        return self._check_rules(self.kind.clean(self, cleaned))
+
+
+@register
+class TextType(FieldType):
+    """One line of text: a name, a job title."""
+
+    name = "text"
+    answer: ClassVar[type[Answer]] = TextAnswer
+    one_line = True
+    default_max: ClassVar[int] = 200
+    #: GOV.UK input attributes: its HTML type, width class, spellcheck, keyboard.
+    input_type: ClassVar[str] = "text"
+    width: ClassVar[str] = ""
+    spellcheck: ClassVar[bool | None] = None
+    inputmode: ClassVar[str | None] = None
+
+    def limit(self, definition: Field) -> int:
+        """The longest answer allowed, in characters after normalisation."""
+        return definition.max_length or self.default_max
+
+    def clean(self, answer: TextAnswer, value: str) -> str:
+        """Per-type format check and canonical form; plain text passes through."""
+        return value
+
+    def widget_params(
+        self, definition: Field, field: WTField, errors: Errors, conditional: Conditional
+    ) -> tuple[str, dict[str, Any]]:
+        return "govukInput", {
+            "id": field.id,
+            "name": field.name,
+            "type": self.input_type,
+            "label": label(definition),
+            "hint": hint(definition),
+            "value": field.data or "",
+            "errorMessage": error_message(field, errors),
+            "classes": self.width,
+            "spellcheck": self.spellcheck,
+            "inputmode": self.inputmode,
+            "autocomplete": "off",
+        }
+
+    def json_schema(self, definition: Field) -> dict[str, Any]:
+        return {
+            "type": "string",
+            "minLength": max(definition.min_length or 1, 1),
+            "maxLength": self.limit(definition),
+            "pattern": ONE_LINE if self.one_line else MANY_LINES,
+        }
+
+    def rules(self, definition: Field) -> list[XRule]:
+        return [XRule("nfc", NFC_RULE, is_nfc)]
+
+
+@register
+class LongTextType(TextType):
+    """Several lines: what is happening, the family's own words."""
+
+    name = "long_text"
+    one_line = False
+    default_max = 5000
+
+    def wtf_field(self, definition: Field) -> Any:
+        return TextAreaField(definition.label, widget=GovukWidget(self, definition))
+
+    def widget_params(
+        self, definition: Field, field: WTField, errors: Errors, conditional: Conditional
+    ) -> tuple[str, dict[str, Any]]:
+        return "govukCharacterCount", {
+            "id": field.id,
+            "name": field.name,
+            "maxlength": self.limit(definition),
+            "rows": 6,
+            "label": label(definition),
+            "hint": hint(definition),
+            "value": field.data or "",
+            "errorMessage": error_message(field, errors),
+        }
+
+
+@register
+class EmailType(TextType):
+    name = "email"
+    default_max = 254
+    input_type = "email"
+    spellcheck = False
+
+    def clean(self, answer: TextAnswer, value: str) -> str:
+        if not EMAIL.match(value):
+            raise answer.fail(
+                f"Enter {answer.definition.noun} in the correct format, like name@example.com"
+            )
+        return value
+
+    def json_schema(self, definition: Field) -> dict[str, Any]:
+        return {**super().json_schema(definition), "format": "email", "pattern": EMAIL.pattern}
+
+
+@register
+class PhoneType(TextType):
+    """A UK (or international) phone number, stored as E.164."""
+
+    name = "phone"
+    default_max = 30
+    input_type = "tel"
+    width = "govuk-input--width-20"
+
+    def clean(self, answer: TextAnswer, value: str) -> str:
+        message = (
+            f"Enter {answer.definition.noun} in the correct format, "
+            "like 01702 215000 or 07911 123456"
+        )
+        number = parse_phone(value)
+        if number is None:
+            raise answer.fail(message)
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    def json_schema(self, definition: Field) -> dict[str, Any]:
+        return {
+            **super().json_schema(definition),
+            "pattern": PHONE_PATTERN,
+            "examples": ["01702 215000", "07911 123456", "+441702215000"],
+        }
+
+    def rules(self, definition: Field) -> list[XRule]:
+        return [
+            *super().rules(definition),
+            XRule(
+                "real-phone-number",
+                "Must be a real UK or international phone number, as libphonenumber judges it "
+                "(a UK number may leave out +44); it is stored in E.164 form, like +441702215000.",
+                lambda value: parse_phone(normalise(value, single_line=True)) is not None,
+            ),
+        ]
+
+
+def parse_phone(value: str) -> phonenumbers.PhoneNumber | None:
+    """A real phone number written with digits and the usual punctuation, or None."""
+    if not re.fullmatch(PHONE_PATTERN, value):
+        return None
+    try:
+        number = phonenumbers.parse(value, "GB")
+    except phonenumbers.NumberParseException:
+        return None
+    return number if phonenumbers.is_valid_number(number) else None
+
+
+@register
+class PostcodeType(TextType):
+    """A UK postcode: upper case, one space before the inward code."""
+
+    name = "postcode"
+    default_max = 10
+    width = "govuk-input--width-10"
+    spellcheck = False
+
+    def clean(self, answer: TextAnswer, value: str) -> str:
+        match = POSTCODE.match(value.upper().replace(" ", ""))
+        if not match:
+            raise answer.fail(f"Enter {answer.definition.noun} in the correct format, like SS2 6ER")
+        return f"{match.group(1)} {match.group(2)}"
+
+    def json_schema(self, definition: Field) -> dict[str, Any]:
+        return {
+            **super().json_schema(definition),
+            "pattern": "^[A-Za-z]{1,2}[0-9][A-Za-z0-9]? ?[0-9][A-Za-z]{2}$",
+        }
+
+
+@register
+class NhsNumberType(TextType):
+    """A 10-digit NHS number with a valid modulus-11 check digit."""
+
+    name = "nhs_number"
+    width = "govuk-input--width-10"
+    spellcheck = False
+    inputmode = "numeric"
+
+    def clean(self, answer: TextAnswer, value: str) -> str:
+        if nhs_number(value) is None:
+            raise answer.fail(
+                f"{answer.noun} must be a valid 10-digit NHS number, like 943 476 5919"
+            )
+        return str(nhs_number(value))
+
+    def json_schema(self, definition: Field) -> dict[str, Any]:
+        return {
+            "type": "string",
+            "pattern": NHS_PATTERN,
+            "examples": ["943 476 5919", "9434765919"],
+        }
+
+    def rules(self, definition: Field) -> list[XRule]:
+        return [
+            XRule(
+                "nhs-check-digit",
+                "The last digit must be the NHS number's modulus-11 check digit.",
+                lambda value: nhs_number(normalise(value, single_line=True)) is not None,
+            )
+        ]
+
+
+def nhs_number(value: str) -> str | None:
+    """The 10 digits of a valid NHS number, or None."""
+    if not re.fullmatch(NHS_PATTERN, value):
+        return None
+    try:
+        return str(nhs.validate(value))
+    except Exception:  # stdnum raises its own ValidationError family
+        return None
