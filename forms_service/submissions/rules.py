@@ -13,7 +13,10 @@ from typing import Any
 
 from ..definitions.loader import resolve
 from ..definitions.model import FormDefinition, FormRule
-from ..workdays import add_working_days
+from ..workdays import WorkingCalendar
+
+#: England and Wales bank holidays.
+CALENDAR = WorkingCalendar()
 
 
 def value_at(answers: Mapping[str, Any], path: str) -> Any:
@@ -56,7 +59,7 @@ def _broken(form: FormDefinition, rule: FormRule, answers: Mapping[str, Any]) ->
     if later is None or earlier is None:
         return []
     if rule.working_days:
-        too_late = later > add_working_days(earlier, rule.max_days or 0)
+        too_late = later > CALENDAR.add_working_days(earlier, rule.max_days or 0)
     else:
         too_late = (later - earlier).days > (rule.max_days or 0)
     if later < earlier or too_late:
@@ -85,6 +88,6 @@ def computed(form: FormDefinition, answers: Mapping[str, Any]) -> dict[str, dict
     for item in form.computed:
         start = _as_date(value_at(answers, item.field))
         if start is not None:
-            due = add_working_days(start, item.days)
+            due = CALENDAR.add_working_days(start, item.days)
             values[item.name] = {"label": item.label, "value": due.isoformat()}
     return values
