@@ -1,7 +1,7 @@
 """Form definitions: pure data loaded from ``form_schemas/`` (no Flask here)."""
 
 from .loader import SchemaError, load_form
-from .model import Field, FormDefinition, Page
+from .model import Field, FormDefinition, Page, resolve
 from .registry import Registry, UnknownForm, check_schema_files
 
 __all__ = [
@@ -13,4 +13,5 @@ __all__ = [
     "UnknownForm",
     "check_schema_files",
     "load_form",
+    "resolve",
 ]

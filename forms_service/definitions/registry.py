@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .loader import SchemaError, load_form, resolve
-from .model import FormDefinition
+from .loader import SchemaError, load_form
+from .model import FormDefinition, resolve
 
 
 class UnknownForm(KeyError):

@@ -28,6 +28,7 @@ from marshmallow import fields as mf
 from stdnum.gb import nhs
 
 from ..definitions.model import Field, Stop
+from ..errors import flatten_errors
 from ..text import normalise
 
 POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})$")
@@ -286,10 +287,7 @@ class RepeatingAnswer(_Answer):
         if errors:
             raise ValidationError(errors)
         for rule in d.item_rules:
-            count = sum(1 for item in items if item.get(rule.field) in rule.one_of)
-            if (rule.kind == "exactly_one" and count != 1) or (
-                rule.kind == "at_least_one" and count < 1
-            ):
+            if not rule.holds(items):
                 raise self.fail(rule.message)
         return items
 
@@ -360,23 +358,6 @@ def schema_for(definitions: tuple[Field, ...], contacts: Contacts) -> Schema:
     schema = schema_class()
     schema.error_messages = {**schema.error_messages, "unknown": UNKNOWN_FIELD}
     return schema
-
-
-def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
-    """marshmallow's nested errors as ``{"household.0.first_name": [...]}``."""
-    flat: dict[str, list[str]] = {}
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            path = prefix if key == "_schema" else (f"{prefix}.{key}" if prefix else str(key))
-            for sub_path, sub_messages in flatten_errors(value, path).items():
-                flat.setdefault(sub_path, []).extend(sub_messages)
-    elif isinstance(messages, list):
-        for item in messages:
-            for sub_path, sub_messages in flatten_errors(item, prefix).items():
-                flat.setdefault(sub_path, []).extend(sub_messages)
-    else:
-        flat.setdefault(prefix or "_form", []).append(str(messages))
-    return flat
 
 
 class AnswersInvalid(Exception):
