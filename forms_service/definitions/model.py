@@ -476,6 +476,9 @@ class FormDefinition:
     access: str = "staff"
     record: RecordKeys = field(default_factory=RecordKeys)
     source: str = ""
+    #: The working days its rules and computed dates count in: the deployment's
+    #: (bank holidays and configured closures), set by the ``Registry``.
+    calendar: WorkingCalendar = field(default_factory=WorkingCalendar, compare=False, repr=False)
 
     @property
     def open_to_anyone(self) -> bool:

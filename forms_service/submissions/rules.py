@@ -4,7 +4,8 @@
 are shown to the user and in documents but do not block; ``computed`` values
 (such as the 10 and 15 working-day dates) are derived, never typed. Each rule
 and computed value checks or works itself out (see ``definitions/model.py``),
-counting working days in England and Wales.
+counting working days in the form's calendar: bank holidays and the
+deployment's closure days.
 """
 
 from __future__ import annotations
@@ -13,31 +14,27 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..definitions.model import FormDefinition
-from ..workdays import WorkingCalendar
-
-#: England and Wales bank holidays.
-CALENDAR = WorkingCalendar()
 
 
 def check_rules(form: FormDefinition, answers: Mapping[str, Any]) -> dict[str, list[str]]:
     """Errors keyed by the path of the field to correct."""
     errors: dict[str, list[str]] = {}
     for rule in form.rules:
-        for message in rule.broken(form, answers, CALENDAR):
+        for message in rule.broken(form, answers, form.calendar):
             errors.setdefault(rule.error_path, []).append(message)
     return errors
 
 
 def warnings(form: FormDefinition, answers: Mapping[str, Any]) -> list[str]:
     """Advice that does not block sending."""
-    return [m for rule in form.warnings for m in rule.broken(form, answers, CALENDAR)]
+    return [m for rule in form.warnings for m in rule.broken(form, answers, form.calendar)]
 
 
 def computed(form: FormDefinition, answers: Mapping[str, Any]) -> dict[str, dict[str, str]]:
     """``{name: {"label": ..., "value": "YYYY-MM-DD"}}`` for values that can be worked out."""
     values: dict[str, dict[str, str]] = {}
     for item in form.computed:
-        value = item.value(answers, CALENDAR)
+        value = item.value(answers, form.calendar)
         if value is not None:
             values[item.name] = {"label": item.label, "value": value.isoformat()}
     return values

@@ -8,6 +8,7 @@ from pathlib import Path
 import holidays
 import pytest
 
+from forms_service.config import ConfigError, settings_from_env
 from forms_service.definitions import load_form
 from forms_service.submissions.rules import check_rules, computed, warnings
 from forms_service.workdays import WorkingCalendar, bank_holidays
@@ -74,6 +75,23 @@ def test_configured_closure_days_are_not_working_days() -> None:
     assert calendar.is_working_day(dt.date(2026, 11, 4))
     assert calendar.add_working_days(dt.date(2026, 11, 2), 10) == dt.date(2026, 11, 17)
     assert WorkingCalendar().add_working_days(dt.date(2026, 11, 2), 10) == dt.date(2026, 11, 16)
+
+
+def test_closure_days_come_from_the_environment(tmp_path: Path) -> None:
+    settings = settings_from_env(
+        {"FORMS_CLOSURE_DAYS": " 2026-12-29, 2026-12-24,2026-12-29"},
+        {"instance_path": tmp_path},
+    )
+    assert settings.closure_days == (dt.date(2026, 12, 24), dt.date(2026, 12, 29))
+    assert settings.calendar == WorkingCalendar(frozenset(settings.closure_days))
+    assert settings_from_env({}, {"instance_path": tmp_path}).calendar == WorkingCalendar()
+
+
+@pytest.mark.parametrize("value", ["24/12/2026", "2026-12-32", "20261224", "2026-12-24;2026-12-29"])
+def test_a_bad_closure_day_refuses_to_start_naming_it(tmp_path: Path, value: str) -> None:
+    with pytest.raises(ConfigError, match="FORMS_CLOSURE_DAYS must be dates like") as bad:
+        settings_from_env({"FORMS_CLOSURE_DAYS": value}, {"instance_path": tmp_path})
+    assert repr(value) in str(bad.value)
 
 
 def test_family_story_shows_10_and_15_working_day_dates() -> None:
