@@ -97,12 +97,13 @@ class OneOfKind(mf.Field):
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
         if not isinstance(value, dict):
             raise ValidationError("Invalid input type.")
-        kind = value.get("kind")
         if "kind" not in value:
             raise ValidationError({"kind": ["Missing data for required field."]})
-        if not isinstance(kind, str) or kind not in self.schemas:
+        kind = value["kind"]
+        schema = self.schemas.get(kind) if isinstance(kind, str) else None
+        if schema is None:
             raise ValidationError({"kind": [f"Must be one of: {', '.join(self.schemas)}."]})
-        return self.schemas[kind]().load({k: v for k, v in value.items() if k != "kind"})
+        return schema().load({k: v for k, v in value.items() if k != "kind"})
 
 
 class OptionSchema(_Builds):
