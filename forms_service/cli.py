@@ -63,7 +63,7 @@ def _check_schemas(args: argparse.Namespace) -> int:
 
 def _render(args: argparse.Namespace) -> int:
     settings = settings_from_env()
-    registry = Registry(settings.schemas_dir, settings.templates_dir)
+    registry = Registry(settings.schemas_dir, settings.templates_dir, settings.calendar)
     form = registry.get(args.form_id)
     raw = json.loads(Path(args.answers).read_text(encoding="utf-8"))
     try:

@@ -9,8 +9,10 @@ SMTP, no data keys, no base URL, no retention period), naming the variable.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import os
+import re
 import secrets
 import tempfile
 from collections import Counter
@@ -19,6 +21,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from .workdays import WorkingCalendar
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MIN_SECRET_LENGTH = 32
@@ -93,6 +97,10 @@ class Settings:
     oidc_roles_claim: str = "roles"
     #: Extra claim values that mean one of our roles: "Duty.Worker=cspoc,…".
     oidc_role_map: str = ""
+    #: Days the service is closed besides weekends and bank holidays (a
+    #: Christmas shutdown, or a one-off holiday the ``holidays`` package does
+    #: not know yet): working-day dates and rules skip them.
+    closure_days: tuple[dt.date, ...] = ()
 
     @property
     def pickup_dir(self) -> Path:
@@ -107,6 +115,11 @@ class Settings:
             "level4_out_of_hours_phone": self.level4_out_of_hours_phone,
             "level4_email": self.level4_email,
         }
+
+    @property
+    def calendar(self) -> WorkingCalendar:
+        """The working days: weekdays that are neither bank holidays nor closures."""
+        return WorkingCalendar(frozenset(self.closure_days))
 
     @property
     def production(self) -> bool:
@@ -173,6 +186,25 @@ def _key_list(raw: str) -> tuple[str, ...]:
     return tuple(k.strip() for k in raw.split(",") if k.strip())
 
 
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _closure_days(raw: str) -> tuple[dt.date, ...]:
+    """``FORMS_CLOSURE_DAYS``: ISO dates, comma-separated, such as ``2026-12-24,2026-12-29``."""
+    days = []
+    for item in _key_list(raw):
+        try:
+            if not ISO_DATE.fullmatch(item):
+                raise ValueError(item)
+            days.append(dt.date.fromisoformat(item))
+        except ValueError:
+            raise ConfigError(
+                f"FORMS_CLOSURE_DAYS must be dates like 2026-12-24, separated by commas: "
+                f"{item!r} is not one"
+            ) from None
+    return tuple(sorted(set(days)))
+
+
 #: FORMS_* variable → (setting, converter).
 ENV_KEYS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "FORMS_ENV": ("environment", str),
@@ -215,6 +247,7 @@ ENV_KEYS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "FORMS_OIDC_CLIENT_SECRET": ("oidc_client_secret", str),
     "FORMS_OIDC_ROLES_CLAIM": ("oidc_roles_claim", str),
     "FORMS_OIDC_ROLE_MAP": ("oidc_role_map", str),
+    "FORMS_CLOSURE_DAYS": ("closure_days", _closure_days),
 }
 
 

@@ -45,7 +45,7 @@ def build_services(settings: Settings, *, create_tables: bool = True) -> Service
     from .tasks import make_task_runner
 
     os.umask(PRIVATE_UMASK)
-    registry = Registry(settings.schemas_dir, settings.templates_dir)
+    registry = Registry(settings.schemas_dir, settings.templates_dir, settings.calendar)
     vault = Vault(settings.data_keys, settings.index_key)
     engine = make_engine(settings.database_url)
     if create_tables and settings.database_url.startswith("sqlite"):

@@ -1,38 +1,25 @@
 """Read a schema file into a ``FormDefinition``, or say exactly what is wrong.
 
 Steps: parse YAML (safe loader only) → splice shared blocks (``- include: x``
-reads ``blocks/x.yaml``) → validate the shape with the marshmallow meta-schema
-→ build frozen dataclasses → cross-check names, conditions and templates.
+reads ``blocks/x.yaml``) → validate the shape with the marshmallow meta-schema,
+which builds the frozen dataclasses as it goes → cross-check names,
+conditions and templates.
 Every error names the file and the key path so a council officer editing a
 schema can find the line.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
 import yaml
 from marshmallow import ValidationError
 
+from ..errors import WHOLE, flatten_errors
 from .meta_schema import BlockSchema, FormSchema
-from .model import (
-    Computed,
-    Condition,
-    Copy,
-    CountHint,
-    DateRule,
-    Documents,
-    Field,
-    FormDefinition,
-    FormRule,
-    ItemRule,
-    Option,
-    Page,
-    Prefill,
-    RecordKeys,
-    Stop,
-)
+from .model import Field, FormDefinition, resolve
 
 BLOCKS_DIR = "blocks"
 MAX_INCLUDE_DEPTH = 5
@@ -52,19 +39,12 @@ def _read_yaml(path: Path) -> Any:
         raise SchemaError(f"{path}: is not valid YAML: {exc}") from exc
 
 
-def _flatten_errors(messages: Any, prefix: str = "") -> list[str]:
-    """Turn marshmallow's nested error dict into ``key.path: message`` lines."""
-    if isinstance(messages, dict):
-        lines: list[str] = []
-        for key, value in messages.items():
-            path = f"{prefix}.{key}" if prefix else str(key)
-            lines.extend(_flatten_errors(value, path))
-        return lines
-    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        return [f"{prefix or '(top level)'}: {'; '.join(messages)}"]
-    if isinstance(messages, list):
-        return [line for item in messages for line in _flatten_errors(item, prefix)]
-    return [f"{prefix}: {messages}"]
+def _error_lines(messages: Any) -> str:
+    """marshmallow's errors as ``key.path: message`` lines joined by "; "."""
+    return "; ".join(
+        f"{'(top level)' if path == WHOLE else path}: {'; '.join(problems)}"
+        for path, problems in flatten_errors(messages).items()
+    )
 
 
 def load_block(schemas_dir: Path, name: str) -> list[Any]:
@@ -76,7 +56,7 @@ def load_block(schemas_dir: Path, name: str) -> list[Any]:
     try:
         data = BlockSchema().load(raw)
     except ValidationError as exc:
-        raise SchemaError(f"{path}: " + "; ".join(_flatten_errors(exc.messages))) from exc
+        raise SchemaError(f"{path}: {_error_lines(exc.messages)}") from exc
     if data["block"] != name:
         raise SchemaError(f"{path}: block: says '{data['block']}', expected '{name}'")
     return list(data["fields"])
@@ -110,86 +90,6 @@ def _with_shared_options(schemas_dir: Path, item: dict[str, Any]) -> dict[str, A
             rest = {k: v for k, v in item.items() if k != "options_from"}
             return {**rest, "options": fld["options"]}
     raise SchemaError(f"options_from: '{item['options_from']}' names no field with options")
-
-
-def _condition(raw: dict[str, Any] | None) -> Condition | None:
-    if raw is None:
-        return None
-    one_of = raw.get("one_of")
-    return Condition(
-        field=raw["field"],
-        equals=raw.get("equals"),
-        one_of=tuple(one_of) if one_of is not None else None,
-        includes=raw.get("includes"),
-    )
-
-
-def _field(raw: dict[str, Any]) -> Field:
-    stop = raw.get("stop")
-    date = raw.get("date")
-    return Field(
-        name=raw["name"],
-        type=raw["type"],
-        label=raw["label"],
-        hint=raw.get("hint"),
-        required=raw.get("required", True),
-        error_name=raw.get("error_name"),
-        max_length=raw.get("max_length"),
-        min_length=raw.get("min_length"),
-        options=tuple(Option(**o) for o in raw.get("options", [])),
-        show_if=_condition(raw.get("show_if")),
-        must_be=raw.get("must_be"),
-        must_be_message=raw.get("must_be_message"),
-        stop=Stop(stop["when"], stop["title"], tuple(stop["body"])) if stop else None,
-        date=DateRule(**date) if date else None,
-        fields=tuple(_field(f) for f in raw.get("fields", [])),
-        min_items=raw.get("min_items", 0),
-        max_items=raw.get("max_items"),
-        item_label=raw.get("item_label"),
-        item_plural=raw.get("item_plural"),
-        summary=tuple(raw.get("summary", [])),
-        item_rules=tuple(
-            ItemRule(r["kind"], r["field"], tuple(r["one_of"]), r["message"])
-            for r in raw.get("item_rules", [])
-        ),
-        count_hints=tuple(
-            CountHint(h.get("min", 0), h.get("max"), h["text"], _condition(h.get("where")))
-            for h in raw.get("count_hints", [])
-        ),
-        minimum=raw.get("minimum"),
-        maximum=raw.get("maximum"),
-        messages=dict(raw.get("messages", {})),
-    )
-
-
-def _rule(raw: dict[str, Any]) -> FormRule:
-    return FormRule(**{**raw, "where": _condition(raw.get("where"))})
-
-
-def _prefill(raw: dict[str, Any]) -> Prefill:
-    return Prefill(
-        form=raw["form"],
-        copies=tuple(
-            Copy(
-                target=c["to"],
-                source=c["source"],
-                where=_condition(c.get("where")),
-                fields=tuple((c.get("fields_map") or {}).items()),
-                set=tuple((c.get("set") or {}).items()),
-            )
-            for c in raw["copy"]
-        ),
-    )
-
-
-def _record_keys(raw: dict[str, Any]) -> RecordKeys:
-    return RecordKeys(
-        household=raw.get("household"),
-        lead=_condition(raw.get("lead")),
-        postcode=raw.get("postcode"),
-        organisation_type=raw.get("organisation_type"),
-        closes_family=_condition(raw.get("closes_family")),
-    )
 
 
 #: What the family record reads from each person of ``record.household``.
@@ -289,31 +189,12 @@ def _cross_check(form: FormDefinition, templates_dir: Path | None) -> list[str]:
     return problems
 
 
-def resolve(fields: tuple[Field, ...], path: str) -> Field | None:
-    """The field at a dotted path (``meeting.date``), or None."""
-    head, _, rest = path.partition(".")
-    for fld in fields:
-        if fld.name == head:
-            return resolve(fld.fields, rest) if rest else fld
-    return None
-
-
 def _check_paths(form: FormDefinition) -> list[str]:
     """Rules, computed values and prefill must name fields that exist."""
     top = tuple(form.fields)
     problems: list[str] = []
-    for where, rule in [("rules", r) for r in form.rules] + [
-        ("warnings", w) for w in form.warnings
-    ]:
-        for attr in ("items", "by", "field", "after"):
-            path = getattr(rule, attr)
-            if path is not None and resolve(top, path) is None:
-                problems.append(f"{where}: {attr} '{path}' is not a field of this form")
-        if rule.kind == "covers":
-            items, by = resolve(top, rule.items or ""), resolve(top, rule.by or "")
-            for group, key in ((items, rule.key), (by, rule.by_key)):
-                if group is not None and all(f.name != key for f in group.fields):
-                    problems.append(f"{where}: '{key}' is not a field of '{group.name}'")
+    for where, rules in (("rules", form.rules), ("warnings", form.warnings)):
+        problems.extend(f"{where}: {problem}" for rule in rules for problem in rule.problems(top))
     for computed in form.computed:
         if resolve(top, computed.field) is None:
             problems.append(f"computed.{computed.name}: '{computed.field}' is not a field")
@@ -348,41 +229,14 @@ def load_form(path: Path, templates_dir: Path | None = None) -> FormDefinition:
                     for p in pages
                 ],
             }
-        data = FormSchema().load(raw)
+        form = FormSchema().load(raw)
     except SchemaError as exc:
         raise SchemaError(f"{path}: {exc}") from exc
     except ValidationError as exc:
-        raise SchemaError(f"{path}: " + "; ".join(_flatten_errors(exc.messages))) from exc
-    if data["id"] != path.stem:
-        raise SchemaError(f"{path}: id: '{data['id']}' must match the file name '{path.stem}'")
-    form = FormDefinition(
-        id=data["id"],
-        version=data["version"],
-        title=data["title"],
-        short_title=data["short_title"],
-        reference_prefix=data["reference_prefix"],
-        description=tuple(data.get("description", [])),
-        pages=tuple(
-            Page(
-                id=p["id"],
-                title=p["title"],
-                intro=tuple(p.get("intro", [])),
-                show_if=_condition(p.get("show_if")),
-                fields=tuple(_field(f) for f in p["fields"]),
-            )
-            for p in data["pages"]
-        ),
-        documents=Documents(**data["documents"]),
-        family_plan=Documents(**data["family_plan"]) if "family_plan" in data else None,
-        confirmation=tuple(data.get("confirmation", [])),
-        rules=tuple(_rule(r) for r in data.get("rules", [])),
-        warnings=tuple(_rule(r) for r in data.get("warnings", [])),
-        computed=tuple(Computed(**c) for c in data.get("computed", [])),
-        prefill=tuple(_prefill(p) for p in data.get("prefill", [])),
-        access=data.get("access", "staff"),
-        record=_record_keys(data.get("record") or {}),
-        source=str(path),
-    )
+        raise SchemaError(f"{path}: {_error_lines(exc.messages)}") from exc
+    if form.id != path.stem:
+        raise SchemaError(f"{path}: id: '{form.id}' must match the file name '{path.stem}'")
+    form = dataclasses.replace(form, source=str(path))
     problems = _cross_check(form, templates_dir)
     if problems:
         raise SchemaError(f"{path}: " + "; ".join(problems))

@@ -1,20 +1,45 @@
 """The marshmallow schema that every file in ``form_schemas/`` must satisfy.
 
 It checks the shape of a definition (keys, types, allowed values) after blocks
-have been spliced in; the loader then cross-checks names and references. An
+have been spliced in, and builds the frozen dataclasses of ``model.py`` as it
+loads (``post_load``), so each attribute is declared twice, here and there,
+and nowhere else; the loader then cross-checks names and references. An
 unknown key is an error, so a typo in a schema file is caught at load time
 rather than silently ignored.
+
+Rules and computed values have a ``kind``; each kind has its own schema and
+class, picked by :class:`OneOfKind`, so a rule holds only the keys its kind uses.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
-from marshmallow import RAISE, Schema, ValidationError, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, post_load, validate, validates_schema
 from marshmallow import fields as mf
 
 from ..fieldtypes import type_names
-from .model import ACCESS_LEVELS
+from .model import (
+    ACCESS_LEVELS,
+    AtLeastOneRule,
+    Condition,
+    Copy,
+    CountHint,
+    CoversRule,
+    DateRule,
+    DateWithinRule,
+    Documents,
+    ExactlyOneRule,
+    Field,
+    FormDefinition,
+    Option,
+    Page,
+    Prefill,
+    RecordKeys,
+    Stop,
+    WorkingDaysAfter,
+)
 
 NAME = validate.Regexp(r"^[a-z][a-z0-9_]{0,62}$", error="must be snake_case, like first_name")
 PAGE_ID = validate.Regexp(r"^[a-z][a-z0-9-]{0,62}$", error="must be lower-case-with-hyphens")
@@ -25,16 +50,74 @@ class _Strict(Schema):
         unknown = RAISE
 
 
-class OptionSchema(_Strict):
+class _Builds(_Strict):
+    """A schema whose ``load`` returns its ``__model__`` dataclass, not a dict.
+
+    Its field names (or ``attribute=``) are the dataclass's, and keys left out
+    of the file take the dataclass's defaults.
+    """
+
+    __model__: ClassVar[type[Any]]
+
+    @post_load
+    def _build(self, data: dict[str, Any], **_: Any) -> Any:
+        return self.__model__(**data)
+
+
+# marshmallow types List and Dict as loading a list and a dict; these two load
+# tuples instead (hence the ignores), keeping List's and Dict's error messages.
+
+
+class FrozenList(mf.List):
+    """A YAML list loaded as a tuple: the dataclasses are frozen all the way down."""
+
+    def _deserialize(  # type: ignore[override]
+        self, value: Any, attr: Any, data: Any, **kwargs: Any
+    ) -> tuple[Any, ...]:
+        return tuple(super()._deserialize(value, attr, data, **kwargs))
+
+
+class Pairs(mf.Dict):
+    """A YAML mapping loaded as a tuple of ``(key, value)`` pairs, in file order."""
+
+    def _deserialize(  # type: ignore[override]
+        self, value: Any, attr: Any, data: Any, **kwargs: Any
+    ) -> tuple[tuple[Any, Any], ...]:
+        return tuple(super()._deserialize(value, attr, data, **kwargs).items())
+
+
+class OneOfKind(mf.Field):
+    """A mapping whose ``kind`` picks the schema that loads it: a registry keyed
+    by each model class's ``kind``, so a kind is named once, on its class."""
+
+    def __init__(self, *schemas: type[_Builds], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.schemas: Mapping[str, type[_Builds]] = {s.__model__.kind: s for s in schemas}
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, dict):
+            raise ValidationError("Invalid input type.")
+        if "kind" not in value:
+            raise ValidationError({"kind": ["Missing data for required field."]})
+        kind = value["kind"]
+        schema = self.schemas.get(kind) if isinstance(kind, str) else None
+        if schema is None:
+            raise ValidationError({"kind": [f"Must be one of: {', '.join(self.schemas)}."]})
+        return schema().load({k: v for k, v in value.items() if k != "kind"})
+
+
+class OptionSchema(_Builds):
+    __model__ = Option
     value = mf.String(required=True, validate=validate.Length(min=1, max=60))
     label = mf.String(required=True, validate=validate.Length(min=1))
     hint = mf.String()
 
 
-class ConditionSchema(_Strict):
+class ConditionSchema(_Builds):
+    __model__ = Condition
     field = mf.String(required=True, validate=NAME)
     equals = mf.Raw(allow_none=True)
-    one_of = mf.List(mf.Raw(), validate=validate.Length(min=1))
+    one_of = FrozenList(mf.Raw(), validate=validate.Length(min=1))
     includes = mf.String()
 
     @validates_schema
@@ -44,34 +127,45 @@ class ConditionSchema(_Strict):
             raise ValidationError("give exactly one of equals, one_of, includes")
 
 
-class StopSchema(_Strict):
+class StopSchema(_Builds):
+    __model__ = Stop
     when = mf.Raw(required=True)
     title = mf.String(required=True)
-    body = mf.List(mf.String(), required=True, validate=validate.Length(min=1))
+    body = FrozenList(mf.String(), required=True, validate=validate.Length(min=1))
 
 
-class DateRuleSchema(_Strict):
+class DateRuleSchema(_Builds):
+    __model__ = DateRule
     not_future = mf.Boolean()
     future_only = mf.Boolean()
     max_years_ago = mf.Integer(validate=validate.Range(min=1, max=150))
     max_days_ahead = mf.Integer(validate=validate.Range(min=1, max=3650))
 
 
-class ItemRuleSchema(_Strict):
-    kind = mf.String(required=True, validate=validate.OneOf(["exactly_one", "at_least_one"]))
+class _ItemRuleSchema(_Builds):
     field = mf.String(required=True, validate=NAME)
-    one_of = mf.List(mf.String(), required=True, validate=validate.Length(min=1))
+    one_of = FrozenList(mf.String(), required=True, validate=validate.Length(min=1))
     message = mf.String(required=True)
 
 
-class CountHintSchema(_Strict):
+class ExactlyOneSchema(_ItemRuleSchema):
+    __model__ = ExactlyOneRule
+
+
+class AtLeastOneSchema(_ItemRuleSchema):
+    __model__ = AtLeastOneRule
+
+
+class CountHintSchema(_Builds):
+    __model__ = CountHint
     where = mf.Nested(ConditionSchema)
     min = mf.Integer(load_default=0, validate=validate.Range(min=0))
-    max = mf.Integer(validate=validate.Range(min=0))
+    max = mf.Integer(load_default=None, validate=validate.Range(min=0))
     text = mf.String(required=True)
 
 
-class FieldSchema(_Strict):
+class FieldSchema(_Builds):
+    __model__ = Field
     name = mf.String(required=True, validate=NAME)
     type = mf.String(required=True, validate=validate.OneOf(sorted(type_names())))
     label = mf.String(required=True, validate=validate.Length(min=1, max=300))
@@ -80,21 +174,21 @@ class FieldSchema(_Strict):
     error_name = mf.String()
     max_length = mf.Integer(validate=validate.Range(min=1, max=20000))
     min_length = mf.Integer(validate=validate.Range(min=0, max=20000))
-    options = mf.List(mf.Nested(OptionSchema))
+    options = FrozenList(mf.Nested(OptionSchema))
     show_if = mf.Nested(ConditionSchema)
     must_be = mf.Raw()
     must_be_message = mf.String()
     stop = mf.Nested(StopSchema)
     date = mf.Nested(DateRuleSchema)
     # "fields" would shadow Schema.fields, hence the data_key/attribute pair.
-    children = mf.List(mf.Nested(lambda: FieldSchema()), data_key="fields", attribute="fields")
+    children = FrozenList(mf.Nested(lambda: FieldSchema()), data_key="fields", attribute="fields")
     min_items = mf.Integer(validate=validate.Range(min=0, max=100))
     max_items = mf.Integer(validate=validate.Range(min=1, max=100))
     item_label = mf.String()
     item_plural = mf.String()
-    summary = mf.List(mf.String(validate=NAME))
-    item_rules = mf.List(mf.Nested(ItemRuleSchema))
-    count_hints = mf.List(mf.Nested(CountHintSchema))
+    summary = FrozenList(mf.String(validate=NAME))
+    item_rules = FrozenList(OneOfKind(ExactlyOneSchema, AtLeastOneSchema))
+    count_hints = FrozenList(mf.Nested(CountHintSchema))
     minimum = mf.Integer()
     maximum = mf.Integer()
     messages = mf.Dict(keys=mf.String(), values=mf.String())
@@ -114,12 +208,13 @@ class FieldSchema(_Strict):
             raise ValidationError("a repeating group needs an item_label", "item_label")
 
 
-class PageSchema(_Strict):
+class PageSchema(_Builds):
+    __model__ = Page
     id = mf.String(required=True, validate=PAGE_ID)
     title = mf.String(required=True)
-    intro = mf.List(mf.String())
+    intro = FrozenList(mf.String())
     show_if = mf.Nested(ConditionSchema)
-    children = mf.List(
+    children = FrozenList(
         mf.Nested(FieldSchema),
         required=True,
         validate=validate.Length(min=1),
@@ -128,7 +223,8 @@ class PageSchema(_Strict):
     )
 
 
-class DocumentsSchema(_Strict):
+class DocumentsSchema(_Builds):
+    __model__ = Documents
     pdf = mf.String(required=True)
     docx = mf.String(required=True)
 
@@ -136,59 +232,61 @@ class DocumentsSchema(_Strict):
 PATH = validate.Regexp(r"^_?[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$", error="must be a dotted path")
 
 
-class FormRuleSchema(_Strict):
-    kind = mf.String(required=True, validate=validate.OneOf(["covers", "date_within"]))
+class CoversSchema(_Builds):
+    __model__ = CoversRule
     message = mf.String(required=True)
-    items = mf.String(validate=PATH)
+    items = mf.String(required=True, validate=PATH)
     where = mf.Nested(ConditionSchema)
-    key = mf.String(validate=NAME)
-    by = mf.String(validate=PATH)
-    by_key = mf.String(validate=NAME)
-    field = mf.String(validate=PATH)
-    after = mf.String(validate=PATH)
-    max_days = mf.Integer(validate=validate.Range(min=0))
+    key = mf.String(required=True, validate=NAME)
+    by = mf.String(required=True, validate=PATH)
+    by_key = mf.String(required=True, validate=NAME)
+
+
+class DateWithinSchema(_Builds):
+    __model__ = DateWithinRule
+    message = mf.String(required=True)
+    field = mf.String(required=True, validate=PATH)
+    after = mf.String(required=True, validate=PATH)
+    max_days = mf.Integer(required=True, validate=validate.Range(min=0))
     working_days = mf.Boolean()
 
-    @validates_schema
-    def _complete(self, data: dict[str, Any], **_: Any) -> None:
-        needed = {
-            "covers": ("items", "key", "by", "by_key"),
-            "date_within": ("field", "after", "max_days"),
-        }[data["kind"]]
-        missing = [k for k in needed if k not in data]
-        if missing:
-            raise ValidationError(f"a {data['kind']} rule needs {', '.join(missing)}")
+
+#: Every kind of form rule (``rules:`` refuse, ``warnings:`` advise).
+FORM_RULES = (CoversSchema, DateWithinSchema)
 
 
-class ComputedSchema(_Strict):
+class WorkingDaysAfterSchema(_Builds):
+    __model__ = WorkingDaysAfter
     name = mf.String(required=True, validate=NAME)
     label = mf.String(required=True)
-    kind = mf.String(required=True, validate=validate.OneOf(["working_days_after"]))
     field = mf.String(required=True, validate=PATH)
     days = mf.Integer(required=True, validate=validate.Range(min=1, max=365))
 
 
-class CopySchema(_Strict):
-    to = mf.String(required=True, validate=PATH)
+class CopySchema(_Builds):
+    __model__ = Copy
+    to = mf.String(required=True, validate=PATH, attribute="target")
     source = mf.String(required=True, validate=PATH, data_key="from")
     where = mf.Nested(ConditionSchema)
-    fields_map = mf.Dict(
-        keys=mf.String(validate=NAME), values=mf.String(validate=NAME), data_key="fields"
+    fields_map = Pairs(
+        keys=mf.String(validate=NAME),
+        values=mf.String(validate=NAME),
+        data_key="fields",
+        attribute="fields",
     )
-    set = mf.Dict(keys=mf.String(validate=NAME), values=mf.Raw())
+    set = Pairs(keys=mf.String(validate=NAME), values=mf.Raw())
 
 
-class PrefillSchema(_Strict):
+class PrefillSchema(_Builds):
+    __model__ = Prefill
     form = mf.String(required=True, validate=PAGE_ID)
-    copy = mf.List(mf.Nested(CopySchema), required=True, validate=validate.Length(min=1))
+    copy = FrozenList(
+        mf.Nested(CopySchema), required=True, validate=validate.Length(min=1), attribute="copies"
+    )
 
 
-class FamilyPlanSchema(_Strict):
-    pdf = mf.String(required=True)
-    docx = mf.String(required=True)
-
-
-class RecordKeysSchema(_Strict):
+class RecordKeysSchema(_Builds):
+    __model__ = RecordKeys
     household = mf.String(validate=PATH)
     lead = mf.Nested(ConditionSchema)
     postcode = mf.String(validate=PATH)
@@ -196,7 +294,8 @@ class RecordKeysSchema(_Strict):
     closes_family = mf.Nested(ConditionSchema)
 
 
-class FormSchema(_Strict):
+class FormSchema(_Builds):
+    __model__ = FormDefinition
     id = mf.String(required=True, validate=PAGE_ID)
     version = mf.Integer(required=True, validate=validate.Range(min=1))
     title = mf.String(required=True)
@@ -204,17 +303,17 @@ class FormSchema(_Strict):
     reference_prefix = mf.String(
         required=True, validate=validate.Regexp(r"^[A-Z]{2,4}$", error="must be 2-4 capitals")
     )
-    description = mf.List(mf.String())
+    description = FrozenList(mf.String(), load_default=())
     documents = mf.Nested(DocumentsSchema, required=True)
-    family_plan = mf.Nested(FamilyPlanSchema)
-    confirmation = mf.List(mf.String())
-    rules = mf.List(mf.Nested(FormRuleSchema))
-    warnings = mf.List(mf.Nested(FormRuleSchema))
-    computed = mf.List(mf.Nested(ComputedSchema))
-    prefill = mf.List(mf.Nested(PrefillSchema))
+    family_plan = mf.Nested(DocumentsSchema)
+    confirmation = FrozenList(mf.String())
+    rules = FrozenList(OneOfKind(*FORM_RULES))
+    warnings = FrozenList(OneOfKind(*FORM_RULES))
+    computed = FrozenList(OneOfKind(WorkingDaysAfterSchema))
+    prefill = FrozenList(mf.Nested(PrefillSchema))
     access = mf.String(validate=validate.OneOf(ACCESS_LEVELS))
     record = mf.Nested(RecordKeysSchema)
-    pages = mf.List(mf.Nested(PageSchema), required=True, validate=validate.Length(min=1))
+    pages = FrozenList(mf.Nested(PageSchema), required=True, validate=validate.Length(min=1))
 
 
 class BlockSchema(_Strict):

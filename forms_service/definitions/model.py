@@ -1,16 +1,51 @@
 """The in-memory shape of a form definition.
 
-Frozen dataclasses, built once by the loader from a schema file and then shared
-by every request, worker and CLI call. Nothing here knows about Flask, WTForms
-or marshmallow: each of those layers reads these objects and builds its own
+Frozen dataclasses, built once from a schema file (the marshmallow meta-schema
+makes them as it loads, see ``meta_schema.py``) and then shared by every
+request, worker and CLI call. Nothing here knows about Flask, WTForms or
+marshmallow: each of those layers reads these objects and builds its own
 representation, so a form is described in exactly one place.
+
+Rules come in kinds (``covers``, ``date_within``, ``exactly_one``…): each kind
+is its own class, named by its ``kind`` class variable and holding only the
+attributes it needs, and it checks itself, so no reader dispatches on a string.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import datetime as dt
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
+
+from ..workdays import WorkingCalendar
+
+
+def resolve(fields: Sequence[Field], path: str) -> Field | None:
+    """The field at a dotted path (``meeting.date``) through groups, or None."""
+    head, _, rest = path.partition(".")
+    for fld in fields:
+        if fld.name == head:
+            return resolve(fld.fields, rest) if rest else fld
+    return None
+
+
+def value_at(answers: Mapping[str, Any], path: str) -> Any:
+    """The answer at a dotted path, or None."""
+    current: Any = answers
+    for part in path.split("."):
+        if not isinstance(current, Mapping):
+            return None
+        current = current.get(part)
+    return current
+
+
+def as_date(value: Any) -> dt.date | None:
+    """A stored ``YYYY-MM-DD`` answer as a date (None when it is not one)."""
+    try:
+        return dt.date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -70,12 +105,44 @@ class DateRule:
 
 @dataclass(frozen=True)
 class ItemRule:
-    """A rule over the items of a repeating group (for example one lead child)."""
+    """A rule over the items of a repeating group (for example one lead child).
 
-    kind: str  # "exactly_one" | "at_least_one"
+    Each kind is a subclass that sets how many items may match: the count of
+    items whose ``field`` is one of ``one_of`` must lie in
+    ``[min_count, max_count]`` (``None``: no upper bound), which is also how a
+    JSON Schema ``contains`` with ``minContains``/``maxContains`` states it.
+    """
+
+    kind: ClassVar[str]
+    min_count: ClassVar[int]
+    max_count: ClassVar[int | None]
+
     field: str
     one_of: tuple[str, ...]
     message: str
+
+    def holds(self, items: Sequence[Mapping[str, Any]]) -> bool:
+        """Whether the number of matching ``items`` is allowed."""
+        count = sum(1 for item in items if item.get(self.field) in self.one_of)
+        return count >= self.min_count and (self.max_count is None or count <= self.max_count)
+
+
+@dataclass(frozen=True)
+class ExactlyOneRule(ItemRule):
+    """Exactly one item matches (one lead child)."""
+
+    kind = "exactly_one"
+    min_count = 1
+    max_count = 1
+
+
+@dataclass(frozen=True)
+class AtLeastOneRule(ItemRule):
+    """At least one item matches (someone with parental responsibility)."""
+
+    kind = "at_least_one"
+    min_count = 1
+    max_count = None
 
 
 @dataclass(frozen=True)
@@ -190,34 +257,147 @@ class Documents:
 class FormRule:
     """A rule across answers on different pages, checked when the form is sent.
 
-    ``covers``: every item of ``items`` (optionally only those matching
-    ``where``) must have an item in ``by`` with the same ``key``/``by_key``
-    value. ``date_within``: the date at ``field`` must be on or after the date
-    at ``after`` and at most ``max_days`` later. Paths use dots for groups.
+    One subclass per ``kind``; paths use dots for groups. ``broken`` gives a
+    message for each way the answers break the rule; ``error_path`` is the
+    answer the user should correct; ``problems`` cross-checks the paths
+    against the form's fields when the schema file is loaded.
     """
 
-    kind: str
+    kind: ClassVar[str]
+
     message: str
-    items: str | None = None
+
+    def paths(self) -> dict[str, str]:
+        """The dotted paths this rule names, by attribute."""
+        raise NotImplementedError
+
+    @property
+    def error_path(self) -> str:
+        """The answer an error is shown against."""
+        raise NotImplementedError
+
+    def broken(
+        self, form: FormDefinition, answers: Mapping[str, Any], calendar: WorkingCalendar
+    ) -> list[str]:
+        """Messages for each way ``answers`` break this rule (empty when it holds)."""
+        raise NotImplementedError
+
+    def problems(self, fields: tuple[Field, ...]) -> list[str]:
+        """Why this rule does not fit a form with these top-level ``fields``."""
+        return [
+            f"{attr} '{path}' is not a field of this form"
+            for attr, path in self.paths().items()
+            if resolve(fields, path) is None
+        ]
+
+
+@dataclass(frozen=True)
+class CoversRule(FormRule):
+    """Every item of ``items`` (only those matching ``where``, if given) has an
+    item in ``by`` whose ``by_key`` equals its ``key``: each need that applies
+    has an action in the plan. ``{label}`` in the message names the item."""
+
+    kind = "covers"
+
+    items: str
+    key: str
+    by: str
+    by_key: str
     where: Condition | None = None
-    key: str | None = None
-    by: str | None = None
-    by_key: str | None = None
-    field: str | None = None
-    after: str | None = None
-    max_days: int | None = None
+
+    def paths(self) -> dict[str, str]:
+        return {"items": self.items, "by": self.by}
+
+    @property
+    def error_path(self) -> str:
+        return self.by
+
+    def broken(
+        self, form: FormDefinition, answers: Mapping[str, Any], calendar: WorkingCalendar
+    ) -> list[str]:
+        covering = {item.get(self.by_key) for item in value_at(answers, self.by) or []}
+        group = resolve(tuple(form.fields), self.items)
+        key_field = group.child(self.key) if group else None
+        messages = []
+        for item in value_at(answers, self.items) or []:
+            if self.where is not None and not self.where.holds(item):
+                continue
+            value = item.get(self.key)
+            if value not in covering:
+                label = key_field.option_label(value) if key_field else str(value)
+                messages.append(self.message.replace("{label}", label))
+        return messages
+
+    def problems(self, fields: tuple[Field, ...]) -> list[str]:
+        problems = super().problems(fields)
+        for group, key in (
+            (resolve(fields, self.items), self.key),
+            (resolve(fields, self.by), self.by_key),
+        ):
+            if group is not None and all(f.name != key for f in group.fields):
+                problems.append(f"'{key}' is not a field of '{group.name}'")
+        return problems
+
+
+@dataclass(frozen=True)
+class DateWithinRule(FormRule):
+    """The date at ``field`` is on or after the date at ``after`` and at most
+    ``max_days`` later (working days, if ``working_days``)."""
+
+    kind = "date_within"
+
+    field: str
+    after: str
+    max_days: int
     working_days: bool = False
+
+    def paths(self) -> dict[str, str]:
+        return {"field": self.field, "after": self.after}
+
+    @property
+    def error_path(self) -> str:
+        return self.field
+
+    def broken(
+        self, form: FormDefinition, answers: Mapping[str, Any], calendar: WorkingCalendar
+    ) -> list[str]:
+        later = as_date(value_at(answers, self.field))
+        earlier = as_date(value_at(answers, self.after))
+        if later is None or earlier is None:
+            return []
+        if self.working_days:
+            too_late = later > calendar.add_working_days(earlier, self.max_days)
+        else:
+            too_late = (later - earlier).days > self.max_days
+        return [self.message] if later < earlier or too_late else []
 
 
 @dataclass(frozen=True)
 class Computed:
-    """A value worked out from answers, e.g. a date 10 working days on."""
+    """A value worked out from answers, never typed; one subclass per ``kind``."""
+
+    kind: ClassVar[str]
 
     name: str
     label: str
-    kind: str  # "working_days_after"
     field: str
+
+    def value(self, answers: Mapping[str, Any], calendar: WorkingCalendar) -> dt.date | None:
+        """The value for ``answers``, or None when it cannot be worked out yet."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class WorkingDaysAfter(Computed):
+    """The date ``days`` working days after the date at ``field``."""
+
+    kind = "working_days_after"
+
     days: int
+
+    def value(self, answers: Mapping[str, Any], calendar: WorkingCalendar) -> dt.date | None:
+        start = as_date(value_at(answers, self.field))
+        return None if start is None else calendar.add_working_days(start, self.days)
 
 
 @dataclass(frozen=True)
@@ -285,6 +465,9 @@ class FormDefinition:
     access: str = "staff"
     record: RecordKeys = field(default_factory=RecordKeys)
     source: str = ""
+    #: The working days its rules and computed dates count in: the deployment's
+    #: (bank holidays and configured closures), set by the ``Registry``.
+    calendar: WorkingCalendar = field(default_factory=WorkingCalendar, compare=False, repr=False)
 
     @property
     def open_to_anyone(self) -> bool:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
-from .loader import SchemaError, load_form, resolve
-from .model import FormDefinition
+from ..workdays import WorkingCalendar
+from .loader import SchemaError, load_form
+from .model import FormDefinition, resolve
 
 
 class UnknownForm(KeyError):
@@ -13,15 +15,27 @@ class UnknownForm(KeyError):
 
 
 class Registry:
-    """The forms in ``schemas_dir`` whose templates live in ``templates_dir``."""
+    """The forms in ``schemas_dir`` whose templates live in ``templates_dir``.
 
-    def __init__(self, schemas_dir: Path, templates_dir: Path) -> None:
+    Each form is given the deployment's ``calendar`` (bank holidays and the
+    configured closure days), so its working-day rules and computed dates
+    count the same days wherever the form goes: a view, a worker, or the
+    render process it is sent to.
+    """
+
+    def __init__(
+        self,
+        schemas_dir: Path,
+        templates_dir: Path,
+        calendar: WorkingCalendar | None = None,
+    ) -> None:
         self.schemas_dir = schemas_dir
         self.templates_dir = templates_dir
+        self.calendar = WorkingCalendar() if calendar is None else calendar
         self._forms: dict[str, FormDefinition] = {}
         for path in self.schema_files():
             form = load_form(path, templates_dir)
-            self._forms[form.id] = form
+            self._forms[form.id] = dataclasses.replace(form, calendar=self.calendar)
         problems = prefill_problems(self._forms)
         if problems:
             raise SchemaError("; ".join(problems))

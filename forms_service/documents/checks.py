@@ -25,7 +25,7 @@ from docx.oxml import parse_xml
 from docxtpl import DocxTemplate
 from jinja2 import Environment, TemplateError, meta, nodes
 
-from ..definitions.model import Documents, Field, FormDefinition
+from ..definitions.model import Documents, Field, FormDefinition, resolve
 from .context import CONTEXT_KEYS
 from .family import FAMILY_PLAN_FIELDS
 from .jinja import make_environment
@@ -95,17 +95,6 @@ def _check_shown_key(form: FormDefinition, key: str) -> str | None:
     return None
 
 
-def _find_path(form: FormDefinition, path: str) -> bool:
-    """Whether dotted ``path`` (through groups and repeating groups) names a field."""
-    fields: tuple[Field, ...] = tuple(form.fields)
-    for step in path.split("."):
-        match = next((f for f in fields if f.name == step), None)
-        if match is None:
-            return False
-        fields = match.fields
-    return True
-
-
 def check_family_plan_fields(form: FormDefinition) -> list[str]:
     """Answers the family plan reads that ``form`` does not ask (only if it has a plan)."""
     if form.family_plan is None:
@@ -114,7 +103,7 @@ def check_family_plan_fields(form: FormDefinition) -> list[str]:
         f"{form.family_plan.pdf}: the family plan needs the answer '{path}', "
         f"which the form '{form.id}' does not ask"
         for path in FAMILY_PLAN_FIELDS
-        if not _find_path(form, path)
+        if resolve(tuple(form.fields), path) is None
     ]
 
 

@@ -49,14 +49,6 @@ def template_bytes(path: Path) -> bytes:
     return cached
 
 
-def clear_cache() -> None:
-    """Forget cached template bytes (after a council replaces a .docx)."""
-    with _lock:
-        _templates.clear()
-        _patched.clear()
-        _compiled.clear()
-
-
 def _remember(cache: dict[str, Any], key: str, value: Any) -> None:
     with _lock:
         if len(cache) >= _MAX_ENTRIES:

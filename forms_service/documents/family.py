@@ -55,15 +55,6 @@ FAMILY_PLAN_FIELDS = (
     "worker.phone",
     "worker.email",
 )
-#: Read when the form has them (a review's carried-forward actions, closing contact).
-FAMILY_PLAN_OPTIONAL_FIELDS = (
-    "who_to_contact",
-    "previous_actions.action",
-    "previous_actions.who",
-    "previous_actions.by_when",
-    "previous_actions.status",
-    "previous_actions.carry_forward",
-)
 
 CHECK_AT_NEXT_MEETING = "We will check this at our next meeting"
 NO_DATE = "To be agreed"

@@ -124,15 +124,6 @@ def stylesheets(templates_dir: Path, template_name: str) -> list[CSS]:
     return [css for css in found if css is not None]
 
 
-def clear_caches() -> None:
-    """Forget parsed stylesheets and fonts (after a council edits print.css)."""
-    global _lean_ua
-    with _lock:
-        _css.clear()
-        _fonts.clear()
-        _lean_ua = None
-
-
 def created_date(submitted_at: dt.datetime) -> str:
     """The PDF creation date: ``SOURCE_DATE_EPOCH`` if set, else the submission time."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()

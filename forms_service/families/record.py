@@ -13,8 +13,7 @@ import re
 import unicodedata
 from typing import Any
 
-from ..definitions.model import FormDefinition
-from ..submissions.rules import value_at
+from ..definitions.model import FormDefinition, value_at
 
 #: Kinds of blind match key (``crypto.Vault.blind_index``).
 NHS = "nhs_number"

@@ -49,10 +49,7 @@ class RepeatingAnswer(Answer):
         if errors:
             raise ValidationError(errors)
         for rule in d.item_rules:
-            count = sum(1 for item in items if item.get(rule.field) in rule.one_of)
-            if (rule.kind == "exactly_one" and count != 1) or (
-                rule.kind == "at_least_one" and count < 1
-            ):
+            if not rule.holds(items):
                 raise self.fail(rule.message)
         return items
 
@@ -132,7 +129,11 @@ def item_rule_schema(rule: ItemRule) -> dict[str, Any]:
         "properties": {rule.field: {"enum": list(rule.one_of)}},
         "required": [rule.field],
     }
-    counted: dict[str, Any] = {"contains": matching, "minContains": 1, "description": rule.message}
-    if rule.kind == "exactly_one":
-        counted["maxContains"] = 1
+    counted: dict[str, Any] = {
+        "contains": matching,
+        "minContains": rule.min_count,
+        "description": rule.message,
+    }
+    if rule.max_count is not None:
+        counted["maxContains"] = rule.max_count
     return counted

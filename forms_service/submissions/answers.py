@@ -17,24 +17,8 @@ from typing import Any
 from marshmallow import ValidationError
 
 from ..definitions.model import Field
+from ..errors import flatten_errors
 from ..fieldtypes import answers_schema, contacts_key
-
-
-def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
-    """marshmallow's nested errors as ``{"household.0.first_name": [...]}``."""
-    flat: dict[str, list[str]] = {}
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            path = prefix if key == "_schema" else (f"{prefix}.{key}" if prefix else str(key))
-            for sub_path, sub_messages in flatten_errors(value, path).items():
-                flat.setdefault(sub_path, []).extend(sub_messages)
-    elif isinstance(messages, list):
-        for item in messages:
-            for sub_path, sub_messages in flatten_errors(item, prefix).items():
-                flat.setdefault(sub_path, []).extend(sub_messages)
-    else:
-        flat.setdefault(prefix or "_form", []).append(str(messages))
-    return flat
 
 
 class AnswersInvalid(Exception):

@@ -19,11 +19,10 @@ from typing import Any
 from .. import audit
 from ..auth.actor import Actor
 from ..auth.policy import can_start_from
-from ..definitions.model import Copy, FormDefinition
+from ..definitions.model import Copy, FormDefinition, value_at
 from ..families.service import source_for_start
 from ..services import Services
 from .references import looks_like_reference
-from .rules import value_at
 
 REFERENCE_KEY = "_reference"
 #: One answer for an unknown reference, someone else's, and the wrong kind of form.

@@ -24,8 +24,7 @@ from werkzeug.wrappers import Response
 from .. import audit
 from ..auth.policy import can_fill, can_start_from
 from ..auth.web import current_actor
-from ..definitions.loader import resolve
-from ..definitions.model import Field, FormDefinition, Page
+from ..definitions.model import Field, FormDefinition, Page, resolve
 from ..definitions.registry import UnknownForm
 from ..families.service import FamilyUnavailable
 from ..fieldtypes import answers_of, type_of

@@ -9,6 +9,14 @@ import pytest
 
 from forms_service.cli import main
 from forms_service.definitions.loader import SchemaError, load_form
+from forms_service.definitions.model import (
+    AtLeastOneRule,
+    Condition,
+    CoversRule,
+    DateWithinRule,
+    ExactlyOneRule,
+    WorkingDaysAfter,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -70,3 +78,65 @@ def test_render_command_writes_pdf_and_docx(tmp_path: Path) -> None:
     assert main(["render", "ehfsa", str(answers), "--out", str(tmp_path / "out")]) == 0
     assert (tmp_path / "out" / "EH-DRAFT.pdf").read_bytes().startswith(b"%PDF")
     assert (tmp_path / "out" / "EH-DRAFT.docx").read_bytes().startswith(b"PK")
+
+
+def _story_with(schemas: Path, old: str, new: str) -> Path:
+    path = schemas / "family-story.yaml"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("kind: covers", "kind: coverz", "rules.0.kind: Must be one of: covers, date_within."),
+        ("  - kind: covers\n", "  - kinds: covers\n", "rules.0.kind: Missing data for required"),
+        ("  - kind: covers\n", "  - kind: [covers]\n", "rules.0.kind: Must be one of: covers,"),
+        ("    by_key: headline\n", "", "rules.0.by_key: Missing data for required field."),
+        ("kind: covers", "kind: covers\n    max_days: 3", "rules.0.max_days: Unknown field."),
+        ("    max_days: 15\n", "", "warnings.0.max_days: Missing data for required field."),
+        ("kind: working_days_after", "kind: days_after", "computed.0.kind: Must be one of"),
+        ("- kind: exactly_one", "- kind: exactly_two", "item_rules.0.kind: Must be one of"),
+        ("equals: true}", "equals: true, includes: x}", "rules.0.where: give exactly one of"),
+        ("    key: headline", "    key: headlinez", "rules: 'headlinez' is not a field of"),
+        ("    items: domains", "    items: domainz", "rules: items 'domainz' is not a field"),
+    ],
+)
+def test_a_broken_rule_names_its_key(schemas: Path, old: str, new: str, expected: str) -> None:
+    with pytest.raises(SchemaError) as broken:
+        load_form(_story_with(schemas, old, new))
+    assert "family-story.yaml: " in str(broken.value) and expected in str(broken.value)
+
+
+def test_a_rule_that_is_not_a_mapping_is_refused(schemas: Path) -> None:
+    path = _story_with(
+        schemas, "warnings:\n  - kind: date_within", "warnings:\n  - 3\n  - kind: date_within"
+    )
+    with pytest.raises(SchemaError, match=r"warnings\.0: Invalid input type\."):
+        load_form(path)
+
+
+def test_the_schema_file_loads_into_one_class_per_rule_kind() -> None:
+    story = load_form(ROOT / "form_schemas" / "family-story.yaml")
+    assert [type(r) for r in story.rules] == [CoversRule, DateWithinRule]
+    assert [type(w) for w in story.warnings] == [DateWithinRule]
+    assert [type(c) for c in story.computed] == [WorkingDaysAfter, WorkingDaysAfter]
+    household = story.field("household")
+    assert [type(r) for r in household.item_rules] == [ExactlyOneRule, AtLeastOneRule]
+    assert household.item_rules[0].one_of == ("lead_child",)
+    assert isinstance(household.fields, tuple) and isinstance(household.options, tuple)
+    covers = story.rules[0]
+    assert isinstance(covers, CoversRule) and covers.where == Condition("applies", equals=True)
+    review = load_form(ROOT / "form_schemas" / "tacaf-review.yaml")
+    copy = review.prefill[0].copies[0]
+    assert (copy.target, copy.source) == ("household", "household")
+
+
+def test_an_item_rule_counts_the_matching_items() -> None:
+    one = ExactlyOneRule("role", ("lead_child",), "Choose one")
+    some = AtLeastOneRule("role", ("parent", "carer"), "Add a parent")
+    lead, parent = {"role": "lead_child"}, {"role": "parent"}
+    assert one.holds([lead, parent]) and not one.holds([parent]) and not one.holds([lead, lead])
+    assert some.holds([lead, parent, parent]) and not some.holds([lead])

@@ -5,15 +5,21 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import holidays
+import pytest
+
+from forms_service.config import ConfigError, settings_from_env
 from forms_service.definitions.loader import load_form
 from forms_service.submissions.rules import check_rules, computed, warnings
-from forms_service.workdays import add_working_days, bank_holidays, easter_sunday
+from forms_service.workdays import WorkingCalendar, bank_holidays
 
 ROOT = Path(__file__).resolve().parents[2]
+add_working_days = WorkingCalendar().add_working_days
 
 
 def test_bank_holidays_match_the_published_dates() -> None:
-    assert easter_sunday(2027) == dt.date(2027, 3, 28)
+    easter_2027 = {dt.date(2027, 3, 26), dt.date(2027, 3, 29)}  # Good Friday, Easter Monday
+    assert easter_2027 <= bank_holidays(2027)
     assert bank_holidays(2026) == {
         dt.date(2026, 1, 1),
         dt.date(2026, 4, 3),
@@ -32,6 +38,60 @@ def test_working_days_skip_weekends_and_bank_holidays() -> None:
     assert add_working_days(dt.date(2026, 11, 20), 1) == dt.date(2026, 11, 23)  # Fri → Mon
     assert add_working_days(dt.date(2026, 12, 23), 2) == dt.date(2026, 12, 29)  # over Christmas
     assert add_working_days(dt.date(2026, 11, 2), 10) == dt.date(2026, 11, 16)
+
+
+@pytest.mark.parametrize(
+    "day",
+    [
+        dt.date(2020, 5, 8),  # VE Day 75 (the early May bank holiday moved from Monday 4 May)
+        dt.date(2022, 6, 2),  # spring bank holiday, moved from Monday 30 May
+        dt.date(2022, 6, 3),  # Platinum Jubilee
+        dt.date(2022, 9, 19),  # the Queen's state funeral
+        dt.date(2023, 5, 8),  # the Coronation of King Charles III
+    ],
+)
+def test_one_off_bank_holidays_are_closures(day: dt.date) -> None:
+    assert day in bank_holidays(day.year)
+    assert not WorkingCalendar().is_working_day(day)
+
+
+def test_a_moved_bank_holiday_leaves_its_usual_monday_a_working_day() -> None:
+    assert WorkingCalendar().is_working_day(dt.date(2020, 5, 4))
+    assert WorkingCalendar().is_working_day(dt.date(2022, 5, 30))
+    assert add_working_days(dt.date(2022, 6, 1), 1) == dt.date(2022, 6, 6)  # Thu, Fri closed
+
+
+def test_england_and_wales_keep_the_same_bank_holidays() -> None:
+    for year in range(2015, 2036):
+        wales = holidays.country_holidays("GB", subdiv="WLS", years=year)
+        assert bank_holidays(year) == {day for day in wales if day.weekday() < 5}, year
+    scotland = holidays.country_holidays("GB", subdiv="SCT", years=2026)
+    assert dt.date(2026, 1, 2) in scotland and dt.date(2026, 1, 2) not in bank_holidays(2026)
+
+
+def test_configured_closure_days_are_not_working_days() -> None:
+    calendar = WorkingCalendar(frozenset({dt.date(2026, 11, 3), dt.date(2026, 11, 7)}))
+    assert not calendar.is_working_day(dt.date(2026, 11, 3))
+    assert calendar.is_working_day(dt.date(2026, 11, 4))
+    assert calendar.add_working_days(dt.date(2026, 11, 2), 10) == dt.date(2026, 11, 17)
+    assert WorkingCalendar().add_working_days(dt.date(2026, 11, 2), 10) == dt.date(2026, 11, 16)
+
+
+def test_closure_days_come_from_the_environment(tmp_path: Path) -> None:
+    settings = settings_from_env(
+        {"FORMS_CLOSURE_DAYS": " 2026-12-29, 2026-12-24,2026-12-29"},
+        {"instance_path": tmp_path},
+    )
+    assert settings.closure_days == (dt.date(2026, 12, 24), dt.date(2026, 12, 29))
+    assert settings.calendar == WorkingCalendar(frozenset(settings.closure_days))
+    assert settings_from_env({}, {"instance_path": tmp_path}).calendar == WorkingCalendar()
+
+
+@pytest.mark.parametrize("value", ["24/12/2026", "2026-12-32", "20261224", "2026-12-24;2026-12-29"])
+def test_a_bad_closure_day_refuses_to_start_naming_it(tmp_path: Path, value: str) -> None:
+    with pytest.raises(ConfigError, match="FORMS_CLOSURE_DAYS must be dates like") as bad:
+        settings_from_env({"FORMS_CLOSURE_DAYS": value}, {"instance_path": tmp_path})
+    assert repr(value) in str(bad.value)
 
 
 def test_family_story_shows_10_and_15_working_day_dates() -> None:
