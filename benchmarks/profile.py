@@ -34,12 +34,13 @@ def profile(name: str, work: Callable[[], object], repeat: int) -> str:
 
 
 def main() -> int:
-    from forms_service.documents import render_docx, render_pdf
+    from forms_service.documents import DocumentRenderer, SubmissionRecord
 
     fx = fixtures()["ehfsa-8"]
-    args = (fx.form, fx.answers, REFERENCE, SUBMITTED_AT, TEMPLATES)
-    print(profile("pdf", lambda: render_pdf(*args, contacts=CONTACTS), 10))
-    print(profile("docx", lambda: render_docx(*args, contacts=CONTACTS), 50))
+    renderer = DocumentRenderer(TEMPLATES, CONTACTS)
+    record = SubmissionRecord(fx.form, fx.answers, REFERENCE, SUBMITTED_AT)
+    print(profile("pdf", lambda: renderer.pdf(record), 10))
+    print(profile("docx", lambda: renderer.docx(record), 50))
 
     with tempfile.TemporaryDirectory(prefix="bench-profile-", dir=ROOT / "benchmarks") as tmp:
         os.environ["FORMS_INSTANCE_PATH"] = tmp

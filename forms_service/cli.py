@@ -20,7 +20,7 @@ from .auth.accounts import AccountError
 from .config import ROLES, ConfigError, settings_from_env
 from .definitions import Registry, SchemaError, check_schema_files
 from .documents.checks import check_template_variables
-from .documents.pipeline import render_documents
+from .documents.renderer import DocumentRenderer, SubmissionRecord
 from .submissions.answers import AnswersInvalid, validate
 
 if TYPE_CHECKING:
@@ -72,24 +72,14 @@ def _render(args: argparse.Namespace) -> int:
             print(f"error: {path}: {'; '.join(messages)}", file=sys.stderr)
         return 1
     reference = args.reference or f"{form.reference_prefix}-DRAFT"
-    documents = render_documents(
-        form,
-        answers,
-        reference,
-        dt.datetime.now(dt.UTC),
-        settings.templates_dir,
-        contacts=settings.contacts,
-    )
+    record = SubmissionRecord(form, answers, reference, dt.datetime.now(dt.UTC))
+    documents = DocumentRenderer(settings.templates_dir, settings.contacts).render(record)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / f"{reference}.pdf").write_bytes(documents.pdf)
-    (out / f"{reference}.docx").write_bytes(documents.docx)
-    written = [f"{reference}.pdf", f"{reference}.docx"]
-    if documents.family_pdf is not None and documents.family_docx is not None:
-        (out / f"{reference}-family-plan.pdf").write_bytes(documents.family_pdf)
-        (out / f"{reference}-family-plan.docx").write_bytes(documents.family_docx)
-        written += [f"{reference}-family-plan.pdf", f"{reference}-family-plan.docx"]
-    print(f"Wrote {', '.join(written)} in {out}")
+    files = documents.files(reference)
+    for file in files:
+        (out / file.name).write_bytes(file.content)
+    print(f"Wrote {', '.join(f.name for f in files)} in {out}")
     return 0
 
 

@@ -18,6 +18,7 @@ from .config import Settings
 from .crypto import Vault
 from .db import make_engine, make_session_factory
 from .definitions import Registry
+from .documents.renderer import DocumentRenderer
 from .migrate import prepare_embedded
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ class Services:
     sessions: sessionmaker[Session]
     readers: sessionmaker[Session]
     vault: Vault
+    documents: DocumentRenderer
     tasks: TaskRunner = field(init=False)
 
 
@@ -57,6 +59,7 @@ def build_services(settings: Settings, *, create_tables: bool = True) -> Service
         make_session_factory(engine),
         make_session_factory(engine, read_only=True),
         vault,
+        DocumentRenderer(settings.templates_dir, settings.contacts),
     )
     services.tasks = make_task_runner(services)
     return services

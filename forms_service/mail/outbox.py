@@ -21,7 +21,7 @@ from sqlalchemy import and_, func, or_, select, update
 from ..clock import aware
 from ..db import transaction
 from ..documents.bounded import RenderTimeout, render_bounded
-from ..documents.pipeline import RenderedDocuments
+from ..documents.renderer import SubmissionRecord
 from ..services import Services
 from ..submissions.models import OutboxEvent, OutboxMessage, Submission, utcnow
 from .backends import PermanentSendError, TransientSendError, backend_from_url, check_size
@@ -104,13 +104,15 @@ def compose(services: Services, submission: Submission, recipient: str) -> Email
     """The email for ``submission``: short body, PDF and DOCX attached."""
     settings = services.settings
     form = services.registry.get(submission.form_id)
-    documents = render_bounded(
+    record = SubmissionRecord(
         form,
         services.vault.open(submission.answers_sealed),
         submission.reference,
         submission.submitted_at,
-        settings.templates_dir,
-        contacts=settings.contacts,
+    )
+    documents = render_bounded(
+        services.documents,
+        record,
         timeout=settings.render_timeout_seconds,
         processes=settings.delivery_threads,
     )
@@ -129,28 +131,13 @@ def compose(services: Services, submission: Submission, recipient: str) -> Email
         sender=settings.mail_from,
         recipient=recipient,
         body=body,
-        attachments=_attachments(submission.reference, documents),
+        attachments=[
+            Attachment(f.name, f.content, f.maintype, f.subtype)
+            for f in documents.files(submission.reference)
+        ],
         message_id_domain=settings.message_id_domain,
         submission_id=submission.id,
     )
-
-
-DOCX_TYPE = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
-
-
-def _attachments(reference: str, documents: RenderedDocuments) -> list[Attachment]:
-    """The record as PDF and DOCX, then the family's plan where the form has one."""
-    files = [
-        Attachment(f"{reference}.pdf", documents.pdf, "application", "pdf"),
-        Attachment(f"{reference}.docx", documents.docx, *DOCX_TYPE),
-    ]
-    if documents.family_pdf is not None:
-        files.append(
-            Attachment(f"{reference}-family-plan.pdf", documents.family_pdf, "application", "pdf")
-        )
-    if documents.family_docx is not None:
-        files.append(Attachment(f"{reference}-family-plan.docx", documents.family_docx, *DOCX_TYPE))
-    return files
 
 
 def _retry_or_fail(services: Services, row: OutboxMessage, reason: str) -> Outcome:

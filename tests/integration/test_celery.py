@@ -25,7 +25,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from forms_service.db import transaction
-from forms_service.documents import pipeline
+from forms_service.documents.renderer import DocumentRenderer
 from forms_service.mail import outbox
 from forms_service.migrate import upgrade
 from forms_service.services import Services
@@ -123,7 +123,7 @@ def no_rendering_here(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
         return record
 
-    monkeypatch.setattr(pipeline, "render_documents", forbidden("render_documents"))
+    monkeypatch.setattr(DocumentRenderer, "render", forbidden("DocumentRenderer.render"))
     monkeypatch.setattr(outbox, "render_bounded", forbidden("render_bounded"))
     monkeypatch.setattr(outbox, "deliver", forbidden("deliver"))
     return calls

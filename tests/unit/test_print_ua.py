@@ -16,8 +16,8 @@ import pytest
 from weasyprint import HTML
 
 from forms_service.definitions.model import FormDefinition
+from forms_service.documents import DocumentRenderer, SubmissionRecord
 from forms_service.documents import pdf as pdf_module
-from forms_service.documents import render_documents
 from forms_service.documents.pdf import PrintHTML, lean_ua_covers, lean_ua_stylesheet
 
 try:
@@ -45,8 +45,8 @@ def full_ua(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def _render(case: str) -> list[bytes]:
     form, answers = CASES[case]
-    docs = render_documents(
-        form(), answers(), fx.REFERENCE, fx.SUBMITTED_AT, fx.TEMPLATES, contacts=fx.CONTACTS
+    docs = DocumentRenderer(fx.TEMPLATES, fx.CONTACTS).render(
+        SubmissionRecord(form(), answers(), fx.REFERENCE, fx.SUBMITTED_AT)
     )
     return [d for d in (docs.pdf, docs.family_pdf) if d is not None]
 
