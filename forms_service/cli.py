@@ -2,7 +2,9 @@
 
 Each command calls the same plain functions the web app uses, without a web
 request: ``check-schemas`` loads every form file and its templates,
-``render`` writes a form's PDF and DOCX from an answers file.
+``render`` writes a form's PDF and DOCX from an answers file. The CLI is its
+own composition root: a command builds its ``Services``, and ``outbox
+--retry`` delivers at once with its own ``SyncRunner``.
 """
 
 from __future__ import annotations
@@ -84,12 +86,17 @@ def _render(args: argparse.Namespace) -> int:
 
 
 def _outbox(args: argparse.Namespace) -> int:
-    from .mail.outbox import retry_now, undelivered
+    from .delivery.outbox import retry_now
+    from .delivery.status import undelivered
+    from .tasks import SyncRunner
 
     services = _services()
     if args.retry:
         changed = retry_now(services, args.retry.strip().upper())
-        print(f"Retried {changed} message(s) for {args.retry}")
+        runner = SyncRunner(services)
+        for outbox_id in changed:
+            runner.enqueue_delivery(outbox_id)
+        print(f"Retried {len(changed)} message(s) for {args.retry}")
         return 0 if changed else 1
     rows = undelivered(services)
     if not rows:
@@ -122,10 +129,10 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _services() -> Services:
-    """The engine for a command: the environment's settings, tasks run in this process."""
+    """The engine for a command, from the environment's settings."""
     from .services import build_services
 
-    return build_services(settings_from_env().with_overrides({"task_mode": "sync"}))
+    return build_services(settings_from_env())
 
 
 def _users(args: argparse.Namespace) -> int:

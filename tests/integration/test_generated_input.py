@@ -21,7 +21,7 @@ from forms_service.definitions import load_form
 from forms_service.documents import DocumentRenderer, SubmissionRecord
 from forms_service.submissions.answers import AnswersInvalid, validate
 from forms_service.text import normalise
-from tests.conftest import make_app
+from tests.conftest import make_app, task_runner
 from tests.factories import ehfsa_answers
 from tests.staff import referral_headers
 
@@ -64,7 +64,7 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     app = make_app(
         tmp_path_factory.mktemp("fuzz"), task_mode="thread", limit_api_submissions="100000/minute"
     )
-    app.extensions["forms"].tasks.stop()  # queue only: this test is about the request path
+    task_runner(app).stop()  # queue only: this test is about the request path
     yield app
 
 
