@@ -34,12 +34,13 @@ def profile(name: str, work: Callable[[], object], repeat: int) -> str:
 
 
 def main() -> int:
-    from forms_service.documents import render_docx, render_pdf
+    from forms_service.documents import DocumentRenderer, SubmissionRecord
 
     fx = fixtures()["ehfsa-8"]
-    args = (fx.form, fx.answers, REFERENCE, SUBMITTED_AT, TEMPLATES)
-    print(profile("pdf", lambda: render_pdf(*args, contacts=CONTACTS), 10))
-    print(profile("docx", lambda: render_docx(*args, contacts=CONTACTS), 50))
+    renderer = DocumentRenderer(TEMPLATES, CONTACTS)
+    record = SubmissionRecord(fx.form, fx.answers, REFERENCE, SUBMITTED_AT)
+    print(profile("pdf", lambda: renderer.pdf(record), 10))
+    print(profile("docx", lambda: renderer.docx(record), 50))
 
     with tempfile.TemporaryDirectory(prefix="bench-profile-", dir=ROOT / "benchmarks") as tmp:
         os.environ["FORMS_INSTANCE_PATH"] = tmp
@@ -48,13 +49,7 @@ def main() -> int:
         from forms_service.submissions.service import submit
 
         app = create_app({"task_mode": "sync", "smtp_url": None})
-        services = app.extensions["forms"]
-
-        class _NoDelivery:
-            def enqueue_delivery(self, outbox_id: str) -> None:
-                return None
-
-        services.tasks = _NoDelivery()
+        services = app.extensions["forms"]  # submit() stores; it queues no delivery
         print(profile(
             "submit",
             lambda: submit(services, fx.form, fx.body, channel="api", actor=ANONYMOUS),

@@ -3,7 +3,7 @@
 For the ``ehfsa-8`` fixture each iteration renders the same document four
 ways, interleaved so background load hits every contender alike:
 
-* ``service``: ``render_pdf`` (Jinja HTML + WeasyPrint with the cached CSS,
+* ``service``: ``DocumentRenderer.pdf`` (Jinja HTML + WeasyPrint with the cached CSS,
   fonts and fetcher), PDF/UA-1, exactly what the delivery worker runs;
 * ``naive-weasyprint``: the same HTML, with ``print.css`` inlined as a
   ``<style>`` (so it is the same document), rendered with
@@ -33,7 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from forms_service.documents import render_docx, render_html, render_pdf
+from forms_service.documents import DocumentRenderer, SubmissionRecord
 from forms_service.documents.pdf import PDF_OPTIONS, SHARED_CSS
 
 from .fixtures import CONTACTS, REFERENCE, SUBMITTED_AT, TEMPLATES, Fixture
@@ -152,13 +152,14 @@ class LibreOffice:
 def compare_pdf(fx: Fixture, runs: int, log: Callable[[str], None]) -> dict[str, Any]:
     """Service vs naive WeasyPrint vs Chromium vs LibreOffice on one fixture."""
 
-    def service() -> bytes:
-        return render_pdf(fx.form, fx.answers, REFERENCE, SUBMITTED_AT, TEMPLATES,
-                          contacts=CONTACTS)
+    renderer = DocumentRenderer(TEMPLATES, CONTACTS)
+    record = SubmissionRecord(fx.form, fx.answers, REFERENCE, SUBMITTED_AT)
 
-    html = render_html(fx.form, fx.answers, REFERENCE, SUBMITTED_AT, TEMPLATES, contacts=CONTACTS)
-    doc = self_contained_html(html)
-    docx = render_docx(fx.form, fx.answers, REFERENCE, SUBMITTED_AT, TEMPLATES, contacts=CONTACTS)
+    def service() -> bytes:
+        return renderer.pdf(record)
+
+    doc = self_contained_html(renderer.html(record))
+    docx = renderer.docx(record)
     contenders: dict[str, Callable[[], bytes]] = {
         "service": service,
         "naive-weasyprint": lambda: naive_weasyprint(doc),
@@ -215,13 +216,14 @@ def compare_pdf(fx: Fixture, runs: int, log: Callable[[str], None]) -> dict[str,
 
 def service_documents(fx: Fixture, pdf_runs: int, docx_runs: int) -> dict[str, Any]:
     """The service's own PDF and DOCX times for one fixture."""
+    renderer = DocumentRenderer(TEMPLATES, CONTACTS)
+    record = SubmissionRecord(fx.form, fx.answers, REFERENCE, SUBMITTED_AT)
+
     def pdf() -> bytes:
-        return render_pdf(fx.form, fx.answers, REFERENCE, SUBMITTED_AT, TEMPLATES,
-                          contacts=CONTACTS)
+        return renderer.pdf(record)
 
     def docx() -> bytes:
-        return render_docx(fx.form, fx.answers, REFERENCE, SUBMITTED_AT, TEMPLATES,
-                           contacts=CONTACTS)
+        return renderer.docx(record)
 
     first_pdf, first_docx = pdf(), docx()  # warm-up
     pdf_times = [_timed(pdf)[0] for _ in range(pdf_runs)]

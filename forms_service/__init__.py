@@ -1,7 +1,10 @@
 """Early Help forms service: ``create_app()`` is the WSGI entry point.
 
 ``gunicorn 'forms_service:create_app()'`` serves it; the engine underneath
-(definitions, submissions, documents, mail) is usable without Flask.
+(definitions, submissions, documents, delivery, mail) is usable without Flask.
+``create_app`` is the web side's composition root: it builds the services and
+the task runner ``FORMS_TASK_MODE`` names, and the views hand the runner the
+ids that service functions return.
 """
 
 from __future__ import annotations
@@ -56,15 +59,23 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies
         )
-    app.extensions["forms"] = build_services(settings)
-
+    # Imported here, not at the top: importing any forms_service module runs this
+    # file first (in the render process, the CLI, a Celery worker), and those need
+    # neither the web layer nor a task runner. (No circle: none of these imports
+    # this package; tests/unit/test_import_cycles.py checks.)
     from .api.views import bp as api_bp
     from .auth import limits, oidc
     from .auth import web as auth_web
+    from .delivery.status import health
     from .staff.views import bp as staff_bp
-    from .web import errors, security
+    from .tasks import make_task_runner
+    from .web import errors, security, wiring
     from .web.templating import init_templating
     from .web.views import bp as forms_bp
+
+    services = build_services(settings)
+    app.extensions["forms"] = services
+    app.extensions[wiring.TASKS] = make_task_runner(services)
 
     init_templating(app)
     security.init_app(app)
@@ -80,7 +91,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     csrf.exempt(forms_bp)
     csrf.exempt(api_bp)
     csrf.exempt(auth_web.sign_out)  # signing out always works (the cookie is SameSite=Lax)
-    limits.init_app(app, app.extensions["forms"])
+    limits.init_app(app, services)
 
     @app.route("/")
     def home() -> Response:
@@ -89,9 +100,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     @app.route("/healthz")
     def healthz() -> tuple[dict[str, object], int]:
         """For monitoring: 200 when delivery is healthy, 503 when mail is stuck or failed."""
-        from .mail.outbox import health
-
-        counts = health(app.extensions["forms"])
+        counts = health(services)
         healthy = not any(counts.values())
         return {"status": "ok" if healthy else "attention", **counts}, 200 if healthy else 503
 

@@ -2,7 +2,9 @@
 
 Each command calls the same plain functions the web app uses, without a web
 request: ``check-schemas`` loads every form file and its templates,
-``render`` writes a form's PDF and DOCX from an answers file.
+``render`` writes a form's PDF and DOCX from an answers file. The CLI is its
+own composition root: a command builds its ``Services``, and ``outbox
+--retry`` delivers at once with its own ``SyncRunner``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from .config import ROLES, ConfigError, settings_from_env
 from .definitions.loader import SchemaError
 from .definitions.registry import Registry, check_schema_files
 from .documents.checks import check_template_variables
-from .documents.pipeline import render_documents
+from .documents.renderer import DocumentRenderer, SubmissionRecord
 from .submissions.answers import AnswersInvalid, validate
 
 if TYPE_CHECKING:
@@ -73,34 +75,29 @@ def _render(args: argparse.Namespace) -> int:
             print(f"error: {path}: {'; '.join(messages)}", file=sys.stderr)
         return 1
     reference = args.reference or f"{form.reference_prefix}-DRAFT"
-    documents = render_documents(
-        form,
-        answers,
-        reference,
-        dt.datetime.now(dt.UTC),
-        settings.templates_dir,
-        contacts=settings.contacts,
-    )
+    record = SubmissionRecord(form, answers, reference, dt.datetime.now(dt.UTC))
+    documents = DocumentRenderer(settings.templates_dir, settings.contacts).render(record)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / f"{reference}.pdf").write_bytes(documents.pdf)
-    (out / f"{reference}.docx").write_bytes(documents.docx)
-    written = [f"{reference}.pdf", f"{reference}.docx"]
-    if documents.family_pdf is not None and documents.family_docx is not None:
-        (out / f"{reference}-family-plan.pdf").write_bytes(documents.family_pdf)
-        (out / f"{reference}-family-plan.docx").write_bytes(documents.family_docx)
-        written += [f"{reference}-family-plan.pdf", f"{reference}-family-plan.docx"]
-    print(f"Wrote {', '.join(written)} in {out}")
+    files = documents.files(reference)
+    for file in files:
+        (out / file.name).write_bytes(file.content)
+    print(f"Wrote {', '.join(f.name for f in files)} in {out}")
     return 0
 
 
 def _outbox(args: argparse.Namespace) -> int:
-    from .mail.outbox import retry_now, undelivered
+    from .delivery.outbox import retry_now
+    from .delivery.status import undelivered
+    from .tasks import SyncRunner
 
     services = _services()
     if args.retry:
         changed = retry_now(services, args.retry.strip().upper())
-        print(f"Retried {changed} message(s) for {args.retry}")
+        runner = SyncRunner(services)
+        for outbox_id in changed:
+            runner.enqueue_delivery(outbox_id)
+        print(f"Retried {len(changed)} message(s) for {args.retry}")
         return 0 if changed else 1
     rows = undelivered(services)
     if not rows:
@@ -133,10 +130,10 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 
 def _services() -> Services:
-    """The engine for a command: the environment's settings, tasks run in this process."""
+    """The engine for a command, from the environment's settings."""
     from .services import build_services
 
-    return build_services(settings_from_env().with_overrides({"task_mode": "sync"}))
+    return build_services(settings_from_env())
 
 
 def _users(args: argparse.Namespace) -> int:

@@ -4,6 +4,13 @@ Only this module knows where work runs: ``sync`` (in the caller, for tests and
 the CLI), ``thread`` (an in-process worker thread, the embedded default) or
 ``celery`` (scale-out workers, see ``worker.py``). Tasks take ids and reload
 rows, and ``deliver`` is idempotent, so any runner may run a task twice.
+
+Callers compose, as Notify's ``persist_notification`` then
+``send_notification_to_queue`` do: a service function commits its rows and
+returns their ids, and the caller (a web view, the API, the CLI) hands the
+ids to the runner its composition root built (``create_app`` with
+:func:`make_task_runner`, the CLI a :class:`SyncRunner`; a Celery worker runs
+the task bodies itself). The engine never enqueues anything.
 """
 
 from __future__ import annotations
@@ -14,7 +21,13 @@ import queue
 import threading
 from typing import Protocol
 
+from celery import Celery
+
+from .broker import DELIVER, SWEEP, make_celery
 from .clock import utcnow
+from .delivery import outbox
+from .jobs import run_once_today
+from .maintenance import purge
 from .services import Services
 
 log = logging.getLogger(__name__)
@@ -33,16 +46,12 @@ class TaskRunner(Protocol):
 
 def deliver_task(services: Services, outbox_id: str) -> str:
     """The task body every runner calls."""
-    from .mail.outbox import deliver
-
-    return deliver(services, outbox_id).status
+    return outbox.deliver(services, outbox_id).status
 
 
 def sweep_task(services: Services) -> int:
     """Deliver every due row (new, retry time reached, or left by a dead worker)."""
-    from .mail.outbox import due_ids
-
-    ids = due_ids(services)
+    ids = outbox.due_ids(services)
     for outbox_id in ids:
         deliver_task(services, outbox_id)
     return len(ids)
@@ -50,9 +59,6 @@ def sweep_task(services: Services) -> int:
 
 def daily_jobs_task(services: Services) -> list[str]:
     """Run each daily job that no process has run today (a database lease per job and day)."""
-    from .jobs import run_once_today
-    from .maintenance import purge
-
     done = run_once_today(services.sessions, "purge", lambda: str(purge(services)))
     return [done] if done else []
 
@@ -141,14 +147,32 @@ class ThreadRunner:
             log.exception("background delivery work failed; it will be swept again")
 
 
+class CeleryRunner:
+    """The web side of scale-out: publish ids to the broker, never render or send."""
+
+    def __init__(self, services: Services) -> None:
+        self.app: Celery = make_celery(services.settings)
+
+    def enqueue_delivery(self, outbox_id: str) -> None:
+        try:
+            self.app.send_task(DELIVER, args=[outbox_id])
+        except Exception:  # the row is committed; the sweeper will queue it later
+            log.exception("could not queue delivery; the sweeper will retry")
+
+    def sweep(self) -> int:
+        self.app.send_task(SWEEP)
+        return 0
+
+    def stop(self) -> None:
+        return None
+
+
 def make_task_runner(services: Services) -> TaskRunner:
-    """The runner named by ``settings.task_mode``."""
+    """The runner named by ``settings.task_mode`` (``create_app`` builds one per app)."""
     mode = services.settings.task_mode
     if mode == "sync":
         return SyncRunner(services)
     if mode == "celery":
-        from .worker import CeleryRunner
-
         return CeleryRunner(services)
     return ThreadRunner(
         services, services.settings.sweep_seconds, services.settings.delivery_threads

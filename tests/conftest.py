@@ -12,6 +12,8 @@ from flask.testing import FlaskClient
 
 from forms_service import create_app
 from forms_service.services import Services
+from forms_service.tasks import TaskRunner
+from forms_service.web.wiring import TASKS
 
 pytest_plugins = ["tests.servers"]
 
@@ -30,11 +32,17 @@ def make_app(tmp_path: Path, **overrides: Any) -> Flask:
     return create_app(config)
 
 
+def task_runner(app: Flask) -> TaskRunner:
+    """The task runner ``create_app`` built for ``app`` (stop it when done)."""
+    runner: TaskRunner = app.extensions[TASKS]
+    return runner
+
+
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[Flask]:
     application = make_app(tmp_path)
     yield application
-    application.extensions["forms"].tasks.stop()
+    task_runner(application).stop()
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from ..services import Services
 from ..submissions.answers import AnswersInvalid
 from ..submissions.prefill import PrefillError, prefill_answers, refused
 from ..submissions.service import Idempotency, IdempotencyConflict, body_digest, submit
+from ..web.wiring import enqueue_delivery
 from .json_schema import form_json_schema
 
 bp = Blueprint("api", __name__)
@@ -157,6 +158,7 @@ def create_submission(form_id: str) -> Reply:
     except DBAPIError:
         current_app.logger.exception("could not store a %s submission", form.id)
         return _error("The service is busy. Nothing was stored: try again in a minute", 503)
+    enqueue_delivery(received.outbox_ids)
     body = {"reference": received.reference, "status": "received"}
     if received.repeated:
         return body, 201, {"Idempotent-Replayed": "true"}

@@ -3,24 +3,22 @@
 from .checks import check_template_variables
 from .context import build_context
 from .fetcher import BundledAssetFetcher, FetchDenied
-from .pipeline import (
+from .renderer import (
+    DocumentFile,
+    DocumentRenderer,
     RenderedDocuments,
-    render_documents,
-    render_docx,
-    render_family_plan_html,
-    render_html,
-    render_pdf,
+    SubmissionRecord,
+    document_slugs,
 )
 
 __all__ = [
     "BundledAssetFetcher",
+    "DocumentFile",
+    "DocumentRenderer",
     "FetchDenied",
     "RenderedDocuments",
+    "SubmissionRecord",
     "build_context",
     "check_template_variables",
-    "render_documents",
-    "render_docx",
-    "render_family_plan_html",
-    "render_html",
-    "render_pdf",
+    "document_slugs",
 ]

@@ -10,20 +10,16 @@ the outbox to retry later; the submission itself is untouched.
 
 from __future__ import annotations
 
-import datetime as dt
 import multiprocessing
 import os
 import threading
 import time
-from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
-from pathlib import Path
-from typing import Any
+from dataclasses import replace
 
-from ..definitions.model import FormDefinition
-from .pipeline import RenderedDocuments, render_documents
+from .renderer import DocumentRenderer, RenderedDocuments, SubmissionRecord
 
 
 class RenderTimeout(Exception):
@@ -74,36 +70,19 @@ def _discard(pool: ProcessPoolExecutor) -> None:
 
 
 def render_bounded(
-    form: FormDefinition,
-    answers: Mapping[str, Any],
-    reference: str,
-    submitted_at: dt.datetime,
-    templates_dir: Path,
-    *,
-    contacts: Mapping[str, str] | None = None,
-    timeout: float,
-    processes: int = 1,
+    renderer: DocumentRenderer, record: SubmissionRecord, *, timeout: float, processes: int = 1
 ) -> RenderedDocuments:
-    """``render_documents`` in the render process, or ``RenderTimeout``.
+    """``renderer.render(record)`` in the render process, or ``RenderTimeout``.
 
     Inside a Celery worker (a daemonic process, which may not start children)
     the render runs in place: there Celery's hard task time limit kills and
     replaces the worker process instead, and ``acks_late`` redelivers the task.
     """
     if multiprocessing.current_process().daemon:
-        return render_documents(
-            form, answers, reference, submitted_at, templates_dir, contacts=contacts
-        )
+        return renderer.render(record)
     pool = _executor(processes)
-    future = pool.submit(
-        render_documents,
-        form,
-        dict(answers),
-        reference,
-        submitted_at,
-        templates_dir,
-        contacts=dict(contacts or {}),
-    )
+    # The renderer and the record are pickled to the child: answers as a plain dict.
+    future = pool.submit(renderer.render, replace(record, answers=dict(record.answers)))
     try:
         return future.result(timeout=timeout)
     except FutureTimeout:

@@ -3,11 +3,9 @@
 Per templates directory the module keeps one ``FontConfiguration`` and the
 pre-parsed ``CSS`` objects (``shared/print.css`` plus the form's own
 ``print.css`` next to its ``pdf.html``, if there is one), so a render parses
-only the HTML. The user-agent stylesheet is ``print_ua.css``, WeasyPrint's
-own cut down to the elements print templates use (matching WeasyPrint's full
-one against every element was nearly half the layout time); a document with
-any other element falls back to the full one. Output is PDF/UA-1 (tagged,
-with ``lang`` and a title from the HTML). Bytes are reproducible: the only
+only the HTML. A document is a ``speedups.PrintHTML``, styled by a lean
+user-agent stylesheet when that covers it (see ``speedups.py``). Output is
+PDF/UA-1 (tagged, with ``lang`` and a title from the HTML). Bytes are reproducible: the only
 date in the file is the submission time (or ``SOURCE_DATE_EPOCH`` when set).
 """
 
@@ -17,12 +15,12 @@ import datetime as dt
 import os
 import threading
 from pathlib import Path
-from typing import Any
 
-from weasyprint import CSS, HTML
+from weasyprint import CSS
 from weasyprint.text.fonts import FontConfiguration
 
 from .fetcher import BundledAssetFetcher
+from .speedups import PrintHTML
 
 SHARED_DIR = "shared"
 SHARED_CSS = "shared/print.css"
@@ -31,55 +29,6 @@ PDF_OPTIONS = {"pdf_variant": "pdf/ua-1", "pdf_identifier": False, "uncompressed
 _lock = threading.Lock()
 _fonts: dict[Path, FontConfiguration] = {}
 _css: dict[Path, CSS | None] = {}
-
-LEAN_UA = Path(__file__).with_name("print_ua.css")
-#: The elements ``print_ua.css`` styles exactly as WeasyPrint's own stylesheet does.
-LEAN_UA_ELEMENTS = frozenset(
-    """
-    html head title meta link style script template body
-    header main footer section article aside nav div p address blockquote figure figcaption
-    h1 h2 h3 h4 h5 h6 hr pre ul ol li dl dt dd
-    table caption colgroup col thead tbody tfoot tr th td
-    span strong b em i small sub sup code abbr br
-    """.split()
-)
-#: Attributes WeasyPrint's full stylesheet gives meaning that ``print_ua.css`` does not.
-FULL_UA_ATTRIBUTES = frozenset({"dir", "rules", "frame"})
-_HTML_NS = "{http://www.w3.org/1999/xhtml}"
-_lean_ua: CSS | None = None
-
-
-def lean_ua_stylesheet() -> CSS:
-    """``print_ua.css``, parsed once per process."""
-    global _lean_ua
-    with _lock:
-        if _lean_ua is None:
-            _lean_ua = CSS(string=LEAN_UA.read_text(encoding="utf-8"))
-        return _lean_ua
-
-
-def lean_ua_covers(root: Any) -> bool:
-    """True when every element under ``root`` is one ``print_ua.css`` styles fully."""
-    for element in root.iter():
-        tag = element.tag
-        if not isinstance(tag, str):  # comments, processing instructions
-            continue
-        if tag.startswith(_HTML_NS):  # parsers differ: tinyhtml5 leaves HTML tags bare
-            tag = tag[len(_HTML_NS) :]
-        if tag not in LEAN_UA_ELEMENTS:
-            return False
-        if FULL_UA_ATTRIBUTES.intersection(element.attrib):
-            return False
-    return True
-
-
-class PrintHTML(HTML):
-    """An ``HTML`` document styled by ``print_ua.css`` when that covers it."""
-
-    def _ua_stylesheets(self, forms: bool = False) -> list[CSS]:
-        if not forms and lean_ua_covers(self.etree_element):
-            return [lean_ua_stylesheet()]
-        return list(super()._ua_stylesheets(forms))
 
 
 def assets_dir(templates_dir: Path) -> Path:

@@ -1,6 +1,8 @@
-"""The mail stage: build the referral email and send it (SMTP or pickup directory).
+"""Email, and nothing else: build a message (``message.py``) and send it (``backends.py``:
+SMTP or a pickup directory).
 
-Engine code: no Flask imports here.
+It knows nothing of submissions, documents or the database: ``delivery/``
+decides what to send and records what happened. No Flask imports here.
 """
 
 from .backends import (

@@ -36,6 +36,7 @@ from ..auth.actor import ROLE_NAMES
 from ..auth.web import current_actor, errors_of, staff_required
 from ..definitions.registry import UnknownForm
 from ..documents.bounded import RenderTimeout, render_bounded
+from ..documents.renderer import DOCUMENT_SLUGS, SubmissionRecord, document_slugs
 from ..families import service as families
 from ..families.record import age_text
 from ..formats import LONDON
@@ -45,14 +46,6 @@ from ..submissions.references import looks_like_reference
 bp = Blueprint("staff", __name__)
 PAGE_SIZE = 25
 AUDIT_PAGE_SIZE = 50
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-#: The documents a member of staff can download, and how each is made.
-DOCUMENTS = {
-    "record.pdf": ("pdf", "application/pdf", "{reference}.pdf"),
-    "record.docx": ("docx", DOCX, "{reference}.docx"),
-    "family-plan.pdf": ("family_pdf", "application/pdf", "{reference}-family-plan.pdf"),
-    "family-plan.docx": ("family_docx", DOCX, "{reference}-family-plan.docx"),
-}
 
 
 def services() -> Services:
@@ -160,19 +153,17 @@ def submission(submission_id: str) -> str:
         submission=found,
         form=form,
         answers=found.answers,
-        documents=[k for k in DOCUMENTS if form.family_plan is not None or "family" not in k],
+        documents=document_slugs(form),
     )
 
 
 @bp.get("/submissions/<submission_id>/<document>")
 def download(submission_id: str, document: str) -> Response | tuple[str, int]:
-    if document not in DOCUMENTS:
+    if document not in DOCUMENT_SLUGS:
         abort(404)
-    attribute, mimetype, filename = DOCUMENTS[document]
-    for_family = attribute.startswith("family_")
 
     def offered(form_id: str) -> bool:
-        return not for_family or services().registry.get(form_id).family_plan is not None
+        return document in document_slugs(services().registry.get(form_id))
 
     found = families.submission_for(
         services(),
@@ -184,16 +175,14 @@ def download(submission_id: str, document: str) -> Response | tuple[str, int]:
     )
     if found is None:
         abort(404)
-    form = services().registry.get(found.form_id)
+    record = SubmissionRecord(
+        services().registry.get(found.form_id), found.answers, found.reference, found.submitted_at
+    )
     settings = services().settings
     try:
         rendered = render_bounded(
-            form,
-            found.answers,
-            found.reference,
-            found.submitted_at,
-            settings.templates_dir,
-            contacts=settings.contacts,
+            services().documents,
+            record,
             timeout=settings.render_timeout_seconds,
             processes=settings.delivery_threads,
         )
@@ -203,12 +192,13 @@ def download(submission_id: str, document: str) -> Response | tuple[str, int]:
             title="Sorry, the document is taking too long to make",
             body="Wait a few minutes, then try again. The form itself is safe.",
         ), 503
-    body = getattr(rendered, attribute)
-    if body is None:
+    wanted = [f for f in rendered.files(found.reference) if f.slug == document]
+    if not wanted:
         abort(404)
-    name = filename.format(reference=found.reference)
     return Response(
-        body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+        wanted[0].content,
+        mimetype=wanted[0].mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{wanted[0].name}"'},
     )
 
 

@@ -1,8 +1,9 @@
 """Submitting: validate, then store the submission, its family and its outbox row together.
 
-Nothing tells the user "received" until :func:`submit` has committed; the
-delivery task is queued only after the commit, and a sweeper picks up any row
-whose task was lost, so a crash between the two loses nothing. Answers are
+Nothing tells the user "received" until :func:`submit` has committed. It
+returns the new outbox row's id and queues nothing: the caller hands the id to
+its task runner after the commit, and a sweeper picks up any row whose task
+was lost, so a crash between the two loses nothing. Answers are
 sealed before they reach the database; the family record, its blind match
 keys and an audit event are written in the same transaction.
 """
@@ -58,12 +59,15 @@ class Idempotency:
 
 @dataclass(frozen=True)
 class Received:
-    """What the submitter is told: the reference, and whether this was a repeat."""
+    """What the submitter is told (the reference, whether this was a repeat), and the
+    ids of the outbox rows the caller queues for delivery (none for a repeat: the
+    first request queued them)."""
 
     id: str
     reference: str
     family_id: str
     repeated: bool = False
+    outbox_ids: tuple[str, ...] = ()
 
 
 def submit(
@@ -77,7 +81,9 @@ def submit(
     family_id: str | None = None,
     idempotency: Idempotency | None = None,
 ) -> Received:
-    """Validate ``data`` and commit it with its family and one outbox row; then queue delivery.
+    """Validate ``data`` and commit it with its family and one outbox row.
+
+    The caller queues ``received.outbox_ids`` for delivery once this returns.
 
     Raises ``AnswersInvalid`` for bad answers, ``AlreadySubmitted`` for a draft
     sent before, ``FamilyUnavailable`` when ``actor`` may not add to the family,
@@ -93,7 +99,7 @@ def submit(
     answers = validate_submission(form, data, services.settings.contacts)
     for attempt in range(REFERENCE_ATTEMPTS):
         try:
-            received, outbox_id = _store(
+            received = _store(
                 services, form, answers, channel, actor, draft_id, family_id, idempotency
             )
             break
@@ -104,7 +110,6 @@ def submit(
                     return earlier
             if attempt == REFERENCE_ATTEMPTS - 1:
                 raise
-    services.tasks.enqueue_delivery(outbox_id)
     return received
 
 
@@ -177,7 +182,7 @@ def _store(
     draft_id: str | None,
     family_id: str | None,
     idempotency: Idempotency | None,
-) -> tuple[Received, str]:
+) -> Received:
     vault = services.vault
     # The sealing and hashing happen before the write transaction, so it is short.
     sealed = vault.seal(answers)
@@ -231,7 +236,7 @@ def _store(
             family_id=family.id,
             detail=f"form={form.id}; {channel}",
         )
-        return Received(submission.id, submission.reference, family.id), message.id
+        return Received(submission.id, submission.reference, family.id, outbox_ids=(message.id,))
 
 
 def find_by_reference(services: Services, reference: str) -> Submission | None:

@@ -37,6 +37,7 @@ from ..submissions.answers import AnswersInvalid, validate
 from ..submissions.prefill import PrefillError, prefill_answers, refused
 from ..submissions.rules import computed, warnings
 from ..submissions.service import AlreadySubmitted, reference_of, submit
+from .wiring import enqueue_delivery
 
 bp = Blueprint("forms", __name__)
 
@@ -394,7 +395,7 @@ def check_answers(form_id: str) -> Response | str | tuple[str, int]:
         if not guard.validate():
             return _render_check(form, saved, {}, guard, expired=True), 400
         try:
-            submit(
+            received = submit(
                 services(),
                 form,
                 saved,
@@ -413,6 +414,7 @@ def check_answers(form_id: str) -> Response | str | tuple[str, int]:
             current_app.logger.exception("could not store a %s submission", form.id)
             return render_template("try_again.html", form=form, guard=csrf_form()), 503
         else:
+            enqueue_delivery(received.outbox_ids)
             return redirect(url_for(".confirmation", form_id=form.id))
     return _render_check(form, saved, errors, guard)
 

@@ -18,7 +18,7 @@ import pytest
 from flask import Flask
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from tests.conftest import make_app
+from tests.conftest import make_app, task_runner
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -83,7 +83,7 @@ def live_server(tmp_path: Path, app_config: dict[str, Any]) -> Iterator[LiveServ
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
-        app.extensions["forms"].tasks.stop()
+        task_runner(app).stop()
 
 
 @pytest.fixture(scope="session")

@@ -27,7 +27,7 @@ from forms_service.families.service import allocate
 from forms_service.services import Services
 from forms_service.submissions.models import Submission
 from forms_service.submissions.prefill import NOT_FOUND
-from tests.conftest import make_app
+from tests.conftest import make_app, task_runner
 from tests.factories import ehfsa_answers, family_story_answers
 from tests.staff import (
     SECRET,
@@ -100,7 +100,7 @@ def world(tmp_path: Path) -> Iterator[World]:
     b_family, b_ids, b_refs = _family_and_ids(services, b_ref)
     assert len(b_ids) == 2
     yield World(app, services, a, b, a_family, b_family, a_ids, b_ids, a_refs, b_refs)
-    services.tasks.stop()
+    task_runner(app).stop()
 
 
 def _denials(services: Services) -> int:
@@ -387,7 +387,7 @@ def test_start_from_is_limited_per_user(tmp_path: Path) -> None:
         for _ in range(21)
     ]
     assert codes[:20] == [200] * 20 and codes[20] == 429
-    services.tasks.stop()
+    task_runner(app).stop()
 
 
 def test_a_lead_professional_starting_from_nothing_is_allocated_the_new_family(

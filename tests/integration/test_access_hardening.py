@@ -16,7 +16,7 @@ from forms_service.audit import CLI, AuditEvent
 from forms_service.auth import tokens
 from forms_service.services import Services
 from forms_service.submissions.models import Submission
-from tests.conftest import make_app
+from tests.conftest import make_app, task_runner
 from tests.factories import ehfsa_answers
 from tests.staff import (
     PASSWORD,
@@ -64,7 +64,7 @@ def test_a_tokens_rate_limit_counts_it_however_the_header_is_spelt(tmp_path: Pat
         for h in spellings
     ]
     assert codes == [422, 422, 429, 429]
-    services.tasks.stop()
+    task_runner(app).stop()
 
 
 def _invite(app: Flask, services: Services) -> str:
@@ -184,7 +184,7 @@ def test_an_administrator_unlocks_a_locked_account(tmp_path: Path) -> None:
         data={"email": person.email, "password": PASSWORD, "csrf_token": csrf_token(page.text)},
     )
     assert reply.status_code == 302
-    services.tasks.stop()
+    task_runner(app).stop()
 
 
 def test_control_characters_in_next_lead_home(client: FlaskClient, services: Services) -> None:

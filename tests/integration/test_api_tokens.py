@@ -13,7 +13,7 @@ from forms_service.audit import CLI
 from forms_service.auth import accounts, tokens
 from forms_service.services import Services
 from forms_service.submissions.models import Submission
-from tests.conftest import make_app
+from tests.conftest import make_app, task_runner
 from tests.factories import cspoc_answers, ehfsa_answers, family_story_answers
 from tests.staff import bearer, staff_user, user_headers
 
@@ -118,7 +118,7 @@ def test_api_submissions_are_limited_per_token(tmp_path: Path) -> None:
     limited = client.post(EHFSA, json={"bad": 1}, headers=bearer(first))
     assert int(limited.headers["Retry-After"]) > 0 and limited.get_json()["errors"]["_form"]
     assert client.post(EHFSA, json={"bad": 1}, headers=bearer(second)).status_code == 422
-    services.tasks.stop()
+    task_runner(app).stop()
 
 
 def test_public_form_posts_are_limited_per_address_generously(tmp_path: Path) -> None:
@@ -133,7 +133,7 @@ def test_public_form_posts_are_limited_per_address_generously(tmp_path: Path) ->
         "/forms/ehfsa/safeguarding", data={}, environ_base={"REMOTE_ADDR": "10.1.2.3"}
     )
     assert elsewhere.status_code == 400
-    app.extensions["forms"].tasks.stop()
+    task_runner(app).stop()
 
 
 def test_the_default_limits_are_those_the_service_promises() -> None:
@@ -175,5 +175,5 @@ def test_client_addresses_come_from_trusted_proxies_only(tmp_path: Path) -> None
         assert _failed_sign_in_ip(behind_proxy, forwarded) == "203.0.113.9"
         assert _failed_sign_in_ip(direct, forwarded) == "127.0.0.1"  # a spoofed header is ignored
     finally:
-        behind_proxy.extensions["forms"].tasks.stop()
-        direct.extensions["forms"].tasks.stop()
+        task_runner(behind_proxy).stop()
+        task_runner(direct).stop()

@@ -18,7 +18,7 @@ from forms_service.auth.models import User
 from forms_service.migrate import upgrade
 from forms_service.services import Services
 from forms_service.submissions.models import Draft, Submission
-from tests.conftest import make_app
+from tests.conftest import make_app, task_runner
 from tests.factories import ehfsa_answers
 from tests.servers import PostgresServer
 from tests.staff import referral_headers, signed_in, staff_user
@@ -68,7 +68,7 @@ def test_a_canary_never_reaches_the_sqlite_file_or_its_wal(tmp_path: Path) -> No
         with services.readers() as db:
             assert db.scalars(select(Draft)).first() is not None
     finally:
-        services.tasks.stop()
+        task_runner(app).stop()
 
 
 def test_a_canary_never_reaches_a_pg_dump(
@@ -101,7 +101,7 @@ def test_a_canary_never_reaches_a_pg_dump(
         for needle in (CANARY, "Seaview Primary School", "9434765919"):
             assert needle.encode() not in dump
     finally:
-        services.tasks.stop()
+        task_runner(app).stop()
         services.engine.dispose()
 
 
@@ -118,7 +118,7 @@ def test_after_rotation_old_data_reads_with_the_new_key_alone(tmp_path: Path) ->
     WebUser(signed_in(app.test_client(), services, user), services.registry.get("ehfsa")).fill_page(
         "referrer", {"referrer": _canary_answers()["referrer"]}
     )
-    services.tasks.stop()
+    task_runner(app).stop()
     both = build_services(services.settings.with_overrides({"data_keys": (new, old)}))
     assert rotate_data_key(both, CLI) >= 4  # answers, summary, draft, authenticator secret
     only_new = build_services(services.settings.with_overrides({"data_keys": (new,)}))
@@ -143,7 +143,7 @@ def test_the_rotate_command_reseals_with_the_newest_key(
     app = make_app(tmp_path, data_keys=(old,))
     services: Services = app.extensions["forms"]
     reference = _send_canary(app)
-    services.tasks.stop()
+    task_runner(app).stop()
     monkeypatch.setenv("FORMS_INSTANCE_PATH", str(services.settings.instance_path))
     monkeypatch.setenv("FORMS_DATABASE_URL", services.settings.database_url)
     monkeypatch.setenv("FORMS_DATA_KEYS", f"{new},{old}")

@@ -25,12 +25,12 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from forms_service.db import transaction
-from forms_service.documents import pipeline
-from forms_service.mail import outbox
+from forms_service.delivery import compose, outbox
+from forms_service.documents.renderer import DocumentRenderer
 from forms_service.migrate import upgrade
 from forms_service.services import Services
 from forms_service.submissions.models import OutboxMessage, Submission
-from tests.conftest import make_app
+from tests.conftest import make_app, task_runner
 from tests.factories import ehfsa_answers
 from tests.smtp_server import ReceivedMessage, SmtpTestServer
 from tests.staff import referral_headers
@@ -123,8 +123,8 @@ def no_rendering_here(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
         return record
 
-    monkeypatch.setattr(pipeline, "render_documents", forbidden("render_documents"))
-    monkeypatch.setattr(outbox, "render_bounded", forbidden("render_bounded"))
+    monkeypatch.setattr(DocumentRenderer, "render", forbidden("DocumentRenderer.render"))
+    monkeypatch.setattr(compose, "render_bounded", forbidden("render_bounded"))
     monkeypatch.setattr(outbox, "deliver", forbidden("deliver"))
     return calls
 
@@ -261,7 +261,7 @@ def test_celery_worker_delivers_queued_work_and_survives_sigkill(
         )
     finally:
         queue.close()
-        services.tasks.stop()
+        task_runner(app).stop()
         services.engine.dispose()
 
     # Each submission arrived; a resend after the crash may duplicate, with one Message-ID.

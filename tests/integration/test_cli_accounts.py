@@ -18,7 +18,7 @@ from forms_service.cli import main
 from forms_service.config import settings_from_env
 from forms_service.families.models import Family
 from forms_service.services import Services, build_services
-from tests.conftest import make_app
+from tests.conftest import make_app, task_runner
 from tests.factories import ehfsa_answers
 from tests.staff import bearer, referral_headers
 from tests.webuser import csrf_token
@@ -94,7 +94,7 @@ def test_users_add_reads_the_password_from_stdin_and_prints_the_authenticator_li
         check=False,
     )
     assert weak.returncode == 2 and "12 characters or more" in weak.stderr
-    app.extensions["forms"].tasks.stop()
+    task_runner(app).stop()
 
 
 def test_users_list_disable_enable_and_reset_mfa(
@@ -184,7 +184,7 @@ def test_api_tokens_are_printed_once_stored_as_hashes_and_revocable(
         ).status_code
         == 401
     )
-    app.extensions["forms"].tasks.stop()
+    task_runner(app).stop()
 
 
 def test_families_allocate_gives_a_lead_professional_the_family(
@@ -223,4 +223,4 @@ def test_families_allocate_gives_a_lead_professional_the_family(
         family = db.scalars(select(Family)).one()
         assert family.lead_professional_id is not None
     assert main(["families", "allocate", "EH-2222-2222", "fsp@southend.gov.uk"]) == 2
-    services.tasks.stop()
+    task_runner(app).stop()

@@ -15,10 +15,10 @@ from flask import Flask
 from sqlalchemy import select
 
 from forms_service.cli import main
-from forms_service.mail.outbox import backoff
+from forms_service.delivery.outbox import backoff
 from forms_service.services import Services
 from forms_service.submissions.models import OutboxMessage, Submission
-from tests.conftest import make_app
+from tests.conftest import make_app, task_runner
 from tests.factories import ehfsa_answers
 from tests.smtp_server import SmtpTestServer, free_port
 from tests.staff import referral_headers
@@ -42,10 +42,11 @@ def _rows(services: Services) -> list[OutboxMessage]:
         return list(db.scalars(select(OutboxMessage).order_by(OutboxMessage.created_at)))
 
 
-def _sweep_until_settled(services: Services, timeout: float = 60.0) -> None:
+def _sweep_until_settled(app: Flask, timeout: float = 60.0) -> None:
+    services: Services = app.extensions["forms"]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        services.tasks.sweep()
+        task_runner(app).sweep()
         if all(r.status in ("sent", "failed") for r in _rows(services)):
             return
         time.sleep(0.02)
@@ -81,7 +82,7 @@ def test_smtp_down_for_the_whole_burst_then_up_delivers_each_once(tmp_path: Path
     assert all("connect" in (r.last_error or "") or "refused" in (r.last_error or "") for r in rows)
     server = SmtpTestServer().start(port)
     try:
-        _sweep_until_settled(services)
+        _sweep_until_settled(app)
     finally:
         server.stop()
     assert {r.status for r in _rows(services)} == {"sent"}
@@ -104,7 +105,7 @@ def test_temporary_refusals_are_retried_then_delivered(
         seen.append((row.status, row.attempts))
         if row.status == "sent":
             break
-        services.tasks.sweep()
+        task_runner(app).sweep()
         time.sleep(0.02)
     assert seen[-1] == ("sent", 4)
     assert ("retrying", 1) in seen and ("retrying", 3) in seen
@@ -154,8 +155,8 @@ def test_a_sent_message_is_never_sent_again(tmp_path: Path, smtp: SmtpTestServer
     _submit(app, 1)
     row = _rows(services)[0]
     for _ in range(3):
-        services.tasks.enqueue_delivery(row.id)
-        services.tasks.sweep()
+        task_runner(app).enqueue_delivery(row.id)
+        task_runner(app).sweep()
     assert len(smtp.messages) == 1
 
 
@@ -166,7 +167,7 @@ def test_work_left_by_a_dead_worker_is_picked_up(tmp_path: Path, smtp: SmtpTestS
     with services.sessions.begin() as db:  # as if a worker claimed it, then died mid-send
         db.execute(OutboxMessage.__table__.update().values(status="sending"))
     services.settings.__dict__["smtp_url"] = smtp.url("smtp")  # frozen dataclass: test only
-    _sweep_until_settled(services)
+    _sweep_until_settled(app)
     assert _rows(services)[0].status == "sent" and len(smtp.messages) == 1
 
 
@@ -199,13 +200,13 @@ def test_locked_database_gives_a_clear_error_and_keeps_the_answers(tmp_path: Pat
 
 
 def test_every_state_change_is_recorded_with_a_time(tmp_path: Path, smtp: SmtpTestServer) -> None:
-    from forms_service.mail.outbox import history
+    from forms_service.delivery.status import history
 
     smtp.fail_next(451, 1)
     app = _app(tmp_path, smtp.url("smtp"))
     services: Services = app.extensions["forms"]
     [reference] = _submit(app, 1)
-    _sweep_until_settled(services)
+    _sweep_until_settled(app)
     steps = history(services, reference)
     assert [status for _, status, _ in steps] == [
         "pending",
@@ -229,6 +230,6 @@ def test_a_render_that_overruns_is_stopped_retried_and_the_submission_kept(
     assert row.status == "retrying" and "longer than" in (row.last_error or "")
     assert smtp.messages == []
     services.settings.__dict__["render_timeout_seconds"] = 60.0  # frozen dataclass: test only
-    _sweep_until_settled(services)
+    _sweep_until_settled(app)
     assert _rows(services)[0].status == "sent"
     assert reference in smtp.messages[0].parsed()["Subject"]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_app
+from tests.conftest import make_app, task_runner
 from tests.factories import ehfsa_answers
 from tests.readback import docx_text, pdf_text
 from tests.smtp_server import SmtpTestServer
@@ -44,7 +44,7 @@ def test_spoc_inbox_receives_email_with_both_documents(
         reference = reply.get_json()["reference"]
         _wait_for(lambda: len(smtp.messages) == 1)
     finally:
-        app.extensions["forms"].tasks.stop()
+        task_runner(app).stop()
     received = smtp.messages[0]
     assert received.rcpt_tos == ["c-spoc@council.example.gov.uk"]
     message = received.parsed()

@@ -16,7 +16,7 @@ from forms_service.families.service import allocate, confirm, merge, possible_ma
 from forms_service.jobs import JobRun
 from forms_service.services import Services
 from forms_service.submissions.models import Submission
-from tests.conftest import make_app
+from tests.conftest import make_app, task_runner
 from tests.factories import ehfsa_answers, family_story_answers
 from tests.staff import referral_headers, signed_in, staff_user
 from tests.webuser import csrf_token
@@ -151,4 +151,4 @@ def test_the_embedded_service_runs_the_daily_purge_itself(tmp_path: Path) -> Non
         assert run is not None and run.finished_at is not None
         assert "draft(s)" in (run.result or "")
     finally:
-        services.tasks.stop()
+        task_runner(app).stop()

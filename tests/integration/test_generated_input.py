@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from forms_service.definitions.loader import load_form
-from forms_service.documents.pipeline import render_docx, render_pdf
+from forms_service.documents import DocumentRenderer, SubmissionRecord
 from forms_service.submissions.answers import AnswersInvalid, validate
 from forms_service.text import normalise
-from tests.conftest import make_app
+from tests.conftest import make_app, task_runner
 from tests.factories import ehfsa_answers
 from tests.staff import referral_headers
 
@@ -64,7 +64,7 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     app = make_app(
         tmp_path_factory.mktemp("fuzz"), task_mode="thread", limit_api_submissions="100000/minute"
     )
-    app.extensions["forms"].tasks.stop()  # queue only: this test is about the request path
+    task_runner(app).stop()  # queue only: this test is about the request path
     yield app
 
 
@@ -131,9 +131,15 @@ def test_accepted_text_round_trips_into_pdf_and_docx(long_text: str, name: str) 
     stored = clean["working_well"]
     assert stored == normalise(long_text, single_line=False)
     word = _docx_paragraph_texts(
-        render_docx(EHFSA, clean, "EH-TEST-TEST", when, ROOT / "doc_templates")
+        DocumentRenderer(ROOT / "doc_templates").docx(
+            SubmissionRecord(EHFSA, clean, "EH-TEST-TEST", when)
+        )
     )
     assert any(text == stored for text in word), "the DOCX changed the text"
-    pdf = _pdf_text(render_pdf(EHFSA, clean, "EH-TEST-TEST", when, ROOT / "doc_templates"))
+    pdf = _pdf_text(
+        DocumentRenderer(ROOT / "doc_templates").pdf(
+            SubmissionRecord(EHFSA, clean, "EH-TEST-TEST", when)
+        )
+    )
     assert " ".join(stored.split()) in " ".join(pdf.split())
     assert " ".join(clean["household"][0]["first_name"].split()) in " ".join(pdf.split())

@@ -17,13 +17,13 @@ from sqlalchemy import func, select
 from forms_service.auth.actor import ANONYMOUS
 from forms_service.config import settings_from_env
 from forms_service.db import transaction
-from forms_service.mail import outbox
-from forms_service.mail.outbox import deliver
+from forms_service.delivery import compose
+from forms_service.delivery.outbox import deliver
 from forms_service.migrate import check, upgrade
 from forms_service.services import Services, build_services
 from forms_service.submissions.models import OutboxMessage, Submission
 from forms_service.submissions.service import submit
-from tests.conftest import make_app
+from tests.conftest import make_app, task_runner
 from tests.factories import ehfsa_answers
 from tests.smtp_server import SmtpTestServer
 from tests.staff import referral_headers, stored_answers
@@ -40,7 +40,7 @@ def pg_app(tmp_path: Path, fresh_postgres_url: str) -> Iterator[Flask]:
     app = make_app(tmp_path, database_url=fresh_postgres_url)
     yield app
     services: Services = app.extensions["forms"]
-    services.tasks.stop()
+    task_runner(app).stop()
     services.engine.dispose()
 
 
@@ -128,21 +128,8 @@ def test_nul_character_in_the_web_flow_on_postgres(pg_app: Flask) -> None:
 # --------------------------------------------------------------------------- the delivery race
 
 
-class _QueueNothing:
-    """A task runner that leaves every row pending (the test delivers them itself)."""
-
-    def enqueue_delivery(self, outbox_id: str) -> None:
-        return None
-
-    def sweep(self) -> int:
-        return 0
-
-    def stop(self) -> None:
-        return None
-
-
 def _pending_rows(services: Services, count: int) -> list[str]:
-    services.tasks = _QueueNothing()
+    """Rows left pending: ``submit`` queues nothing (the test delivers them itself)."""
     form = services.registry.get("ehfsa")
     for _ in range(count):
         submit(services, form, ehfsa_answers(1), channel="api", actor=ANONYMOUS)
@@ -209,7 +196,7 @@ def smtp() -> Iterator[SmtpTestServer]:
 def render_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """Render the documents for real once, then reuse them: the race is about claiming
     rows, and 50 WeasyPrint renders would only add ~20 s per database."""
-    real = outbox.render_bounded
+    real = compose.render_bounded
     cache: list[Any] = []
     lock = threading.Lock()
 
@@ -219,7 +206,7 @@ def render_once(monkeypatch: pytest.MonkeyPatch) -> None:
                 cache.append(real(*args, **kwargs))
             return cache[0]
 
-    monkeypatch.setattr(outbox, "render_bounded", cached)
+    monkeypatch.setattr(compose, "render_bounded", cached)
 
 
 @pytest.mark.parametrize("database", ["postgresql", "sqlite"])

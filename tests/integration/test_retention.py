@@ -20,7 +20,7 @@ from forms_service.jobs import JobRun, run_once_today
 from forms_service.maintenance import purge
 from forms_service.services import Services, build_services
 from forms_service.submissions.models import Draft, OutboxMessage, Submission
-from tests.conftest import make_app
+from tests.conftest import make_app, task_runner
 from tests.factories import ehfsa_answers, tacaf_answers
 from tests.staff import referral_headers, staff_user, user_headers
 from tests.webuser import WebUser
@@ -128,7 +128,7 @@ def test_closed_families_go_after_the_retention_period_but_undelivered_mail_stay
         ).all()
     assert len(events) == 1 and events[0].detail == "delivery: sent"
     assert _audited(services, "retention.family_deleted") == 1
-    services.tasks.stop()
+    task_runner(app).stop()
 
 
 def test_without_a_retention_period_closed_families_are_kept(app: Flask) -> None:
@@ -171,7 +171,7 @@ def test_a_daily_job_runs_once_across_processes(tmp_path: Path) -> None:
     assert len(runs) == 2
     with first.readers() as db:
         assert db.scalar(select(func.count()).select_from(JobRun)) == 2
-    first.tasks.stop()
+    task_runner(app).stop()
     second.engine.dispose()
 
 
@@ -185,7 +185,7 @@ def test_an_abandoned_lease_is_taken_over_after_an_hour(tmp_path: Path) -> None:
         assert not take_lease(services.sessions, "purge", DAY0.date())
         clock.shift(dt.timedelta(minutes=61))
         assert take_lease(services.sessions, "purge", DAY0.date())
-    services.tasks.stop()
+    task_runner(app).stop()
 
 
 def test_the_purge_command_reports_what_it_did(
@@ -200,4 +200,4 @@ def test_the_purge_command_reports_what_it_did(
     assert main(["purge"]) == 0
     out = capsys.readouterr().out
     assert "0 draft(s)" in out and "FORMS_RETENTION_DAYS is not set" in out
-    services.tasks.stop()
+    task_runner(app).stop()

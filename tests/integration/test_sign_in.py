@@ -20,7 +20,7 @@ from forms_service.auth.models import StaffSession
 from forms_service.auth.web import DEVELOPMENT_COOKIE, LOCKED, WRONG
 from forms_service.crypto import token_digest
 from forms_service.services import Services
-from tests.conftest import make_app
+from tests.conftest import make_app, task_runner
 from tests.staff import StaffUser, staff_user
 from tests.webuser import csrf_token
 
@@ -152,7 +152,7 @@ def test_ten_failures_lock_the_account_for_15_minutes(tmp_path: Path) -> None:
         _sign_in(client, user)
     actions = _actions(services)
     assert actions.count("sign_in.failure") == 11 and "sign_in.locked" in actions
-    app.extensions["forms"].tasks.stop()
+    task_runner(app).stop()
 
 
 def test_wrong_codes_count_towards_the_lockout(tmp_path: Path) -> None:
@@ -166,7 +166,7 @@ def test_wrong_codes_count_towards_the_lockout(tmp_path: Path) -> None:
         _code_step(client, bad)
     assert _code_step(client, user.code()).status_code == 200  # locked: even a good code fails
     assert "sign_in.locked" in _actions(services)
-    app.extensions["forms"].tasks.stop()
+    task_runner(app).stop()
 
 
 def test_failed_sign_ins_are_limited_per_address_with_retry_after(

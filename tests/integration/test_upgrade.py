@@ -73,7 +73,6 @@ def _assert_carried_over(url: str, instance: Path) -> None:
             db.execute(delete(AuditEvent))
             db.commit()
     finally:
-        services.tasks.stop()
         services.engine.dispose()
 
 

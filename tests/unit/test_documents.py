@@ -29,12 +29,10 @@ from forms_service.definitions.model import (
 )
 from forms_service.documents import (
     BundledAssetFetcher,
+    DocumentRenderer,
     FetchDenied,
+    SubmissionRecord,
     build_context,
-    render_documents,
-    render_docx,
-    render_html,
-    render_pdf,
 )
 from forms_service.documents.context import NOT_APPLICABLE
 from forms_service.documents.pdf import assets_dir, html_to_pdf
@@ -86,7 +84,9 @@ def documents(form: FormDefinition) -> Any:
     logger = logging.getLogger("weasyprint")
     logger.addHandler(handler)
     try:
-        rendered = render_documents(form, fx.answers(), fx.REFERENCE, fx.SUBMITTED_AT, fx.TEMPLATES)
+        rendered = DocumentRenderer(fx.TEMPLATES).render(
+            SubmissionRecord(form, fx.answers(), fx.REFERENCE, fx.SUBMITTED_AT)
+        )
     finally:
         logger.removeHandler(handler)
     assert [r.getMessage() for r in handler.records] == []
@@ -238,7 +238,9 @@ def test_any_form_works_with_the_generic_record(no_weasyprint_warnings: None) ->
         documents=Documents(pdf="shared/base.html", docx="shared/record.docx"),
     )
     answers = {"colours": ["r", "b"], "about": {"pets": False}}
-    docs = render_documents(form, answers, "TY-1", fx.SUBMITTED_AT, fx.TEMPLATES)
+    docs = DocumentRenderer(fx.TEMPLATES).render(
+        SubmissionRecord(form, answers, "TY-1", fx.SUBMITTED_AT)
+    )
     text = flat(pdf_text(docs.pdf))
     assert "Red, Blue" in text
     assert "Only for pet owners" not in text
@@ -285,7 +287,9 @@ def test_pdf_keeps_line_breaks(documents: Any) -> None:
 
 
 def test_pdf_bytes_are_reproducible(form: FormDefinition, documents: Any) -> None:
-    again = render_pdf(form, fx.answers(), fx.REFERENCE, fx.SUBMITTED_AT, fx.TEMPLATES)
+    again = DocumentRenderer(fx.TEMPLATES).pdf(
+        SubmissionRecord(form, fx.answers(), fx.REFERENCE, fx.SUBMITTED_AT)
+    )
     assert again == documents.pdf
 
 
@@ -293,7 +297,9 @@ def test_source_date_epoch_sets_the_pdf_date(
     form: FormDefinition, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    data = render_pdf(form, fx.answers(), fx.REFERENCE, fx.SUBMITTED_AT, fx.TEMPLATES)
+    data = DocumentRenderer(fx.TEMPLATES).pdf(
+        SubmissionRecord(form, fx.answers(), fx.REFERENCE, fx.SUBMITTED_AT)
+    )
     metadata = pypdf.PdfReader(io.BytesIO(data)).metadata
     assert metadata is not None
     assert metadata["/CreationDate"] == "D:20231114221320Z"
@@ -374,7 +380,9 @@ def hostile_answers() -> dict[str, Any]:
 
 
 def test_hostile_values_are_escaped_in_the_html(form: FormDefinition) -> None:
-    html = render_html(form, hostile_answers(), fx.REFERENCE, fx.SUBMITTED_AT, fx.TEMPLATES)
+    html = DocumentRenderer(fx.TEMPLATES).html(
+        SubmissionRecord(form, hostile_answers(), fx.REFERENCE, fx.SUBMITTED_AT)
+    )
     assert "&lt;img src=&#34;file:///etc/passwd&#34;&gt;&lt;b&gt;x&lt;/b&gt;" in html
     assert "<img" not in html
     assert "<select" not in html
@@ -390,8 +398,9 @@ def test_hostile_values_show_literally_in_the_pdf(
     form: FormDefinition, no_weasyprint_warnings: None
 ) -> None:
     fetcher = BundledAssetFetcher(assets_dir(fx.TEMPLATES))
-    data = render_pdf(
-        form, hostile_answers(), fx.REFERENCE, fx.SUBMITTED_AT, fx.TEMPLATES, url_fetcher=fetcher
+    data = DocumentRenderer(fx.TEMPLATES).pdf(
+        SubmissionRecord(form, hostile_answers(), fx.REFERENCE, fx.SUBMITTED_AT),
+        url_fetcher=fetcher,
     )
     text = flat(pdf_text(data))
     for value in HOSTILE.values():
@@ -404,7 +413,9 @@ def test_hostile_values_show_literally_in_the_pdf(
 
 
 def test_hostile_values_show_literally_in_the_docx(form: FormDefinition) -> None:
-    data = render_docx(form, hostile_answers(), fx.REFERENCE, fx.SUBMITTED_AT, fx.TEMPLATES)
+    data = DocumentRenderer(fx.TEMPLATES).docx(
+        SubmissionRecord(form, hostile_answers(), fx.REFERENCE, fx.SUBMITTED_AT)
+    )
     root = etree.fromstring(document_xml(data))  # well-formed XML or this raises
     assert root is not None
     cells = docx_cells(data)
@@ -479,7 +490,9 @@ def test_fetcher_blocks_injected_resources(
         '<img src="ehfsa/pdf.html">',
         '<link rel=stylesheet href="//127.0.0.1:{port}/x.css">'.replace("{port}", str(port)),
     ]
-    html = render_html(form, fx.answers(), fx.REFERENCE, fx.SUBMITTED_AT, fx.TEMPLATES)
+    html = DocumentRenderer(fx.TEMPLATES).html(
+        SubmissionRecord(form, fx.answers(), fx.REFERENCE, fx.SUBMITTED_AT)
+    )
     # Escaping deliberately bypassed: the payloads go straight into the HTML.
     html = html.replace("</body>", "\n".join(payloads) + "\n</body>")
     fetcher = BundledAssetFetcher(assets_dir(fx.TEMPLATES))
@@ -538,7 +551,9 @@ def test_every_long_text_at_5000_characters(
     value = ((line * 12 + "\n") * 10)[:4990] + "x" * 10
     answers = fx.with_every_long_text(form, value)
     started = time.perf_counter()
-    docs = render_documents(form, answers, fx.REFERENCE, fx.SUBMITTED_AT, fx.TEMPLATES)
+    docs = DocumentRenderer(fx.TEMPLATES).render(
+        SubmissionRecord(form, answers, fx.REFERENCE, fx.SUBMITTED_AT)
+    )
     elapsed = time.perf_counter() - started
     assert elapsed < 10  # the SLO in reliability.md item 18, with room to spare
     assert len(pypdf.PdfReader(io.BytesIO(docs.pdf)).pages) > 20
@@ -561,14 +576,20 @@ def test_a_one_megabyte_answer_renders(form: FormDefinition, no_weasyprint_warni
     unbroken = "W" * 2_000  # a run with no break opportunity at all
     megabyte = (unbroken + "\n" + "Word " * 200_000)[:1_000_000]
     answers["presenting_issues"] = megabyte
-    docx_bytes = render_docx(form, answers, fx.REFERENCE, fx.SUBMITTED_AT, fx.TEMPLATES)
+    docx_bytes = DocumentRenderer(fx.TEMPLATES).docx(
+        SubmissionRecord(form, answers, fx.REFERENCE, fx.SUBMITTED_AT)
+    )
     assert megabyte in docx_text(docx_bytes)
-    html = render_html(form, answers, fx.REFERENCE, fx.SUBMITTED_AT, fx.TEMPLATES)
+    html = DocumentRenderer(fx.TEMPLATES).html(
+        SubmissionRecord(form, answers, fx.REFERENCE, fx.SUBMITTED_AT)
+    )
     assert megabyte in html
     if not os.environ.get("FORMS_SLOW_TESTS"):
         answers["presenting_issues"] = megabyte[:250_000]
     started = time.perf_counter()
-    pdf = render_pdf(form, answers, fx.REFERENCE, fx.SUBMITTED_AT, fx.TEMPLATES)
+    pdf = DocumentRenderer(fx.TEMPLATES).pdf(
+        SubmissionRecord(form, answers, fx.REFERENCE, fx.SUBMITTED_AT)
+    )
     elapsed = time.perf_counter() - started
     pages = len(pypdf.PdfReader(io.BytesIO(pdf)).pages)
     assert pages > 40
@@ -592,8 +613,8 @@ def records() -> dict[str, Any]:
     try:
         rendered = {}
         for name, (form, answers) in cases.items():
-            docs = render_documents(
-                form, answers, fx.REFERENCE, fx.SUBMITTED_AT, fx.TEMPLATES, contacts=fx.CONTACTS
+            docs = DocumentRenderer(fx.TEMPLATES, fx.CONTACTS).render(
+                SubmissionRecord(form, answers, fx.REFERENCE, fx.SUBMITTED_AT)
             )
             rendered[name] = (flat(pdf_text(docs.pdf)), docx_text(docs.docx), docs)
     finally:
@@ -669,12 +690,16 @@ def test_warnings_are_boxed_near_the_top(no_weasyprint_warnings: None) -> None:
     form = fx.family_story()
     answers = fx.family_story_answers()
     answers["case"]["completion_date"] = "2026-11-24"  # 16 working days after allocation
-    docs = render_documents(form, answers, fx.REFERENCE, fx.SUBMITTED_AT, fx.TEMPLATES)
+    docs = DocumentRenderer(fx.TEMPLATES).render(
+        SubmissionRecord(form, answers, fx.REFERENCE, fx.SUBMITTED_AT)
+    )
     message = form.warnings[0].message
     pdf = flat(pdf_text(docs.pdf))
     assert f"Warning: check before filing {message}" in pdf
     assert pdf.index(message) < pdf.index("Case details")
-    html = render_html(form, answers, fx.REFERENCE, fx.SUBMITTED_AT, fx.TEMPLATES)
+    html = DocumentRenderer(fx.TEMPLATES).html(
+        SubmissionRecord(form, answers, fx.REFERENCE, fx.SUBMITTED_AT)
+    )
     assert '<div class="warnings" role="note">' in html
     document = docx.Document(io.BytesIO(docs.docx))
     boxes = [t for t in document.tables if t.rows[0].cells[0].text.startswith("Warning")]
@@ -721,8 +746,10 @@ def test_tacaf_record_facts(records: dict[str, Any]) -> None:
 
 
 def test_closing_tacaf_record(no_weasyprint_warnings: None) -> None:
-    docs = render_documents(
-        fx.tacaf_review(), fx.tacaf_closing_answers(), fx.REFERENCE, fx.SUBMITTED_AT, fx.TEMPLATES
+    docs = DocumentRenderer(fx.TEMPLATES).render(
+        SubmissionRecord(
+            fx.tacaf_review(), fx.tacaf_closing_answers(), fx.REFERENCE, fx.SUBMITTED_AT
+        )
     )
     pdf = flat(pdf_text(docs.pdf))
     assert "Decision Close Why it is closing The outcomes have been met" in pdf

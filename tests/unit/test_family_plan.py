@@ -22,10 +22,10 @@ import pytest
 
 from forms_service.definitions.model import FormDefinition
 from forms_service.documents import (
+    DocumentRenderer,
     RenderedDocuments,
+    SubmissionRecord,
     build_context,
-    render_documents,
-    render_family_plan_html,
 )
 from forms_service.documents.family import long_date, phone_for_people
 from forms_service.fieldtypes import date as date_type
@@ -80,13 +80,8 @@ def render(
     logger = logging.getLogger("weasyprint")
     logger.addHandler(handler)
     try:
-        docs = render_documents(
-            form,
-            answers,
-            fx.REFERENCE,
-            fx.SUBMITTED_AT,
-            fx.TEMPLATES,
-            contacts=fx.CONTACTS if contacts is None else contacts,
+        docs = DocumentRenderer(fx.TEMPLATES, fx.CONTACTS if contacts is None else contacts).render(
+            SubmissionRecord(form, answers, fx.REFERENCE, fx.SUBMITTED_AT)
         )
     finally:
         logger.removeHandler(handler)
@@ -278,8 +273,8 @@ def test_closing_review_says_there_are_no_more_meetings(
 def test_closing_review_without_anyone_to_contact_names_the_worker() -> None:
     answers = fx.tacaf_closing_answers()
     del answers["who_to_contact"]
-    html = render_family_plan_html(
-        fx.tacaf_review(), answers, fx.REFERENCE, fx.SUBMITTED_AT, fx.TEMPLATES
+    html = DocumentRenderer(fx.TEMPLATES).family_plan_html(
+        SubmissionRecord(fx.tacaf_review(), answers, fx.REFERENCE, fx.SUBMITTED_AT)
     )
     assert NO_MORE_MEETINGS in html
     assert "If you need help again, contact your worker." in html
@@ -315,8 +310,8 @@ def test_family_plan_without_contacts_still_renders() -> None:
 def test_family_plan_html_escapes_answers() -> None:
     answers = fx.family_story_answers()
     answers["plan"][0]["what"] = '<img src="file:///etc/passwd"> & {{ 7*7 }}'
-    html = render_family_plan_html(
-        fx.family_story(), answers, fx.REFERENCE, fx.SUBMITTED_AT, fx.TEMPLATES
+    html = DocumentRenderer(fx.TEMPLATES).family_plan_html(
+        SubmissionRecord(fx.family_story(), answers, fx.REFERENCE, fx.SUBMITTED_AT)
     )
     assert "&lt;img src=&#34;file:///etc/passwd&#34;&gt; &amp; {{ 7*7 }}" in html
     assert "<img" not in html
@@ -331,8 +326,8 @@ def test_only_forms_with_a_family_plan_get_one(rendered: dict[str, RenderedDocum
     for case in PLAN_CASES:
         assert rendered[case].family_pdf is not None
     with pytest.raises(ValueError, match="no family plan"):
-        render_family_plan_html(
-            fx.ehfsa(), fx.answers(), fx.REFERENCE, fx.SUBMITTED_AT, fx.TEMPLATES
+        DocumentRenderer(fx.TEMPLATES).family_plan_html(
+            SubmissionRecord(fx.ehfsa(), fx.answers(), fx.REFERENCE, fx.SUBMITTED_AT)
         )
 
 

@@ -16,9 +16,8 @@ import pytest
 from weasyprint import HTML
 
 from forms_service.definitions.model import FormDefinition
-from forms_service.documents import pdf as pdf_module
-from forms_service.documents import render_documents
-from forms_service.documents.pdf import PrintHTML, lean_ua_covers, lean_ua_stylesheet
+from forms_service.documents import DocumentRenderer, SubmissionRecord, speedups
+from forms_service.documents.speedups import PrintHTML, lean_ua_covers, lean_ua_stylesheet
 
 try:
     from . import doc_fixtures as fx
@@ -45,8 +44,8 @@ def full_ua(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def _render(case: str) -> list[bytes]:
     form, answers = CASES[case]
-    docs = render_documents(
-        form(), answers(), fx.REFERENCE, fx.SUBMITTED_AT, fx.TEMPLATES, contacts=fx.CONTACTS
+    docs = DocumentRenderer(fx.TEMPLATES, fx.CONTACTS).render(
+        SubmissionRecord(form(), answers(), fx.REFERENCE, fx.SUBMITTED_AT)
     )
     return [d for d in (docs.pdf, docs.family_pdf) if d is not None]
 
@@ -67,14 +66,14 @@ def test_lean_stylesheet_gives_byte_identical_pdfs(
 def test_every_document_template_is_covered(case: str) -> None:
     """A template change that leaves the lean set makes rendering slower: say so here."""
     seen: list[bool] = []
-    real = pdf_module.lean_ua_covers
+    real = speedups.lean_ua_covers
 
     def spy(root: Any) -> bool:
         seen.append(real(root))
         return seen[-1]
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(pdf_module, "lean_ua_covers", spy)
+        mp.setattr(speedups, "lean_ua_covers", spy)
         _render(case)
     assert seen and all(seen)
 

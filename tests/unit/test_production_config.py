@@ -95,6 +95,7 @@ def test_bad_data_keys_refuse_to_start(tmp_path: Path) -> None:
 
 def test_production_never_debugs_and_hides_tracebacks(tmp_path: Path) -> None:
     from forms_service import create_app
+    from tests.conftest import task_runner
 
     env = {**GOOD, "FORMS_INSTANCE_PATH": str(tmp_path / "instance")}
     with pytest.MonkeyPatch.context() as patch:
@@ -115,7 +116,7 @@ def test_production_never_debugs_and_hides_tracebacks(tmp_path: Path) -> None:
         assert "secret internals" not in reply.text and "Traceback" not in reply.text
         assert app.test_client().get("/.git/config").status_code == 404
     finally:
-        app.extensions["forms"].tasks.stop()
+        task_runner(app).stop()
 
 
 def test_development_makes_private_keys_once(tmp_path: Path) -> None:
@@ -130,7 +131,7 @@ def test_development_makes_private_keys_once(tmp_path: Path) -> None:
 
 
 def test_the_database_and_instance_files_are_private(tmp_path: Path) -> None:
-    from tests.conftest import make_app
+    from tests.conftest import make_app, task_runner
 
     app = make_app(tmp_path)
     try:
@@ -141,4 +142,4 @@ def test_the_database_and_instance_files_are_private(tmp_path: Path) -> None:
         for path in files:
             assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
     finally:
-        app.extensions["forms"].tasks.stop()
+        task_runner(app).stop()

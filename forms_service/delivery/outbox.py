@@ -1,10 +1,11 @@
-"""Delivering outbox rows: claim → render → send → record, idempotently.
+"""The outbox state machine: claim → compose → send → record, idempotently.
 
 A row is claimed with one conditional UPDATE, so of several workers only one
 wins it. ``sent`` rows are never touched again. Transient failures (SMTP 4xx,
 connection, timeout, TLS) are retried with exponential backoff and jitter
 until the retry window (24 hours by default) has passed; permanent ones (5xx, too large) fail at
-once. Every failure keeps a short reason for staff to read.
+once. Every failure keeps a short reason for staff to read. Every change of
+state is also written to ``outbox_events`` (``status.history`` reads them).
 """
 
 from __future__ import annotations
@@ -13,23 +14,18 @@ import datetime as dt
 import logging
 import random
 from dataclasses import dataclass
-from email.message import EmailMessage
-from pathlib import Path
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, or_, select, update
 
 from ..clock import aware
 from ..db import transaction
-from ..documents.bounded import RenderTimeout, render_bounded
-from ..documents.pipeline import RenderedDocuments
+from ..documents.bounded import RenderTimeout
+from ..mail.backends import PermanentSendError, TransientSendError, backend_from_url, check_size
 from ..services import Services
 from ..submissions.models import OutboxEvent, OutboxMessage, Submission, utcnow
-from .backends import PermanentSendError, TransientSendError, backend_from_url, check_size
-from .message import Attachment, build_message
+from .compose import compose
 
 log = logging.getLogger(__name__)
-
-EMAIL_BODY = Path("shared") / "email_body.txt"
 
 
 @dataclass(frozen=True)
@@ -98,59 +94,6 @@ def deliver(services: Services, outbox_id: str) -> Outcome:
         log.exception("delivery of outbox row %s failed", outbox_id)
         return _retry_or_fail(services, row, f"internal error: {type(exc).__name__}")
     return _record(services, row, "sent", None)
-
-
-def compose(services: Services, submission: Submission, recipient: str) -> EmailMessage:
-    """The email for ``submission``: short body, PDF and DOCX attached."""
-    settings = services.settings
-    form = services.registry.get(submission.form_id)
-    documents = render_bounded(
-        form,
-        services.vault.open(submission.answers_sealed),
-        submission.reference,
-        submission.submitted_at,
-        settings.templates_dir,
-        contacts=settings.contacts,
-        timeout=settings.render_timeout_seconds,
-        processes=settings.delivery_threads,
-    )
-    body = (
-        (settings.templates_dir / EMAIL_BODY)
-        .read_text(encoding="utf-8")
-        .format(
-            form_title=form.title,
-            reference=submission.reference,
-            submitted=submission.submitted_at.strftime("%d %B %Y %H:%M UTC"),
-        )
-    )
-    return build_message(
-        reference=submission.reference,
-        form_title=form.short_title,
-        sender=settings.mail_from,
-        recipient=recipient,
-        body=body,
-        attachments=_attachments(submission.reference, documents),
-        message_id_domain=settings.message_id_domain,
-        submission_id=submission.id,
-    )
-
-
-DOCX_TYPE = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
-
-
-def _attachments(reference: str, documents: RenderedDocuments) -> list[Attachment]:
-    """The record as PDF and DOCX, then the family's plan where the form has one."""
-    files = [
-        Attachment(f"{reference}.pdf", documents.pdf, "application", "pdf"),
-        Attachment(f"{reference}.docx", documents.docx, *DOCX_TYPE),
-    ]
-    if documents.family_pdf is not None:
-        files.append(
-            Attachment(f"{reference}-family-plan.pdf", documents.family_pdf, "application", "pdf")
-        )
-    if documents.family_docx is not None:
-        files.append(Attachment(f"{reference}-family-plan.docx", documents.family_docx, *DOCX_TYPE))
-    return files
 
 
 def _retry_or_fail(services: Services, row: OutboxMessage, reason: str) -> Outcome:
@@ -229,52 +172,10 @@ def due_ids(services: Services, limit: int = 100) -> list[str]:
         )
 
 
-@dataclass(frozen=True)
-class OutboxRow:
-    """What staff see of one message: no personal data, just delivery facts."""
+def retry_now(services: Services, reference: str) -> list[str]:
+    """Make a failed or waiting message due now (staff action); the ids of the rows changed.
 
-    id: str
-    reference: str
-    status: str
-    attempts: int
-    next_attempt_at: dt.datetime
-    last_error: str | None
-    created_at: dt.datetime
-
-
-def undelivered(services: Services, limit: int = 200) -> list[OutboxRow]:
-    """Messages not yet sent (pending, sending, retrying, failed), oldest first."""
-    with transaction(services.readers) as session:
-        rows = session.execute(
-            select(OutboxMessage, Submission.reference)
-            .join(Submission, Submission.id == OutboxMessage.submission_id)
-            .where(OutboxMessage.status != "sent")
-            .order_by(OutboxMessage.created_at)
-            .limit(limit)
-        ).all()
-        return [
-            OutboxRow(
-                m.id, ref, m.status, m.attempts, m.next_attempt_at, m.last_error, m.created_at
-            )
-            for m, ref in rows
-        ]
-
-
-def history(services: Services, reference: str) -> list[tuple[dt.datetime, str, str | None]]:
-    """(time, status, detail) of every delivery step for ``reference``, oldest first."""
-    with transaction(services.readers) as session:
-        rows = session.execute(
-            select(OutboxEvent.at, OutboxEvent.status, OutboxEvent.detail)
-            .join(OutboxMessage, OutboxMessage.id == OutboxEvent.outbox_id)
-            .join(Submission, Submission.id == OutboxMessage.submission_id)
-            .where(Submission.reference == reference)
-            .order_by(OutboxEvent.at, OutboxEvent.id)
-        ).all()
-        return [(at, status, detail) for at, status, detail in rows]
-
-
-def retry_now(services: Services, reference: str) -> int:
-    """Make a failed or waiting message due now (staff action); returns rows changed."""
+    The caller hands the ids to its task runner (the rows are committed first)."""
     now = utcnow()
     with transaction(services.sessions) as session:
         ids = session.scalars(
@@ -296,26 +197,4 @@ def retry_now(services: Services, reference: str) -> int:
                 OutboxEvent(outbox_id=i, status="retrying", at=now, detail="retried by staff")
                 for i in ids
             )
-    for outbox_id in ids:
-        services.tasks.enqueue_delivery(outbox_id)
-    return len(ids)
-
-
-def health(
-    services: Services, stale_after: dt.timedelta = dt.timedelta(minutes=15)
-) -> dict[str, int]:
-    """Counts for monitoring: messages waiting too long, and failed ones (alert if > 0)."""
-    cutoff = utcnow() - stale_after
-    with transaction(services.readers) as session:
-        stale = session.scalar(
-            select(func.count())
-            .select_from(OutboxMessage)
-            .where(
-                OutboxMessage.status.in_(("pending", "retrying", "sending")),
-                OutboxMessage.created_at < cutoff,
-            )
-        )
-        failed = session.scalar(
-            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "failed")
-        )
-    return {"stale_pending": int(stale or 0), "failed": int(failed or 0)}
+    return list(ids)
