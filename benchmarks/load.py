@@ -40,7 +40,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from .fixtures import ROOT, Fixture
+from tests.factories import ROOT
+
+from .fixtures import Fixture
 from .stats import summary
 
 SECRET = "benchmark-secret-key-0123456789-abcdefghijklmnop"

@@ -15,7 +15,9 @@ from pathlib import Path
 
 from pyinstrument import Profiler
 
-from .fixtures import CONTACTS, REFERENCE, ROOT, SUBMITTED_AT, TEMPLATES, fixtures
+from tests.factories import CONTACTS, REFERENCE, ROOT, SUBMITTED_AT, TEMPLATES
+
+from .fixtures import fixtures
 
 OUT = ROOT / "benchmarks" / "results"
 

@@ -35,8 +35,9 @@ from typing import Any
 
 from forms_service.documents import render_docx, render_html, render_pdf
 from forms_service.documents.pdf import PDF_OPTIONS, SHARED_CSS
+from tests.factories import CONTACTS, REFERENCE, SUBMITTED_AT, TEMPLATES
 
-from .fixtures import CONTACTS, REFERENCE, SUBMITTED_AT, TEMPLATES, Fixture
+from .fixtures import Fixture
 from .stats import summary
 
 

@@ -23,7 +23,9 @@ import sys
 import time
 from typing import Any
 
-from .fixtures import ROOT, fixtures
+from tests.factories import ROOT
+
+from .fixtures import fixtures
 
 RESULTS = ROOT / "benchmarks" / "results"
 
