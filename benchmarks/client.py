@@ -55,8 +55,9 @@ async def closed_loop(spec: dict[str, Any]) -> list[list[Any]]:
     body = json.dumps(spec["body"]).encode()
     limits = httpx.Limits(max_connections=spec["api_clients"] + spec["web_clients"] + 4)
 
-    async with httpx.AsyncClient(base_url=spec["base_url"], limits=limits,
-                                 timeout=spec.get("timeout", 30)) as client:
+    async with httpx.AsyncClient(
+        base_url=spec["base_url"], limits=limits, timeout=spec.get("timeout", 30)
+    ) as client:
 
         async def worker(channel: str) -> None:
             while time.perf_counter() < deadline and budget["left"] > 0:
@@ -72,8 +73,9 @@ async def closed_loop(spec: dict[str, Any]) -> list[list[Any]]:
                         status = await _web(client, spec, drafts.pop())
                 except httpx.HTTPError as exc:
                     status = f"{type(exc).__name__}"  # type: ignore[assignment]
-                samples.append([channel, start, (time.perf_counter() - start) * 1000, status,
-                                reference])
+                samples.append(
+                    [channel, start, (time.perf_counter() - start) * 1000, status, reference]
+                )
 
         tasks = [worker("api") for _ in range(spec["api_clients"])]
         tasks += [worker("web") for _ in range(spec["web_clients"])]
@@ -87,8 +89,9 @@ async def open_loop(spec: dict[str, Any]) -> list[list[Any]]:
     interval = 1 / spec["rate"]
     count = int(spec["seconds"] * spec["rate"])
 
-    async with httpx.AsyncClient(base_url=spec["base_url"],
-                                 timeout=spec.get("timeout", 30)) as client:
+    async with httpx.AsyncClient(
+        base_url=spec["base_url"], timeout=spec.get("timeout", 30)
+    ) as client:
 
         async def one() -> None:
             start = time.perf_counter()

@@ -1,11 +1,13 @@
 """The realistic fixtures every benchmark uses.
 
-* ``ehfsa-8``: an EHFSA with 8 household members (``tests.factories.ehfsa_answers(8)``).
+All are built from the one family in ``tests/factories.py``:
+
+* ``ehfsa-8``: an EHFSA with 8 household members (``ehfsa_answers(8)``).
 * ``family-story-12``: a Family Story Assessment whose plan has 12 actions
   (``family_story_answers(actions=12)``); renders the record and the family's plan.
-* ``ehfsa-largest``: the largest EHFSA the API accepts: 20 household members,
-  the most needs and professionals allowed, and every text answer (required or
-  optional, where it applies) at its maximum length.
+* ``ehfsa-largest``: the largest EHFSA the API accepts: 20 household members
+  (``ehfsa_answers(20)``), the most needs and professionals allowed, and every
+  text answer (required or optional, where it applies) at its maximum length.
 
 Each fixture is the API body (what clients POST) plus the validated answers
 (what the documents are made from).
@@ -14,29 +16,16 @@ Each fixture is the API body (what clients POST) plus the validated answers
 from __future__ import annotations
 
 import copy
-import datetime as dt
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from forms_service.definitions.loader import load_form
 from forms_service.definitions.model import Field, FormDefinition
 from forms_service.submissions.answers import AnswersInvalid
 from forms_service.submissions.service import validate_submission
-from tests.factories import ehfsa_answers, family_story_answers
+from tests.factories import CONTACTS, ehfsa_answers, family_story_answers, form
 
-ROOT = Path(__file__).resolve().parent.parent
-SCHEMAS = ROOT / "form_schemas"
-TEMPLATES = ROOT / "doc_templates"
-REFERENCE = "EH-2026-7Q4K9"
-SUBMITTED_AT = dt.datetime(2026, 11, 24, 14, 5, 33, tzinfo=dt.UTC)
-CONTACTS = {
-    "level4_phone": "01702 215007",
-    "level4_out_of_hours_phone": "0345 606 1212",
-    "level4_email": "C-SPOC@southend.gov.uk",
-}
 WORDS = (
-    "Attendance dropped after the move and mornings are hard; Priya works nights, "
+    "Attendance dropped after the move and mornings are hard; Grace works evenings, "
     "the children are late most days and the school has offered a breakfast club place. "
 )
 
@@ -47,10 +36,6 @@ class Fixture:
     form: FormDefinition
     body: dict[str, Any]  # what a client POSTs
     answers: dict[str, Any]  # validated, what the documents are made from
-
-
-def form(form_id: str) -> FormDefinition:
-    return load_form(SCHEMAS / f"{form_id}.yaml", TEMPLATES)
 
 
 def filler(length: int) -> str:
@@ -82,14 +67,7 @@ def _valid(fx_form: FormDefinition, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _largest_ehfsa(fx_form: FormDefinition) -> dict[str, Any]:
-    base = ehfsa_answers(8)
-    people = base["household"]
-    for i in range(8, 20):  # more children and adults, one lead child only
-        extra = copy.deepcopy(people[1 if i % 2 else 3])
-        extra["first_name"] = f"Member{i}"
-        extra["last_name"] = f"Testfamily{i}"
-        extra.pop("nhs_number", None)
-        people.append(extra)
+    base = ehfsa_answers(20)
     base["needs"] = [copy.deepcopy(base["needs"][i % 2]) for i in range(10)]
     base["professionals"] = [copy.deepcopy(base["professionals"][i % 2]) for i in range(20)]
     body = copy.deepcopy(base)

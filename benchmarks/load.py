@@ -40,7 +40,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from .fixtures import ROOT, Fixture
+from tests.factories import ROOT
+
+from .fixtures import Fixture
 from .stats import summary
 
 SECRET = "benchmark-secret-key-0123456789-abcdefghijklmnop"
@@ -132,9 +134,19 @@ class Service:
         gunicorn = Path(sys.executable).parent / "gunicorn"
         self.proc = subprocess.Popen(
             [
-                str(gunicorn), "-w", str(self.workers), "--threads", str(self.threads),
-                "-b", f"127.0.0.1:{self.port}", "--backlog", "2048",
-                "--log-level", "warning", "--timeout", "120",
+                str(gunicorn),
+                "-w",
+                str(self.workers),
+                "--threads",
+                str(self.threads),
+                "-b",
+                f"127.0.0.1:{self.port}",
+                "--backlog",
+                "2048",
+                "--log-level",
+                "warning",
+                "--timeout",
+                "120",
                 "forms_service:create_app()",
             ],
             cwd=ROOT,
@@ -271,7 +283,10 @@ def run_client(spec: dict[str, Any]) -> list[list[Any]]:
     try:
         out = subprocess.run(
             [sys.executable, "-m", "benchmarks.client", path],
-            cwd=ROOT, check=True, capture_output=True, timeout=spec["seconds"] + 180,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            timeout=spec["seconds"] + 180,
         )
     finally:
         os.unlink(path)
@@ -299,9 +314,17 @@ def _latency(samples: list[list[Any]], ok: Callable[[Any], bool]) -> dict[str, A
     }
 
 
-def throughput(fx: Fixture, smtp_url: str, *, clients: int, seconds: float, workers: int,
-               threads: int, log: Callable[[str], None], paced_rate: float = 100
-               ) -> dict[str, Any]:
+def throughput(
+    fx: Fixture,
+    smtp_url: str,
+    *,
+    clients: int,
+    seconds: float,
+    workers: int,
+    threads: int,
+    log: Callable[[str], None],
+    paced_rate: float = 100,
+) -> dict[str, Any]:
     """Closed loop (``clients`` posting back to back: the saturation rate), then an
     open loop at ``paced_rate``/s (the latency a steady load below saturation sees).
 
@@ -369,15 +392,32 @@ def _delivery(samples: list[list[Any]], smtp: SmtpClock, drain_seconds: float) -
     }
 
 
-def end_to_end(fx: Fixture, *, rate: float, seconds: float, burst: int, workers: int,
-               threads: int, log: Callable[[str], None]) -> dict[str, Any]:
-    result: dict[str, Any] = {"fixture": fx.name, "gunicorn": {"workers": workers,
-                                                               "threads": threads}}
+def end_to_end(
+    fx: Fixture,
+    *,
+    rate: float,
+    seconds: float,
+    burst: int,
+    workers: int,
+    threads: int,
+    log: Callable[[str], None],
+) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "fixture": fx.name,
+        "gunicorn": {"workers": workers, "threads": threads},
+    }
     base_spec = {"api_path": f"/api/v1/forms/{fx.form.id}/submissions", "body": fx.body}
     with SmtpClock() as smtp, Service(smtp.url(), workers, threads) as service:
         log(f"  end to end: {rate}/s for {seconds:.0f} s")
-        samples = run_client({**base_spec, "base_url": service.base_url, "rate": rate,
-                              "seconds": seconds, "token": service.token})
+        samples = run_client(
+            {
+                **base_spec,
+                "base_url": service.base_url,
+                "rate": rate,
+                "seconds": seconds,
+                "token": service.token,
+            }
+        )
         steady = _delivery(samples, smtp, drain_seconds=60)
         steady.pop("arrivals")
         steady["rate"] = rate
@@ -386,8 +426,15 @@ def end_to_end(fx: Fixture, *, rate: float, seconds: float, burst: int, workers:
         result["peak_rss_mb_steady"] = service.peak_rss_mb()
     with SmtpClock() as smtp, Service(smtp.url(), workers, threads) as service:
         log(f"  capacity: a burst of {burst} submissions")
-        samples = run_client({**base_spec, "base_url": service.base_url, "rate": 200,
-                              "seconds": burst / 200, "token": service.token})
+        samples = run_client(
+            {
+                **base_spec,
+                "base_url": service.base_url,
+                "rate": 200,
+                "seconds": burst / 200,
+                "token": service.token,
+            }
+        )
         drained = _delivery(samples, smtp, drain_seconds=240)
         arrivals = drained.pop("arrivals")
         # Sustained rate: messages per second once the queue is full (first to last arrival).

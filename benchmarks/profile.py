@@ -15,7 +15,9 @@ from pathlib import Path
 
 from pyinstrument import Profiler
 
-from .fixtures import CONTACTS, REFERENCE, ROOT, SUBMITTED_AT, TEMPLATES, fixtures
+from tests.factories import CONTACTS, REFERENCE, ROOT, SUBMITTED_AT, TEMPLATES
+
+from .fixtures import fixtures
 
 OUT = ROOT / "benchmarks" / "results"
 
@@ -50,11 +52,13 @@ def main() -> int:
 
         app = create_app({"task_mode": "sync", "smtp_url": None})
         services = app.extensions["forms"]  # submit() stores; it queues no delivery
-        print(profile(
-            "submit",
-            lambda: submit(services, fx.form, fx.body, channel="api", actor=ANONYMOUS),
-            200,
-        ))
+        print(
+            profile(
+                "submit",
+                lambda: submit(services, fx.form, fx.body, channel="api", actor=ANONYMOUS),
+                200,
+            )
+        )
         Path(tmp).exists()
     return 0
 

@@ -35,8 +35,9 @@ from typing import Any
 
 from forms_service.documents import DocumentRenderer, SubmissionRecord
 from forms_service.documents.pdf import PDF_OPTIONS, SHARED_CSS
+from tests.factories import CONTACTS, REFERENCE, SUBMITTED_AT, TEMPLATES
 
-from .fixtures import CONTACTS, REFERENCE, SUBMITTED_AT, TEMPLATES, Fixture
+from .fixtures import Fixture
 from .stats import summary
 
 
@@ -210,8 +211,13 @@ def compare_pdf(fx: Fixture, runs: int, log: Callable[[str], None]) -> dict[str,
         for name, r in results.items()
         if name != "service"
     }
-    return {"fixture": fx.name, "runs": runs, "contenders": results, "ratios": ratios,
-            "notes": notes}
+    return {
+        "fixture": fx.name,
+        "runs": runs,
+        "contenders": results,
+        "ratios": ratios,
+        "notes": notes,
+    }
 
 
 def service_documents(fx: Fixture, pdf_runs: int, docx_runs: int) -> dict[str, Any]:

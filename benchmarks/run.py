@@ -23,7 +23,9 @@ import sys
 import time
 from typing import Any
 
-from .fixtures import ROOT, fixtures
+from tests.factories import ROOT
+
+from .fixtures import fixtures
 
 RESULTS = ROOT / "benchmarks" / "results"
 
@@ -63,8 +65,11 @@ def main() -> int:
     threads = _env_int("BENCH_THREADS", 16)
     started = time.time()
     fx = fixtures()
-    results: dict[str, Any] = {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                               "machine": machine(), "runs": runs}
+    results: dict[str, Any] = {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "runs": runs,
+    }
     label = os.environ.get("BENCH_LABEL", "")
     stamp = dt.date.today().isoformat() + (f"-{label}" if label else "")
     path = RESULTS / f"{stamp}.json"
@@ -100,9 +105,16 @@ def main() -> int:
 
         def load() -> dict[str, Any]:
             with smtp_server() as smtp:
-                return throughput(fx["ehfsa-8"], smtp.url(), clients=clients, seconds=seconds,
-                                  workers=workers, threads=threads, log=log,
-                                  paced_rate=_env_float("BENCH_PACED_RATE", 100))
+                return throughput(
+                    fx["ehfsa-8"],
+                    smtp.url(),
+                    clients=clients,
+                    seconds=seconds,
+                    workers=workers,
+                    threads=threads,
+                    log=log,
+                    paced_rate=_env_float("BENCH_PACED_RATE", 100),
+                )
 
         log("Submission throughput under gunicorn")
         phase("throughput", load)
@@ -110,10 +122,18 @@ def main() -> int:
         from .load import end_to_end
 
         log("Submission → SMTP")
-        phase("end_to_end", lambda: end_to_end(
-            fx["ehfsa-8"], rate=rate, seconds=seconds, burst=burst, workers=workers,
-            threads=threads, log=log,
-        ))
+        phase(
+            "end_to_end",
+            lambda: end_to_end(
+                fx["ehfsa-8"],
+                rate=rate,
+                seconds=seconds,
+                burst=burst,
+                workers=workers,
+                threads=threads,
+                log=log,
+            ),
+        )
     results["elapsed_seconds"] = round(time.time() - started, 1)
     path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(table(results))
@@ -136,9 +156,14 @@ def table(results: dict[str, Any]) -> str:
     if "pdf_comparison" in results:
         cmp = results["pdf_comparison"]
         for name, r in cmp["contenders"].items():
-            rows.append((f"PDF {cmp['fixture']} {name}",
-                         f"median {r['median_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms",
-                         f"{r['pages']} pages, {r['bytes'] // 1024} KB", ""))
+            rows.append(
+                (
+                    f"PDF {cmp['fixture']} {name}",
+                    f"median {r['median_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms",
+                    f"{r['pages']} pages, {r['bytes'] // 1024} KB",
+                    "",
+                )
+            )
         targets = {
             "naive-weasyprint": 2 / 3,
             "chromium-cli": 1 / 5,
@@ -147,64 +172,113 @@ def table(results: dict[str, Any]) -> str:
         }
         for key, ratio in cmp["ratios"].items():
             limit = targets[key.split("/", 1)[1]]
-            rows.append((f"ratio {key} (median)", f"{ratio:.3f}", f"target ≤ {limit:.3f}",
-                         _verdict(ratio, limit)))
+            rows.append(
+                (
+                    f"ratio {key} (median)",
+                    f"{ratio:.3f}",
+                    f"target ≤ {limit:.3f}",
+                    _verdict(ratio, limit),
+                )
+            )
         for name, note in cmp["notes"].items():
             rows.append((f"PDF {name}", note, "", ""))
     for name, doc in results.get("documents", {}).items():
         pdf, docx = doc["pdf"], doc["docx"]
-        rows.append((f"PDF service {name}", f"median {pdf['median_ms']:.0f} ms, "
-                     f"p95 {pdf['p95_ms']:.0f} ms", f"{pdf['pages']} pages", ""))
-        rows.append((f"DOCX service {name}", f"median {docx['median_ms']:.1f} ms, "
-                     f"p95 {docx['p95_ms']:.1f} ms", "target median ≤ 15 ms",
-                     _verdict(docx["median_ms"], 15)))
+        rows.append(
+            (
+                f"PDF service {name}",
+                f"median {pdf['median_ms']:.0f} ms, p95 {pdf['p95_ms']:.0f} ms",
+                f"{pdf['pages']} pages",
+                "",
+            )
+        )
+        rows.append(
+            (
+                f"DOCX service {name}",
+                f"median {docx['median_ms']:.1f} ms, p95 {docx['p95_ms']:.1f} ms",
+                "target median ≤ 15 ms",
+                _verdict(docx["median_ms"], 15),
+            )
+        )
     if "throughput" in results:
         tp = results["throughput"]
         for channel in ("all", "api", "web"):
             r = tp[channel]
             clients = sum(tp["clients"].values()) if channel == "all" else tp["clients"][channel]
-            rows.append((f"submit {channel} ({clients} clients, {tp['seconds']:.0f} s)",
-                         f"{r['per_second']}/s, p50 {r['median_ms']:.0f} / p95 "
-                         f"{r['p95_ms']:.0f} / p99 {r['p99_ms']:.0f} ms",
-                         f"{r['errors']} errors of {r['requests']}", ""))
+            rows.append(
+                (
+                    f"submit {channel} ({clients} clients, {tp['seconds']:.0f} s)",
+                    f"{r['per_second']}/s, p50 {r['median_ms']:.0f} / p95 "
+                    f"{r['p95_ms']:.0f} / p99 {r['p99_ms']:.0f} ms",
+                    f"{r['errors']} errors of {r['requests']}",
+                    "",
+                )
+            )
         r = tp["all"]
-        rows.append(("target submissions/s ≥ 200", f"{r['per_second']}", "",
-                     _verdict(r["per_second"], 200, higher_is_better=True)))
-        rows.append(("target submit p95 ≤ 100 ms", f"{r['p95_ms']:.0f} ms", "",
-                     _verdict(r["p95_ms"], 100)))
+        rows.append(
+            (
+                "target submissions/s ≥ 200",
+                f"{r['per_second']}",
+                "",
+                _verdict(r["per_second"], 200, higher_is_better=True),
+            )
+        )
+        rows.append(
+            ("target submit p95 ≤ 100 ms", f"{r['p95_ms']:.0f} ms", "", _verdict(r["p95_ms"], 100))
+        )
         rows.append(("target 0 errors", f"{r['errors']}", "", _verdict(r["errors"], 0)))
         pr = tp["paced"]
-        rows.append((f"submit paced at {pr['rate']:g}/s (API, open loop)",
-                     f"{pr['per_second']}/s, p50 {pr['median_ms']:.0f} / p95 "
-                     f"{pr['p95_ms']:.0f} / p99 {pr['p99_ms']:.0f} ms",
-                     f"{pr['errors']} errors of {pr['requests']}", _verdict(pr["p95_ms"], 100)))
+        rows.append(
+            (
+                f"submit paced at {pr['rate']:g}/s (API, open loop)",
+                f"{pr['per_second']}/s, p50 {pr['median_ms']:.0f} / p95 "
+                f"{pr['p95_ms']:.0f} / p99 {pr['p99_ms']:.0f} ms",
+                f"{pr['errors']} errors of {pr['requests']}",
+                _verdict(pr["p95_ms"], 100),
+            )
+        )
         rss = max((v for k, v in tp["peak_rss_mb"].items() if k != "master"), default=0)
-        rows.append(("worker peak RSS (throughput)", f"{rss:.0f} MB", "target ≤ 300 MB",
-                     _verdict(rss, 300)))
+        rows.append(
+            ("worker peak RSS (throughput)", f"{rss:.0f} MB", "target ≤ 300 MB", _verdict(rss, 300))
+        )
     if "end_to_end" in results:
         e2e = results["end_to_end"]
         st = e2e["steady"]
         lat = st["latency"]
-        rows.append((f"submission → SMTP at {st['rate']}/s",
-                     f"p50 {lat['median_ms']:.0f} ms, p95 {lat['p95_ms']:.0f} ms",
-                     f"{st['delivered']}/{st['submitted']} delivered, "
-                     f"{st['missing_attachment']} missing attachments",
-                     _verdict(lat["p95_ms"], 2000)))
+        rows.append(
+            (
+                f"submission → SMTP at {st['rate']}/s",
+                f"p50 {lat['median_ms']:.0f} ms, p95 {lat['p95_ms']:.0f} ms",
+                f"{st['delivered']}/{st['submitted']} delivered, "
+                f"{st['missing_attachment']} missing attachments",
+                _verdict(lat["p95_ms"], 2000),
+            )
+        )
         cap = e2e["capacity"]
-        rows.append(("max sustained submission → SMTP rate",
-                     f"{cap['max_sustained_per_second']}/s",
-                     f"{cap['delivered']}/{cap['submitted']} of a burst delivered",
-                     _verdict(cap["max_sustained_per_second"], st["rate"],
-                              higher_is_better=True)))
-        rss = max((v for phase in ("peak_rss_mb_steady", "peak_rss_mb_capacity")
-                   for k, v in e2e[phase].items() if k != "master"), default=0)
-        rows.append(("worker peak RSS (rendering)", f"{rss:.0f} MB", "target ≤ 300 MB",
-                     _verdict(rss, 300)))
+        rows.append(
+            (
+                "max sustained submission → SMTP rate",
+                f"{cap['max_sustained_per_second']}/s",
+                f"{cap['delivered']}/{cap['submitted']} of a burst delivered",
+                _verdict(cap["max_sustained_per_second"], st["rate"], higher_is_better=True),
+            )
+        )
+        rss = max(
+            (
+                v
+                for phase in ("peak_rss_mb_steady", "peak_rss_mb_capacity")
+                for k, v in e2e[phase].items()
+                if k != "master"
+            ),
+            default=0,
+        )
+        rows.append(
+            ("worker peak RSS (rendering)", f"{rss:.0f} MB", "target ≤ 300 MB", _verdict(rss, 300))
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(4)] if rows else [0] * 4
     for key, why in results.get("failed", {}).items():
         rows.append((f"{key}: FAILED", why[:120], "", ""))
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-             for r in rows]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     return "\n".join(lines)
 
 

@@ -21,7 +21,12 @@ from forms_service.submissions.models import Submission
 from forms_service.submissions.service import validate_submission
 from tests.browser.filling import CHECK_ANSWERS, expect_heading, fill_form
 from tests.browser.signing import sign_in
-from tests.factories import cspoc_answers, ehfsa_answers, family_story_answers, tacaf_answers
+from tests.factories import (
+    cspoc_request_answers,
+    ehfsa_answers,
+    family_story_answers,
+    tacaf_review_answers,
+)
 from tests.staff import referral_headers
 
 pytestmark = pytest.mark.browser
@@ -30,9 +35,9 @@ expect = pytest.importorskip("playwright.sync_api").expect
 
 CODE = "[2-9A-HJ-NP-TW-Z]{4}"
 JOURNEYS: list[tuple[str, Callable[[], dict[str, Any]], str]] = [
-    ("cspoc-request", cspoc_answers, "RS"),
+    ("cspoc-request", cspoc_request_answers, "RS"),
     ("family-story", family_story_answers, "FS"),
-    ("tacaf-review", tacaf_answers, "TR"),
+    ("tacaf-review", tacaf_review_answers, "TR"),
 ]
 #: Every kind of page a journey must have had axe run on.
 KINDS = {

@@ -14,7 +14,7 @@ from forms_service.auth import accounts, tokens
 from forms_service.services import Services
 from forms_service.submissions.models import Submission
 from tests.conftest import make_app, task_runner
-from tests.factories import cspoc_answers, ehfsa_answers, family_story_answers
+from tests.factories import cspoc_request_answers, ehfsa_answers, family_story_answers
 from tests.staff import bearer, staff_user, user_headers
 
 EHFSA = "/api/v1/forms/ehfsa/submissions"
@@ -43,7 +43,9 @@ def test_a_referral_token_sends_only_its_own_forms(client: FlaskClient, services
     token = tokens.create(services, "school system", CLI, forms=("ehfsa",))
     assert client.post(EHFSA, json=ehfsa_answers(2), headers=bearer(token)).status_code == 201
     other = client.post(
-        "/api/v1/forms/cspoc-request/submissions", json=cspoc_answers(), headers=bearer(token)
+        "/api/v1/forms/cspoc-request/submissions",
+        json=cspoc_request_answers(),
+        headers=bearer(token),
     )
     assert other.status_code == 403
     staff = client.post(

@@ -21,7 +21,7 @@ from forms_service.maintenance import purge
 from forms_service.services import Services, build_services
 from forms_service.submissions.models import Draft, OutboxMessage, Submission
 from tests.conftest import make_app, task_runner
-from tests.factories import ehfsa_answers, tacaf_answers
+from tests.factories import ehfsa_answers, tacaf_review_answers
 from tests.staff import referral_headers, staff_user, user_headers
 from tests.webuser import WebUser
 
@@ -63,7 +63,7 @@ def _closed_family(app: Flask, services: Services) -> tuple[str, str]:
     )
     reference = referral.get_json()["reference"]
     worker = staff_user(services, "cspoc")
-    review = {**tacaf_answers(), "decision": "close", "close_reason": "outcomes_met"}
+    review = {**tacaf_review_answers(), "decision": "close", "close_reason": "outcomes_met"}
     for key in ("next_meeting",):
         review.pop(key, None)
     review.update({"what_helped": "Routines.", "who_to_contact": "The school office."})

@@ -37,12 +37,8 @@ from forms_service.documents import (
 from forms_service.documents.context import NOT_APPLICABLE
 from forms_service.documents.pdf import assets_dir, html_to_pdf
 from forms_service.formats import format_datetime
+from tests import factories as fx
 from tests.readback import docx_text, flat, pdf_text
-
-try:  # tests/unit as a package, or (pytest's default) on sys.path
-    from . import doc_fixtures as fx
-except ImportError:
-    import doc_fixtures as fx  # type: ignore[no-redef]
 
 
 class _Collect(logging.Handler):
@@ -73,9 +69,14 @@ def no_weasyprint_warnings(weasyprint_warnings: list[logging.LogRecord]) -> Iter
     assert [r.getMessage() for r in weasyprint_warnings] == []
 
 
+def ehfsa_answers() -> dict[str, Any]:
+    """The EHFSA answers as on the day the documents below were written (their dates)."""
+    return fx.ehfsa_answers(today=fx.DOCUMENT_DAY)
+
+
 @pytest.fixture(scope="module")
 def form() -> FormDefinition:
-    return fx.ehfsa()
+    return fx.form("ehfsa")
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +86,7 @@ def documents(form: FormDefinition) -> Any:
     logger.addHandler(handler)
     try:
         rendered = DocumentRenderer(fx.TEMPLATES).render(
-            SubmissionRecord(form, fx.answers(), fx.REFERENCE, fx.SUBMITTED_AT)
+            SubmissionRecord(form, ehfsa_answers(), fx.REFERENCE, fx.SUBMITTED_AT)
         )
     finally:
         logger.removeHandler(handler)
@@ -126,7 +127,7 @@ def all_values(context: dict[str, Any]) -> Iterator[str]:
 
 
 def test_sections_follow_the_form_pages(form: FormDefinition) -> None:
-    context = build_context(form, fx.answers(), fx.REFERENCE, fx.SUBMITTED_AT)
+    context = build_context(form, ehfsa_answers(), fx.REFERENCE, fx.SUBMITTED_AT)
     assert [s["title"] for s in context["sections"]] == [p.title for p in form.pages]
     assert context["form"] == {
         "id": "ehfsa",
@@ -138,7 +139,7 @@ def test_sections_follow_the_form_pages(form: FormDefinition) -> None:
 
 
 def test_values_are_human_strings(form: FormDefinition) -> None:
-    context = build_context(form, fx.answers(), fx.REFERENCE, fx.SUBMITTED_AT)
+    context = build_context(form, ehfsa_answers(), fx.REFERENCE, fx.SUBMITTED_AT)
     sections = {s["title"]: s for s in context["sections"]}
     gate = {r["label"]: r["value"] for r in sections["Before you start"]["rows"]}
     assert gate["Is a child in immediate danger?"] == "No"
@@ -260,7 +261,7 @@ def test_pdf_contains_the_whole_family(documents: Any, form: FormDefinition) -> 
     assert "24 November 2026 at 2:05pm" in text
     assert "OFFICIAL-SENSITIVE" in text
     assert "Page 1 of" in text
-    for person in fx.household():
+    for person in fx.household(today=fx.DOCUMENT_DAY):
         assert person["first_name"] in text
         assert person["last_name"] in text
     for page in form.pages:
@@ -288,7 +289,7 @@ def test_pdf_keeps_line_breaks(documents: Any) -> None:
 
 def test_pdf_bytes_are_reproducible(form: FormDefinition, documents: Any) -> None:
     again = DocumentRenderer(fx.TEMPLATES).pdf(
-        SubmissionRecord(form, fx.answers(), fx.REFERENCE, fx.SUBMITTED_AT)
+        SubmissionRecord(form, ehfsa_answers(), fx.REFERENCE, fx.SUBMITTED_AT)
     )
     assert again == documents.pdf
 
@@ -298,7 +299,7 @@ def test_source_date_epoch_sets_the_pdf_date(
 ) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     data = DocumentRenderer(fx.TEMPLATES).pdf(
-        SubmissionRecord(form, fx.answers(), fx.REFERENCE, fx.SUBMITTED_AT)
+        SubmissionRecord(form, ehfsa_answers(), fx.REFERENCE, fx.SUBMITTED_AT)
     )
     metadata = pypdf.PdfReader(io.BytesIO(data)).metadata
     assert metadata is not None
@@ -312,10 +313,10 @@ def test_docx_shows_every_answer(documents: Any, form: FormDefinition) -> None:
     text = docx_text(documents.docx)
     assert fx.REFERENCE in text
     assert "24 November 2026 at 2:05pm" in text
-    for person in fx.household():
+    for person in fx.household(today=fx.DOCUMENT_DAY):
         assert person["first_name"] in text
         assert person["last_name"] in text
-    context = build_context(form, fx.answers(), fx.REFERENCE, fx.SUBMITTED_AT)
+    context = build_context(form, ehfsa_answers(), fx.REFERENCE, fx.SUBMITTED_AT)
     missing = [value for value in all_values(context) if value not in text]
     assert missing == []
     document = docx.Document(io.BytesIO(documents.docx))
@@ -368,7 +369,7 @@ HOSTILE = {
 
 
 def hostile_answers() -> dict[str, Any]:
-    answers = fx.answers()
+    answers = ehfsa_answers()
     answers["referrer"]["full_name"] = HOSTILE["jinja"]
     answers["referrer"]["organisation"] = HOSTILE["block"]
     answers["presenting_issues"] = HOSTILE["html"]
@@ -491,7 +492,7 @@ def test_fetcher_blocks_injected_resources(
         '<link rel=stylesheet href="//127.0.0.1:{port}/x.css">'.replace("{port}", str(port)),
     ]
     html = DocumentRenderer(fx.TEMPLATES).html(
-        SubmissionRecord(form, fx.answers(), fx.REFERENCE, fx.SUBMITTED_AT)
+        SubmissionRecord(form, ehfsa_answers(), fx.REFERENCE, fx.SUBMITTED_AT)
     )
     # Escaping deliberately bypassed: the payloads go straight into the HTML.
     html = html.replace("</body>", "\n".join(payloads) + "\n</body>")
@@ -549,7 +550,7 @@ def test_every_long_text_at_5000_characters(
 ) -> None:
     line = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod. "
     value = ((line * 12 + "\n") * 10)[:4990] + "x" * 10
-    answers = fx.with_every_long_text(form, value)
+    answers = fx.ehfsa_with_every_long_text(form, value, today=fx.DOCUMENT_DAY)
     started = time.perf_counter()
     docs = DocumentRenderer(fx.TEMPLATES).render(
         SubmissionRecord(form, answers, fx.REFERENCE, fx.SUBMITTED_AT)
@@ -572,7 +573,7 @@ def test_a_one_megabyte_answer_renders(form: FormDefinition, no_weasyprint_warni
     pages a second, so a 1 MB answer (about 200 pages) takes 15-25 s: the PDF
     gets a quarter of it here, and the full megabyte with FORMS_SLOW_TESTS=1.
     """
-    answers = fx.answers()
+    answers = ehfsa_answers()
     unbroken = "W" * 2_000  # a run with no break opportunity at all
     megabyte = (unbroken + "\n" + "Word " * 200_000)[:1_000_000]
     answers["presenting_issues"] = megabyte
@@ -606,9 +607,7 @@ def records() -> dict[str, Any]:
     logger = logging.getLogger("weasyprint")
     logger.addHandler(handler)
     cases = {
-        "family-story": (fx.family_story(), fx.family_story_answers()),
-        "tacaf-review": (fx.tacaf_review(), fx.tacaf_review_answers()),
-        "cspoc-request": (fx.cspoc_request(), fx.cspoc_request_answers()),
+        name: fx.document_case(name) for name in ("family-story", "tacaf-review", "cspoc-request")
     }
     try:
         rendered = {}
@@ -624,8 +623,7 @@ def records() -> dict[str, Any]:
 
 
 def test_context_has_computed_warnings_contacts_and_shown() -> None:
-    form = fx.family_story()
-    answers = fx.family_story_answers()
+    form, answers = fx.document_case("family-story")
     context = build_context(form, answers, fx.REFERENCE, fx.SUBMITTED_AT)
     assert context["computed"] == {
         "due_10": {
@@ -649,19 +647,20 @@ def test_context_has_computed_warnings_contacts_and_shown() -> None:
 
 
 def test_shown_marks_hidden_answers() -> None:
-    form = fx.tacaf_review()
-    shown = build_context(form, fx.tacaf_review_answers(), "R", fx.SUBMITTED_AT)["shown"]
+    form, answers = fx.document_case("tacaf-review")
+    shown = build_context(form, answers, "R", fx.SUBMITTED_AT)["shown"]
     assert shown["decision"] == "Continue with the plan"
     assert shown["close_reason"] == NOT_APPLICABLE  # only asked when closing
     assert shown["who_to_contact"] == NOT_APPLICABLE  # its page is not shown
     assert shown["next_meeting.date"] == "4 January 2027"
-    closing = build_context(form, fx.tacaf_closing_answers(), "R", fx.SUBMITTED_AT)["shown"]
+    _, answers = fx.document_case("tacaf-closing")
+    closing = build_context(form, answers, "R", fx.SUBMITTED_AT)["shown"]
     assert closing["close_reason"] == "The outcomes have been met"
     assert closing["next_meeting.date"] == NOT_APPLICABLE
 
 
 def test_ehfsa_context_has_no_family_plan(form: FormDefinition) -> None:
-    context = build_context(form, fx.answers(), fx.REFERENCE, fx.SUBMITTED_AT)
+    context = build_context(form, ehfsa_answers(), fx.REFERENCE, fx.SUBMITTED_AT)
     assert context["family"] is None
     assert context["computed"] == {}
     assert context["warnings"] == []
@@ -678,7 +677,7 @@ def test_family_story_record(records: dict[str, Any]) -> None:
         assert "Latest completion (15 working days after allocation)" in text
         assert "23 November 2026" in text
         assert "Warning" not in text
-        for action in fx.family_plan_actions():
+        for action in fx.family_plan_actions(today=fx.DOCUMENT_DAY):
             assert action["what"] in text
         assert "Mornings are a rush. Kayden finds it hard to get up." in text
     assert "Family support practitioner Jo Bennett, Family Support Practitioner" in pdf
@@ -687,8 +686,7 @@ def test_family_story_record(records: dict[str, Any]) -> None:
 
 
 def test_warnings_are_boxed_near_the_top(no_weasyprint_warnings: None) -> None:
-    form = fx.family_story()
-    answers = fx.family_story_answers()
+    form, answers = fx.document_case("family-story")
     answers["case"]["completion_date"] = "2026-11-24"  # 16 working days after allocation
     docs = DocumentRenderer(fx.TEMPLATES).render(
         SubmissionRecord(form, answers, fx.REFERENCE, fx.SUBMITTED_AT)
@@ -711,11 +709,11 @@ def test_warnings_are_boxed_near_the_top(no_weasyprint_warnings: None) -> None:
 
 def test_tacaf_record_shows_each_action_then_and_now(records: dict[str, Any]) -> None:
     pdf, _, docs = records["tacaf-review"]
-    form = fx.tacaf_review()
+    form = fx.form("tacaf-review")
     group = form.field("previous_actions")
     last, now = group.child("last_status"), group.child("status")
     assert "Progress on the actions from last time Action At the last review Now" in pdf
-    for item in fx.previous_actions():
+    for item in fx.previous_actions(today=fx.DOCUMENT_DAY):
         row = f"{item['action']} {last.option_label(item['last_status'])} "
         row += now.option_label(item["status"])
         assert row in pdf
@@ -728,7 +726,7 @@ def test_tacaf_record_shows_each_action_then_and_now(records: dict[str, Any]) ->
     ]
     assert [[c.text for c in row.cells] for row in table.rows[1:]] == [
         [item["action"], last.option_label(item["last_status"]), now.option_label(item["status"])]
-        for item in fx.previous_actions()
+        for item in fx.previous_actions(today=fx.DOCUMENT_DAY)
     ]
 
 
@@ -746,10 +744,9 @@ def test_tacaf_record_facts(records: dict[str, Any]) -> None:
 
 
 def test_closing_tacaf_record(no_weasyprint_warnings: None) -> None:
+    form, answers = fx.document_case("tacaf-closing")
     docs = DocumentRenderer(fx.TEMPLATES).render(
-        SubmissionRecord(
-            fx.tacaf_review(), fx.tacaf_closing_answers(), fx.REFERENCE, fx.SUBMITTED_AT
-        )
+        SubmissionRecord(form, answers, fx.REFERENCE, fx.SUBMITTED_AT)
     )
     pdf = flat(pdf_text(docs.pdf))
     assert "Decision Close Why it is closing The outcomes have been met" in pdf
@@ -768,5 +765,5 @@ def test_cspoc_request_record(records: dict[str, Any]) -> None:
         assert "Request for service to the Children's Single Point of Contact" in text
         assert "Notice of seeking possession received in October." in text
         assert "Kayden went on about half the days." in text
-        for person in fx.household():
+        for person in fx.household(today=fx.DOCUMENT_DAY):
             assert person["last_name"] in text

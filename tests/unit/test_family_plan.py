@@ -13,7 +13,7 @@ import io
 import logging
 import re
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import docx
@@ -33,11 +33,8 @@ from forms_service.flow.navigation import visible_pages
 from forms_service.submissions.answers import validate
 from forms_service.submissions.rules import check_rules
 from forms_service.submissions.service import validate_submission
-
-try:  # tests/unit as a package, or (pytest's default) on sys.path
-    from . import doc_fixtures as fx
-except ImportError:
-    import doc_fixtures as fx  # type: ignore[no-redef]
+from tests import factories as fx
+from tests.readback import docx_text, flat, pdf_text
 
 HEADINGS = [
     "Who is in our family",
@@ -53,13 +50,7 @@ HEADINGS = [
 ACRONYMS = ["TACAF", "EHFSA", "C-SPOC", "SMART", "RAG", "CIN", "CP", "YOS", "EHFS", "SEN", "NHS"]
 NO_MORE_MEETINGS = "There are no more meetings planned."
 
-Builder = Callable[[], dict[str, Any]]
-CASES: dict[str, tuple[Callable[[], FormDefinition], Builder]] = {
-    "family-story": (fx.family_story, fx.family_story_answers),
-    "tacaf-review": (fx.tacaf_review, fx.tacaf_review_answers),
-    "tacaf-closing": (fx.tacaf_review, fx.tacaf_closing_answers),
-    "cspoc-request": (fx.cspoc_request, fx.cspoc_request_answers),
-}
+CASES = ["family-story", "tacaf-review", "tacaf-closing", "cspoc-request"]
 PLAN_CASES = ["family-story", "tacaf-review", "tacaf-closing"]
 
 
@@ -91,17 +82,17 @@ def render(
 
 @pytest.fixture(scope="module")
 def rendered() -> dict[str, RenderedDocuments]:
-    return {name: render(make_form(), build()) for name, (make_form, build) in CASES.items()}
+    return {name: render(*fx.document_case(name)) for name in CASES}
 
 
 @pytest.fixture
 def frozen_today(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Validation's "today" is fx.TODAY, so the fixed fixture dates stay valid."""
+    """Validation's "today" is fx.DOCUMENT_DAY, so the fixed fixture dates stay valid."""
 
     class FrozenDate(dt.date):
         @classmethod
         def today(cls) -> FrozenDate:
-            day = fx.TODAY
+            day = fx.DOCUMENT_DAY
             return cls(day.year, day.month, day.day)
 
     fake = types.SimpleNamespace(date=FrozenDate, timedelta=dt.timedelta, datetime=dt.datetime)
@@ -112,8 +103,8 @@ def family_texts(docs: RenderedDocuments) -> dict[str, str]:
     assert docs.family_pdf is not None
     assert docs.family_docx is not None
     return {
-        "pdf": fx.flat(fx.pdf_text(docs.family_pdf)),
-        "docx": fx.flat(fx.docx_text(docs.family_docx)),
+        "pdf": flat(pdf_text(docs.family_pdf)),
+        "docx": flat(docx_text(docs.family_docx)),
     }
 
 
@@ -133,9 +124,7 @@ def expected_actions(answers: dict[str, Any]) -> list[dict[str, str]]:
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_fixture_answers_are_valid(case: str, frozen_today: None) -> None:
-    make_form, build = CASES[case]
-    form = make_form()
-    answers = build()
+    form, answers = fx.document_case(case)
     assert validate_submission(form, answers, fx.CONTACTS) == answers
     assert check_rules(form, answers) == {}
     # A review leaves out "Moving on" (continuing) or "Next review" (closing).
@@ -164,7 +153,7 @@ def test_family_plan_has_every_section_in_order(
 
 @pytest.mark.parametrize("case", PLAN_CASES)
 def test_family_plan_shows_every_action(case: str, rendered: dict[str, RenderedDocuments]) -> None:
-    answers = CASES[case][1]()
+    _, answers = fx.document_case(case)
     actions = expected_actions(answers)
     assert actions
     texts = family_texts(rendered[case])
@@ -195,7 +184,7 @@ def test_family_plan_uses_first_names_only(
     case: str, rendered: dict[str, RenderedDocuments]
 ) -> None:
     for kind, text in family_texts(rendered[case]).items():
-        for person in fx.household():
+        for person in fx.household(today=fx.DOCUMENT_DAY):
             if person["role"] != "unborn":
                 assert re.search(rf"\b{person['first_name']}\b", text), (kind, person)
             birthday = person.get("date_of_birth")
@@ -211,7 +200,7 @@ def test_family_plan_uses_first_names_only(
 def test_family_plan_has_no_acronyms_or_professional_detail(
     case: str, rendered: dict[str, RenderedDocuments]
 ) -> None:
-    answers = CASES[case][1]()
+    _, answers = fx.document_case(case)
     for kind, text in family_texts(rendered[case]).items():
         found = [a for a in ACRONYMS if re.search(rf"\b{re.escape(a)}\b", text)]
         assert found == [], kind
@@ -271,10 +260,10 @@ def test_closing_review_says_there_are_no_more_meetings(
 
 
 def test_closing_review_without_anyone_to_contact_names_the_worker() -> None:
-    answers = fx.tacaf_closing_answers()
+    form, answers = fx.document_case("tacaf-closing")
     del answers["who_to_contact"]
     html = DocumentRenderer(fx.TEMPLATES).family_plan_html(
-        SubmissionRecord(fx.tacaf_review(), answers, fx.REFERENCE, fx.SUBMITTED_AT)
+        SubmissionRecord(form, answers, fx.REFERENCE, fx.SUBMITTED_AT)
     )
     assert NO_MORE_MEETINGS in html
     assert "If you need help again, contact your worker." in html
@@ -301,17 +290,17 @@ def test_family_plan_pdf_is_large_print(rendered: dict[str, RenderedDocuments]) 
 
 
 def test_family_plan_without_contacts_still_renders() -> None:
-    docs = render(fx.family_story(), fx.family_story_answers(), contacts={})
+    docs = render(*fx.document_case("family-story"), contacts={})
     for text in family_texts(docs).values():
         assert "call 999" in text
         assert "Single Point of Contact on" not in text
 
 
 def test_family_plan_html_escapes_answers() -> None:
-    answers = fx.family_story_answers()
+    form, answers = fx.document_case("family-story")
     answers["plan"][0]["what"] = '<img src="file:///etc/passwd"> & {{ 7*7 }}'
     html = DocumentRenderer(fx.TEMPLATES).family_plan_html(
-        SubmissionRecord(fx.family_story(), answers, fx.REFERENCE, fx.SUBMITTED_AT)
+        SubmissionRecord(form, answers, fx.REFERENCE, fx.SUBMITTED_AT)
     )
     assert "&lt;img src=&#34;file:///etc/passwd&#34;&gt; &amp; {{ 7*7 }}" in html
     assert "<img" not in html
@@ -327,14 +316,13 @@ def test_only_forms_with_a_family_plan_get_one(rendered: dict[str, RenderedDocum
         assert rendered[case].family_pdf is not None
     with pytest.raises(ValueError, match="no family plan"):
         DocumentRenderer(fx.TEMPLATES).family_plan_html(
-            SubmissionRecord(fx.ehfsa(), fx.answers(), fx.REFERENCE, fx.SUBMITTED_AT)
+            SubmissionRecord(*fx.document_case("ehfsa"), fx.REFERENCE, fx.SUBMITTED_AT)
         )
 
 
 def test_the_family_context(frozen_today: None) -> None:
-    context = build_context(
-        fx.tacaf_review(), fx.tacaf_review_answers(), fx.REFERENCE, fx.SUBMITTED_AT, fx.CONTACTS
-    )
+    form, answers = fx.document_case("tacaf-review")
+    context = build_context(form, answers, fx.REFERENCE, fx.SUBMITTED_AT, fx.CONTACTS)
     family = context["family"]
     assert family["members"][0] == {"name": "Kayden", "about": ""}
     assert family["next_meeting"] == {
@@ -346,8 +334,8 @@ def test_the_family_context(frozen_today: None) -> None:
     assert [a["measure"] for a in family["actions"]][2:] == [
         "We will check this at our next meeting"
     ] * 2
-    no_plan = dataclasses.replace(fx.tacaf_review(), family_plan=None)
-    assert build_context(no_plan, fx.tacaf_review_answers(), "R", fx.SUBMITTED_AT)["family"] is None
+    no_plan = dataclasses.replace(form, family_plan=None)
+    assert build_context(no_plan, answers, "R", fx.SUBMITTED_AT)["family"] is None
 
 
 @pytest.mark.parametrize(
@@ -370,5 +358,5 @@ def _no_leftover_tags(request: pytest.FixtureRequest) -> Iterator[None]:
         for docs in request.getfixturevalue("rendered").values():
             for data in (docs.docx, docs.family_docx):
                 if data is not None:
-                    assert "{{" not in fx.docx_text(data)
-                    assert "{%" not in fx.docx_text(data)
+                    assert "{{" not in docx_text(data)
+                    assert "{%" not in docx_text(data)

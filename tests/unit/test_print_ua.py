@@ -9,28 +9,15 @@ check the fall-back when a template uses anything else.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from weasyprint import HTML
 
-from forms_service.definitions.model import FormDefinition
 from forms_service.documents import DocumentRenderer, SubmissionRecord, speedups
 from forms_service.documents.speedups import PrintHTML, lean_ua_covers, lean_ua_stylesheet
-
-try:
-    from . import doc_fixtures as fx
-except ImportError:  # pragma: no cover - run from tests/unit directly
-    import doc_fixtures as fx  # type: ignore[no-redef]
-
-CASES: dict[str, tuple[Callable[[], FormDefinition], Callable[[], dict[str, Any]]]] = {
-    "ehfsa": (fx.ehfsa, fx.answers),
-    "cspoc-request": (fx.cspoc_request, fx.cspoc_request_answers),
-    "family-story": (fx.family_story, fx.family_story_answers),
-    "tacaf-review": (fx.tacaf_review, fx.tacaf_review_answers),
-    "tacaf-closing": (fx.tacaf_review, fx.tacaf_closing_answers),
-}
+from tests import factories as fx
 
 
 @pytest.fixture
@@ -43,14 +30,14 @@ def full_ua(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def _render(case: str) -> list[bytes]:
-    form, answers = CASES[case]
+    form, answers = fx.document_case(case)
     docs = DocumentRenderer(fx.TEMPLATES, fx.CONTACTS).render(
-        SubmissionRecord(form(), answers(), fx.REFERENCE, fx.SUBMITTED_AT)
+        SubmissionRecord(form, answers, fx.REFERENCE, fx.SUBMITTED_AT)
     )
     return [d for d in (docs.pdf, docs.family_pdf) if d is not None]
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("case", sorted(fx.DOCUMENT_CASES))
 def test_lean_stylesheet_gives_byte_identical_pdfs(
     case: str, request: pytest.FixtureRequest
 ) -> None:
@@ -62,7 +49,7 @@ def test_lean_stylesheet_gives_byte_identical_pdfs(
         assert mine == theirs
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("case", sorted(fx.DOCUMENT_CASES))
 def test_every_document_template_is_covered(case: str) -> None:
     """A template change that leaves the lean set makes rendering slower: say so here."""
     seen: list[bool] = []
