@@ -85,10 +85,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(forms_bp, url_prefix="/forms")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(staff_bp, url_prefix="/staff")
-    # The form pages check their own CSRF token so a timed-out page keeps what was
-    # typed; the API takes bearer tokens, never cookies. Every other POST is checked here.
+    # Every POST is checked here (a form page that timed out is drawn again with what
+    # was typed: see web/views.py); the API takes bearer tokens, never cookies.
     csrf = CSRFProtect(app)
-    csrf.exempt(forms_bp)
     csrf.exempt(api_bp)
     csrf.exempt(auth_web.sign_out)  # signing out always works (the cookie is SameSite=Lax)
     limits.init_app(app, services)

@@ -12,7 +12,6 @@ import functools
 from collections.abc import Mapping
 from typing import Any
 
-from flask_wtf import FlaskForm
 from marshmallow import RAISE, Schema, ValidationError, pre_load, validates_schema
 from wtforms import Form
 
@@ -91,16 +90,15 @@ def answers_schema(definitions: tuple[Field, ...], contacts: Contacts) -> Schema
 
 
 @functools.lru_cache(maxsize=512)
-def form_class(definitions: tuple[Field, ...], *, page: bool = False) -> type[Form]:
+def form_class(definitions: tuple[Field, ...]) -> type[Form]:
     """A form class with one WTForms field per definition (lists have their own pages).
 
-    As in CTFd: a fresh subclass per scope with fields set onto it. Page
-    classes are FlaskForms (CSRF on every POST); group sub-forms are plain
-    Forms, as WTForms' FormField expects.
+    As in CTFd: a fresh subclass per scope with fields set onto it. It binds
+    and re-displays answers only: CSRFProtect checks every POST before a view
+    runs, and marshmallow checks the answers.
     """
-    base: type[Form] = FlaskForm if page else Form
     attrs = {d.name: type_of(d).wtf_field(d) for d in definitions if not type_of(d).repeats}
-    return type("PageForm" if page else "GroupForm", (base,), attrs)
+    return type("ScopeForm", (Form,), attrs)
 
 
 def answers_of(definitions: tuple[Field, ...], form: Form) -> dict[str, Any]:

@@ -4,24 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
+from wtforms import Form
 
 from ..definitions.model import Field
 from ..fieldtypes import form_class
 
 
-def page_form(definitions: tuple[Field, ...], formdata: Any, data: dict[str, Any]) -> FlaskForm:
+def page_form(definitions: tuple[Field, ...], formdata: Any, data: dict[str, Any]) -> Form:
     """A bound page form: posted data if any (alone, so a cleared answer stays
-    cleared), else the saved answers."""
-    cls = form_class(definitions, page=True)
-    form = cls(formdata=formdata) if formdata is not None else cls(formdata=None, data=data)
-    assert isinstance(form, FlaskForm)
-    return form
-
-
-def csrf_form(formdata: Any = None) -> FlaskForm:
-    """A form with only the CSRF token, for buttons such as Remove."""
-    cls = form_class((), page=True)
-    form = cls(formdata=formdata) if formdata is not None else cls()
-    assert isinstance(form, FlaskForm)
-    return form
+    cleared), else the saved answers. CSRFProtect has checked the POST already."""
+    cls = form_class(definitions)
+    return cls(formdata=formdata) if formdata is not None else cls(formdata=None, data=data)

@@ -147,13 +147,13 @@ def submission(submission_id: str) -> str:
     )
     if found is None:
         abort(404)
-    form = services().registry.get(found.form_id)
+    definition = services().registry.get(found.form_id)
     return render_template(
         "staff/submission.html",
         submission=found,
-        form=form,
+        definition=definition,
         answers=found.answers,
-        documents=document_slugs(form),
+        documents=document_slugs(definition),
     )
 
 

@@ -12,14 +12,18 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    g,
     redirect,
     render_template,
     request,
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
 from werkzeug.wrappers import Response
+from wtforms import Form
 
 from .. import audit
 from ..auth.policy import can_fill, can_start_from
@@ -31,7 +35,7 @@ from ..fieldtypes import answers_of, type_of
 from ..fieldtypes.messages import fill_contacts
 from ..flow import drafts
 from ..flow.navigation import next_page, page_for_error, previous_page, triggered_stop
-from ..forms.builder import csrf_form, page_form
+from ..forms.builder import page_form
 from ..services import Services
 from ..submissions.answers import AnswersInvalid, validate
 from ..submissions.prefill import PrefillError, prefill_answers, refused
@@ -54,42 +58,49 @@ def services() -> Services:
     return svc
 
 
-def _form(form_id: str) -> FormDefinition:
+@bp.url_value_preprocessor
+def _load(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """The definition (and page) named in the URL, loaded once for the view, or 404."""
+    if not values or "form_id" not in values:
+        return
     try:
-        return services().registry.get(form_id)
+        g.definition = services().registry.get(values.pop("form_id"))
     except UnknownForm:
         abort(404)
+    if "page_id" in values:
+        try:
+            g.page = g.definition.page(values.pop("page_id"))
+        except KeyError:
+            abort(404)
 
 
-def _page(form: FormDefinition, page_id: str) -> Page:
-    try:
-        return form.page(page_id)
-    except KeyError:
-        abort(404)
+def definition() -> FormDefinition:
+    """The form definition this request is about (see :func:`_load`)."""
+    found: FormDefinition = g.definition
+    return found
 
 
 @bp.before_request
 def _only_those_who_may_fill_it_in() -> Response | tuple[str, int] | None:
     """Referral forms are open to anyone; staff forms need a member of staff who may fill them."""
-    form_id = (request.view_args or {}).get("form_id")
-    if form_id is None:
+    if "definition" not in g:
         return None
-    form = _form(form_id)
     actor = current_actor()
-    if can_fill(actor, form):
+    if can_fill(actor, definition()):
         return None
     if not actor.is_staff:
         if request.endpoint == "forms.start_from":  # a reference tried without signing in
             refused(services(), actor, "not signed in")
         back = request.full_path.rstrip("?") if request.method == "GET" else None
-        return redirect(url_for("auth.sign_in", next=back or url_for(".start", form_id=form.id)))
+        start = url_for(".start", form_id=definition().id)
+        return redirect(url_for("auth.sign_in", next=back or start))
     audit.write(
         services().sessions,
         actor.who,
         "form.refused",
         outcome="denied",
         object_type="form",
-        object_id=form.id,
+        object_id=definition().id,
     )
     return render_template(
         "error.html",
@@ -99,8 +110,41 @@ def _only_those_who_may_fill_it_in() -> Response | tuple[str, int] | None:
     ), 403
 
 
-def _saved(form: FormDefinition) -> dict[str, Any]:
-    return drafts.answers(services(), session, form.id, current_actor())
+@bp.errorhandler(CSRFError)
+def _timed_out(exc: CSRFError) -> ResponseReturnValue:
+    """A page whose token has expired shows again with what was typed, and saves nothing.
+
+    CSRFProtect checks every POST before the view runs; this handler then
+    draws the page the user was on (once the access policy agrees).
+    """
+    if "definition" not in g:
+        return render_template("error.html", title="This page timed out", body=SESSION_EXPIRED), 400
+    denied = _only_those_who_may_fill_it_in()
+    if denied is not None:
+        return denied
+    form_def = definition()
+    saved = _saved(form_def)
+    page_now: Page | None = g.get("page")
+    if request.endpoint == "forms.start_from":
+        return _render_start(request.form.get("reference", "")[:50], [SESSION_EXPIRED]), 400
+    if request.endpoint == "forms.check_answers":
+        return _render_check(saved, {}, expired=True), 400
+    if page_now is None or request.endpoint == "forms.remove_item":
+        return render_template("error.html", title="This page timed out", body=SESSION_EXPIRED), 400
+    group = page_now.repeating
+    if group is None:
+        form = page_form(page_now.fields, request.form, {})
+        return _render_page(page_now, form, saved, {}, expired=True), 400
+    if request.endpoint == "forms.item":
+        form = page_form(group.fields, request.form, {})
+        number = (request.view_args or {}).get("index")
+        return _render_item(page_now, form, number, {}, expired=True), 400
+    items = list(saved.get(group.name) or [])
+    return _render_list(page_now, items, saved, {}, expired=True), 400
+
+
+def _saved(form_def: FormDefinition) -> dict[str, Any]:
+    return drafts.answers(services(), session, form_def.id, current_actor())
 
 
 def _url(endpoint: str, **values: Any) -> str:
@@ -114,20 +158,22 @@ def _returning() -> bool:
     return request.args.get("return") == CHECK
 
 
-def _after_save(form: FormDefinition, page: Page, answers: dict[str, Any]) -> Response:
-    following = next_page(form, page.id, answers)
+def _after_save(page: Page, answers: dict[str, Any]) -> Response:
+    form_def = definition()
+    following = next_page(form_def, page.id, answers)
     if _returning() or following is None:
-        return redirect(url_for(".check_answers", form_id=form.id))
-    return redirect(url_for(".page", form_id=form.id, page_id=following.id))
+        return redirect(url_for(".check_answers", form_id=form_def.id))
+    return redirect(url_for(".page", form_id=form_def.id, page_id=following.id))
 
 
-def _back_link(form: FormDefinition, page: Page, answers: dict[str, Any]) -> str:
+def _back_link(page: Page, answers: dict[str, Any]) -> str:
+    form_def = definition()
     if _returning():
-        return url_for(".check_answers", form_id=form.id)
-    before = previous_page(form, page.id, answers)
+        return url_for(".check_answers", form_id=form_def.id)
+    before = previous_page(form_def, page.id, answers)
     if before is None:
-        return url_for(".start", form_id=form.id)
-    return url_for(".page", form_id=form.id, page_id=before.id)
+        return url_for(".start", form_id=form_def.id)
+    return url_for(".page", form_id=form_def.id, page_id=before.id)
 
 
 def _error_list(errors: dict[str, list[str]], fields: tuple[Field, ...]) -> list[dict[str, str]]:
@@ -153,83 +199,78 @@ def index() -> str:
 
 
 @bp.route("/<form_id>")
-def start(form_id: str) -> str:
-    return _render_start(_form(form_id), "", [])
+def start() -> str:
+    return _render_start("", [])
 
 
-def _render_start(form: FormDefinition, reference: str, errors: list[str]) -> str:
+def _render_start(reference: str, errors: list[str]) -> str:
     """The start page; only staff who may start from a reference see that box."""
-    may_start_from = can_start_from(current_actor()) and bool(form.prefill)
+    form_def = definition()
+    may_start_from = can_start_from(current_actor()) and bool(form_def.prefill)
+    registry = services().registry
     return render_template(
         "start.html",
-        form=form,
-        first=form.pages[0],
+        definition=form_def,
+        first=form_def.pages[0],
         reference=reference,
         errors={"reference": errors} if errors else {},
         error_list=[{"text": m, "href": "#reference"} for m in errors],
-        guard=csrf_form(),
-        sources=[services().registry.get(p.form) for p in form.prefill] if may_start_from else [],
+        sources=[registry.get(p.form) for p in form_def.prefill] if may_start_from else [],
     )
 
 
 @bp.route("/<form_id>/start-from", methods=["POST"])
-def start_from(form_id: str) -> Response | tuple[str, int] | str:
+def start_from() -> Response | tuple[str, int] | str:
     """Begin a new draft with answers copied from an earlier submission of the same family."""
-    form = _form(form_id)
+    form_def = definition()
     actor = current_actor()
     if not can_start_from(actor):
         refused(services(), actor, "not signed in")
-        return redirect(url_for("auth.sign_in", next=url_for(".start", form_id=form.id)))
+        return redirect(url_for("auth.sign_in", next=url_for(".start", form_id=form_def.id)))
     reference = request.form.get("reference", "")[:50]
-    if not csrf_form(request.form).validate():
-        return _render_start(form, reference, [SESSION_EXPIRED]), 400
     try:
-        prefilled = prefill_answers(services(), form, reference, actor)
+        prefilled = prefill_answers(services(), form_def, reference, actor)
     except PrefillError as exc:
-        return _render_start(form, reference, [str(exc)])
-    drafts.discard(services(), session, form.id, actor)
-    drafts.start(services(), session, form.id, actor, prefilled.answers, prefilled.family_id)
-    return redirect(url_for(".page", form_id=form.id, page_id=form.pages[0].id))
+        return _render_start(reference, [str(exc)])
+    drafts.discard(services(), session, form_def.id, actor)
+    drafts.start(services(), session, form_def.id, actor, prefilled.answers, prefilled.family_id)
+    return redirect(url_for(".page", form_id=form_def.id, page_id=form_def.pages[0].id))
 
 
 @bp.route("/<form_id>/<page_id>", methods=["GET", "POST"])
-def page(form_id: str, page_id: str) -> Response | str | tuple[str, int]:
-    form = _form(form_id)
-    page = _page(form, page_id)
-    saved = _saved(form)
-    if page.repeating is not None:
-        return _list_page(form, page, page.repeating, saved)
+def page() -> Response | str | tuple[str, int]:
+    form_def, page_now = definition(), g.page
+    saved = _saved(form_def)
+    if page_now.repeating is not None:
+        return _list_page(page_now, page_now.repeating, saved)
     if request.method == "GET":
-        return _render_page(form, page, page_form(page.fields, None, saved), saved, {})
-    bound = page_form(page.fields, request.form, {})
-    if not bound.validate():
-        return _render_page(form, page, bound, saved, {}, expired=True), 400
-    data = answers_of(page.fields, bound)
-    stop = triggered_stop(page.fields, data)
+        return _render_page(page_now, page_form(page_now.fields, None, saved), saved, {})
+    form = page_form(page_now.fields, request.form, {})
+    data = answers_of(page_now.fields, form)
+    stop = triggered_stop(page_now.fields, data)
     if stop is not None:
-        drafts.discard(services(), session, form.id, current_actor())
+        drafts.discard(services(), session, form_def.id, current_actor())
         contacts = services().settings.contacts
         body = [fill_contacts(p, contacts) for p in stop.body]
-        return render_template("stop.html", form=form, stop=stop, body=body)
+        return render_template("stop.html", definition=form_def, stop=stop, body=body)
     try:
-        clean = validate(page.fields, data, services().settings.contacts)
+        clean = validate(page_now.fields, data, services().settings.contacts)
     except AnswersInvalid as exc:
-        return _render_page(form, page, bound, saved, exc.errors)
+        return _render_page(page_now, form, saved, exc.errors)
     drafts.save(
         services(),
         session,
-        form.id,
+        form_def.id,
         current_actor(),
         clean,
-        removals=tuple(f.name for f in page.fields),
+        removals=tuple(f.name for f in page_now.fields),
     )
-    return _after_save(form, page, {**saved, **clean})
+    return _after_save(page_now, {**saved, **clean})
 
 
 def _render_page(
-    form: FormDefinition,
     page: Page,
-    bound: Any,
+    form: Form,
     saved: dict[str, Any],
     errors: dict[str, list[str]],
     *,
@@ -237,46 +278,40 @@ def _render_page(
 ) -> str:
     return render_template(
         "page.html",
-        form=form,
+        definition=definition(),
         page=page,
-        wtf=bound,
+        form=form,
         errors={anchor_for(k): v for k, v in errors.items()},
         error_list=_error_list(errors, page.fields),
         expired=expired,
-        back=_back_link(form, page, saved),
+        back=_back_link(page, saved),
         returning=_returning(),
     )
 
 
-def _list_page(
-    form: FormDefinition, page: Page, group: Field, saved: dict[str, Any]
-) -> Response | str | tuple[str, int]:
+def _list_page(page: Page, group: Field, saved: dict[str, Any]) -> Response | str:
     items = list(saved.get(group.name) or [])
     errors: dict[str, list[str]] = {}
-    guard = csrf_form(request.form if request.method == "POST" else None)
     if request.method == "POST":
-        if not guard.validate():
-            return _render_list(form, page, group, items, saved, {}, guard, expired=True), 400
         try:
             validate((group,), {group.name: items}, services().settings.contacts)
         except AnswersInvalid as exc:
             errors = exc.errors
         else:
-            return _after_save(form, page, saved)
-    return _render_list(form, page, group, items, saved, errors, guard)
+            return _after_save(page, saved)
+    return _render_list(page, items, saved, errors)
 
 
 def _render_list(
-    form: FormDefinition,
     page: Page,
-    group: Field,
     items: list[dict[str, Any]],
     saved: dict[str, Any],
     errors: dict[str, list[str]],
-    guard: Any,
     *,
     expired: bool = False,
 ) -> str:
+    group = page.repeating
+    assert group is not None
     summary = [
         f"{group.item_label} {index + 1}: problem with this {group.item_label}"
         for index in range(len(items))
@@ -285,16 +320,15 @@ def _render_list(
     messages = [m for k, v in errors.items() if k == group.name for m in v] + summary
     return render_template(
         "repeating_list.html",
-        form=form,
+        definition=definition(),
         page=page,
         group=group,
         items=items,
         hints=[h.text for h in group.count_hints if h.applies(items)],
         messages=messages,
         error_list=[{"text": m, "href": "#items"} for m in messages],
-        guard=guard,
         expired=expired,
-        back=_back_link(form, page, saved),
+        back=_back_link(page, saved),
         returning=_returning(),
     )
 
@@ -309,95 +343,88 @@ def _item_index(group: Field, items: list[Any], index: int | None) -> int | None
     return index - 1
 
 
+def _repeating_page() -> tuple[Page, Field]:
+    """The URL's page and its list; 404 for a page that holds no list."""
+    page_now: Page = g.page
+    if page_now.repeating is None:
+        abort(404)
+    return page_now, page_now.repeating
+
+
 @bp.route("/<form_id>/<page_id>/add", methods=["GET", "POST"])
 @bp.route("/<form_id>/<page_id>/<int:index>", methods=["GET", "POST"])
-def item(form_id: str, page_id: str, index: int | None = None) -> Response | str | tuple[str, int]:
-    form = _form(form_id)
-    page = _page(form, page_id)
-    group = page.repeating
-    if group is None:
-        abort(404)
-    saved = _saved(form)
+def item(index: int | None = None) -> Response | str | tuple[str, int]:
+    form_def = definition()
+    page_now, group = _repeating_page()
+    saved = _saved(form_def)
     items = list(saved.get(group.name) or [])
     position = _item_index(group, items, index)
-    current = items[position] if position is not None else {}
+    number = None if position is None else position + 1
     if request.method == "GET":
-        bound = page_form(group.fields, None, current)
-        return _render_item(form, page, group, bound, position, {})
-    bound = page_form(group.fields, request.form, {})
-    if not bound.validate():
-        return _render_item(form, page, group, bound, position, {}, expired=True), 400
+        current = items[position] if position is not None else {}
+        return _render_item(page_now, page_form(group.fields, None, current), number, {})
+    form = page_form(group.fields, request.form, {})
     try:
-        clean = validate(
-            group.fields, answers_of(group.fields, bound), services().settings.contacts
-        )
+        clean = validate(group.fields, answers_of(group.fields, form), services().settings.contacts)
     except AnswersInvalid as exc:
-        return _render_item(form, page, group, bound, position, exc.errors)
+        return _render_item(page_now, form, number, exc.errors)
     if position is None:
         items.append(clean)
     else:
         items[position] = clean
-    drafts.save(services(), session, form.id, current_actor(), {group.name: items})
-    return redirect(_url(".page", form_id=form.id, page_id=page.id))
+    drafts.save(services(), session, form_def.id, current_actor(), {group.name: items})
+    return redirect(_url(".page", form_id=form_def.id, page_id=page_now.id))
 
 
 def _render_item(
-    form: FormDefinition,
     page: Page,
-    group: Field,
-    bound: Any,
-    position: int | None,
+    form: Form,
+    number: int | None,
     errors: dict[str, list[str]],
     *,
     expired: bool = False,
 ) -> str:
+    group = page.repeating
+    assert group is not None
     return render_template(
         "item.html",
-        form=form,
+        definition=definition(),
         page=page,
         group=group,
-        wtf=bound,
-        number=None if position is None else position + 1,
+        form=form,
+        number=number,
         errors={anchor_for(k): v for k, v in errors.items()},
         error_list=_error_list(errors, group.fields),
         expired=expired,
-        back=_url(".page", form_id=form.id, page_id=page.id),
+        back=_url(".page", form_id=definition().id, page_id=page.id),
     )
 
 
 @bp.route("/<form_id>/<page_id>/<int:index>/remove", methods=["POST"])
-def remove_item(form_id: str, page_id: str, index: int) -> Response | tuple[str, int]:
-    form = _form(form_id)
-    page = _page(form, page_id)
-    group = page.repeating
-    if group is None:
-        abort(404)
-    if not csrf_form(request.form).validate():
-        abort(400)
-    saved = _saved(form)
+def remove_item(index: int) -> Response:
+    form_def = definition()
+    page_now, group = _repeating_page()
+    saved = _saved(form_def)
     items = list(saved.get(group.name) or [])
     position = _item_index(group, items, index)
     assert position is not None
     del items[position]
-    drafts.save(services(), session, form.id, current_actor(), {group.name: items})
-    return redirect(_url(".page", form_id=form.id, page_id=page.id))
+    drafts.save(services(), session, form_def.id, current_actor(), {group.name: items})
+    return redirect(_url(".page", form_id=form_def.id, page_id=page_now.id))
 
 
 @bp.route("/<form_id>/check-answers", methods=["GET", "POST"])
-def check_answers(form_id: str) -> Response | str | tuple[str, int]:
-    form = _form(form_id)
+def check_answers() -> Response | str | tuple[str, int]:
+    form_def = definition()
     actor = current_actor()
-    draft = drafts.load(services(), session, form.id, actor)
+    draft = drafts.load(services(), session, form_def.id, actor)
     saved = dict(draft.answers) if draft is not None and draft.submission_id is None else {}
-    guard = csrf_form(request.form if request.method == "POST" else None)
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        if not guard.validate():
-            return _render_check(form, saved, {}, guard, expired=True), 400
         try:
             received = submit(
                 services(),
-                form,
+                form_def,
                 saved,
                 channel="web",
                 actor=actor,
@@ -405,55 +432,52 @@ def check_answers(form_id: str) -> Response | str | tuple[str, int]:
                 family_id=draft.family_id if draft else None,
             )
         except AlreadySubmitted as exc:
-            return render_template("already_submitted.html", form=form, reference=exc.reference)
+            return render_template(
+                "already_submitted.html", definition=form_def, reference=exc.reference
+            )
         except AnswersInvalid as exc:
             errors = exc.errors
         except FamilyUnavailable:
             abort(404)
         except DBAPIError:
-            current_app.logger.exception("could not store a %s submission", form.id)
-            return render_template("try_again.html", form=form, guard=csrf_form()), 503
+            current_app.logger.exception("could not store a %s submission", form_def.id)
+            return render_template("try_again.html", definition=form_def), 503
         else:
             enqueue_delivery(received.outbox_ids)
-            return redirect(url_for(".confirmation", form_id=form.id))
-    return _render_check(form, saved, errors, guard)
+            return redirect(url_for(".confirmation", form_id=form_def.id))
+    return _render_check(saved, errors)
 
 
 def _render_check(
-    form: FormDefinition,
-    saved: dict[str, Any],
-    errors: dict[str, list[str]],
-    guard: Any,
-    *,
-    expired: bool = False,
+    saved: dict[str, Any], errors: dict[str, list[str]], *, expired: bool = False
 ) -> str:
+    form_def = definition()
     error_list = []
     for path, messages in errors.items():
-        target = page_for_error(form, path)
+        target = page_for_error(form_def, path)
         href = (
-            url_for(".page", form_id=form.id, page_id=target.id, **{"return": CHECK})  # type: ignore[arg-type]
+            url_for(".page", form_id=form_def.id, page_id=target.id, **{"return": CHECK})  # type: ignore[arg-type]
             if target
             else "#"
         )
         error_list.append({"text": messages[0], "href": href})
     return render_template(
         "check_answers.html",
-        form=form,
+        definition=form_def,
         answers=saved,
-        warnings=warnings(form, saved),
-        computed=computed(form, saved),
+        warnings=warnings(form_def, saved),
+        computed=computed(form_def, saved),
         error_list=error_list,
-        guard=guard,
         expired=expired,
     )
 
 
 @bp.route("/<form_id>/confirmation")
-def confirmation(form_id: str) -> str:
+def confirmation() -> str:
     """The reference of this browser's sent draft (never carried in the URL or the cookie)."""
-    form = _form(form_id)
-    draft = drafts.load(services(), session, form.id, current_actor())
+    form_def = definition()
+    draft = drafts.load(services(), session, form_def.id, current_actor())
     reference = reference_of(services(), draft.submission_id) if draft else None
     if reference is None:
         abort(404)
-    return render_template("confirmation.html", form=form, reference=reference)
+    return render_template("confirmation.html", definition=form_def, reference=reference)
