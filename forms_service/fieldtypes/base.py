@@ -66,11 +66,13 @@ class FieldType:
     group: ClassVar[bool] = False
     #: The answer is a list of items, each an object of the contained fields.
     repeats: ClassVar[bool] = False
+    #: The WTForms field that binds the posted value.
+    wtf_class: ClassVar[type[WTField]] = StringField
 
     # -- web page --------------------------------------------------------------
     def wtf_field(self, definition: Field) -> Any:
         """An unbound WTForms field that binds the posted value and re-displays it."""
-        return StringField(definition.label, widget=GovukWidget(self, definition))
+        return self.wtf_class(definition.label, widget=GovukWidget(self, definition))
 
     def widget_params(
         self, definition: Field, field: WTField, errors: Errors, conditional: Conditional

@@ -9,7 +9,7 @@ from wtforms import Field as WTField
 
 from ..definitions.model import Field
 from .base import Answer, FieldType, register
-from .widgets import Conditional, Errors, GovukWidget, error_message, hint, label, legend
+from .widgets import Conditional, Errors, error_message, question
 
 #: GOV.UK: radios for a short list, a select beyond this many options.
 MOST_RADIOS = 12
@@ -96,9 +96,6 @@ class ChoiceType(Picked):
     name = "choice"
     answer = ChoiceAnswer
 
-    def wtf_field(self, definition: Field) -> Any:
-        return StringField(definition.label, widget=GovukWidget(self, definition))
-
     def hosts_reveals(self, definition: Field) -> bool:
         return len(definition.options) <= MOST_RADIOS
 
@@ -107,11 +104,7 @@ class ChoiceType(Picked):
     ) -> tuple[str, dict[str, Any]]:
         if not self.hosts_reveals(definition):
             return "govukSelect", {
-                "id": field.id,
-                "name": field.name,
-                "label": label(definition),
-                "hint": hint(definition),
-                "errorMessage": error_message(field, errors),
+                **question(definition, field, errors),
                 "items": [{"value": "", "text": "Select an option"}]
                 + [
                     {"value": o.value, "text": o.label, "selected": field.data == o.value}
@@ -120,12 +113,8 @@ class ChoiceType(Picked):
             }
         options = [(o.value, o.label, o.hint) for o in definition.options]
         return "govukRadios", {
-            "idPrefix": field.id,
-            "name": field.name,
+            **question(definition, field, errors, fieldset=True),
             "classes": "",
-            "fieldset": legend(definition),
-            "hint": hint(definition),
-            "errorMessage": error_message(field, errors),
             "items": radio_items(options, field.data, conditional),
         }
 
@@ -143,18 +132,13 @@ class MultiChoiceType(Picked):
     name = "multi_choice"
     answer = MultiChoiceAnswer
 
-    def wtf_field(self, definition: Field) -> Any:
-        return MultiChoiceField(definition.label, widget=GovukWidget(self, definition))
+    wtf_class = MultiChoiceField
 
     def widget_params(
         self, definition: Field, field: WTField, errors: Errors, conditional: Conditional
     ) -> tuple[str, dict[str, Any]]:
         return "govukCheckboxes", {
-            "idPrefix": field.id,
-            "name": field.name,
-            "fieldset": legend(definition),
-            "hint": hint(definition),
-            "errorMessage": error_message(field, errors),
+            **question(definition, field, errors, fieldset=True),
             "items": [
                 {"value": o.value, "text": o.label, "checked": o.value in (field.data or [])}
                 for o in definition.options
@@ -185,8 +169,7 @@ class YesNoType(Picked):
         ("no", "No", None),
     ]
 
-    def wtf_field(self, definition: Field) -> Any:
-        return YesNoField(definition.label, widget=GovukWidget(self, definition))
+    wtf_class = YesNoField
 
     def answer_of(self, definition: Field, field: WTField) -> Any:
         return {"yes": True, "no": False}.get(field.data or "")
@@ -198,12 +181,8 @@ class YesNoType(Picked):
         self, definition: Field, field: WTField, errors: Errors, conditional: Conditional
     ) -> tuple[str, dict[str, Any]]:
         return "govukRadios", {
-            "idPrefix": field.id,
-            "name": field.name,
+            **question(definition, field, errors, fieldset=True),
             "classes": "" if conditional else "govuk-radios--inline",
-            "fieldset": legend(definition),
-            "hint": hint(definition),
-            "errorMessage": error_message(field, errors),
             "items": radio_items(self.OPTIONS, field.data, conditional),
         }
 
@@ -226,8 +205,7 @@ class ConfirmType(FieldType):
     name = "confirm"
     answer = ConfirmAnswer
 
-    def wtf_field(self, definition: Field) -> Any:
-        return BooleanField(definition.label, widget=GovukWidget(self, definition))
+    wtf_class = BooleanField
 
     def answer_of(self, definition: Field, field: WTField) -> Any:
         return True if field.data else None

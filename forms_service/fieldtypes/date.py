@@ -12,7 +12,7 @@ from wtforms import Field as WTField
 from ..definitions.model import DateRule, Field
 from ..formats import format_date
 from .base import Answer, FieldType, XRule, register
-from .widgets import Conditional, Errors, GovukWidget, error_message, hint, legend
+from .widgets import Conditional, Errors, question
 
 ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 #: What the boxes hold when they make no date: marshmallow rejects it with the field's message.
@@ -88,8 +88,7 @@ class DateType(FieldType):
     name = "date"
     answer = DateAnswer
 
-    def wtf_field(self, definition: Field) -> Any:
-        return DatePartsField(definition.label, widget=GovukWidget(self, definition))
+    wtf_class = DatePartsField
 
     def answer_of(self, definition: Field, field: WTField) -> Any:
         assert isinstance(field, DatePartsField)
@@ -102,15 +101,15 @@ class DateType(FieldType):
         self, definition: Field, field: WTField, errors: Errors, conditional: Conditional
     ) -> tuple[str, dict[str, Any]]:
         assert isinstance(field, DatePartsField)
-        message = error_message(field, errors)
-        box = " govuk-input--error" if message else ""
+        common = question(definition, field, errors, fieldset=True)
+        box = " govuk-input--error" if common["errorMessage"] else ""
         widths = {"day": 2, "month": 2, "year": 4}
         return "govukDateInput", {
             "id": field.id,
             "namePrefix": field.name,
-            "fieldset": legend(definition),
-            "hint": hint(definition),
-            "errorMessage": message,
+            "fieldset": common["fieldset"],
+            "hint": common["hint"],
+            "errorMessage": common["errorMessage"],
             "items": [
                 {
                     "name": part,

@@ -14,6 +14,7 @@ import unicodedata
 from typing import Any, ClassVar
 
 import phonenumbers
+from marshmallow import ValidationError
 from stdnum.gb import nhs
 from wtforms import Field as WTField
 from wtforms import TextAreaField
@@ -21,7 +22,7 @@ from wtforms import TextAreaField
 from ..definitions.model import Field
 from ..text import normalise
 from .base import Answer, FieldType, XRule, register
-from .widgets import Conditional, Errors, GovukWidget, error_message, hint, label
+from .widgets import Conditional, Errors, question
 
 #: Characters XML 1.0 forbids: never stored (``text.py`` removes them).
 _ILLEGAL = "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f\\ufffe\\uffff"
@@ -87,17 +88,22 @@ class TextType(FieldType):
         """Per-type format check and canonical form; plain text passes through."""
         return value
 
+    #: An example in the right format, for the error message.
+    example: ClassVar[str] = ""
+
+    def wrong_format(self, answer: TextAnswer) -> ValidationError:
+        """GOV.UK: "Enter <field> in the correct format, like <example>"."""
+        return answer.fail(
+            f"Enter {answer.definition.noun} in the correct format, like {self.example}"
+        )
+
     def widget_params(
         self, definition: Field, field: WTField, errors: Errors, conditional: Conditional
     ) -> tuple[str, dict[str, Any]]:
         return "govukInput", {
-            "id": field.id,
-            "name": field.name,
+            **question(definition, field, errors),
             "type": self.input_type,
-            "label": label(definition),
-            "hint": hint(definition),
             "value": field.data or "",
-            "errorMessage": error_message(field, errors),
             "classes": self.width,
             "spellcheck": self.spellcheck,
             "inputmode": self.inputmode,
@@ -123,22 +129,16 @@ class LongTextType(TextType):
     name = "long_text"
     one_line = False
     default_max = 5000
-
-    def wtf_field(self, definition: Field) -> Any:
-        return TextAreaField(definition.label, widget=GovukWidget(self, definition))
+    wtf_class = TextAreaField
 
     def widget_params(
         self, definition: Field, field: WTField, errors: Errors, conditional: Conditional
     ) -> tuple[str, dict[str, Any]]:
         return "govukCharacterCount", {
-            "id": field.id,
-            "name": field.name,
+            **question(definition, field, errors),
             "maxlength": self.limit(definition),
             "rows": 6,
-            "label": label(definition),
-            "hint": hint(definition),
             "value": field.data or "",
-            "errorMessage": error_message(field, errors),
         }
 
 
@@ -149,11 +149,11 @@ class EmailType(TextType):
     input_type = "email"
     spellcheck = False
 
+    example = "name@example.com"
+
     def clean(self, answer: TextAnswer, value: str) -> str:
         if not EMAIL.match(value):
-            raise answer.fail(
-                f"Enter {answer.definition.noun} in the correct format, like name@example.com"
-            )
+            raise self.wrong_format(answer)
         return value
 
     def json_schema(self, definition: Field) -> dict[str, Any]:
@@ -169,14 +169,12 @@ class PhoneType(TextType):
     input_type = "tel"
     width = "govuk-input--width-20"
 
+    example = "01702 215000 or 07911 123456"
+
     def clean(self, answer: TextAnswer, value: str) -> str:
-        message = (
-            f"Enter {answer.definition.noun} in the correct format, "
-            "like 01702 215000 or 07911 123456"
-        )
         number = parse_phone(value)
         if number is None:
-            raise answer.fail(message)
+            raise self.wrong_format(answer)
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
     def json_schema(self, definition: Field) -> dict[str, Any]:
@@ -218,10 +216,12 @@ class PostcodeType(TextType):
     width = "govuk-input--width-10"
     spellcheck = False
 
+    example = "SS2 6ER"
+
     def clean(self, answer: TextAnswer, value: str) -> str:
         match = POSTCODE.match(value.upper().replace(" ", ""))
         if not match:
-            raise answer.fail(f"Enter {answer.definition.noun} in the correct format, like SS2 6ER")
+            raise self.wrong_format(answer)
         return f"{match.group(1)} {match.group(2)}"
 
     def json_schema(self, definition: Field) -> dict[str, Any]:

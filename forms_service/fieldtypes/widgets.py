@@ -84,6 +84,24 @@ def hint(definition: Field) -> dict[str, str] | None:
     return {"text": definition.hint} if definition.hint else None
 
 
+def question(
+    definition: Field, field: WTField, errors: Errors, *, fieldset: bool = False
+) -> dict[str, Any]:
+    """The parameters every GOV.UK question component shares.
+
+    A single input has an ``id`` and a label; a question of several inputs
+    (radios, checkboxes, a date) has an ``idPrefix`` and a fieldset legend.
+    """
+    params: dict[str, Any] = {
+        "name": field.name,
+        "hint": hint(definition),
+        "errorMessage": error_message(field, errors),
+    }
+    if fieldset:
+        return {"idPrefix": field.id, "fieldset": legend(definition), **params}
+    return {"id": field.id, "label": label(definition), **params}
+
+
 def label(definition: Field) -> dict[str, str]:
     """A question label at the size every question on a page uses."""
     return {"text": definition.label, "classes": "govuk-label--s"}
