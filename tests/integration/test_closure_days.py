@@ -18,7 +18,7 @@ from flask import Flask
 from forms_service.documents.context import format_date
 from forms_service.services import Services
 from forms_service.workdays import WorkingCalendar
-from tests.conftest import make_app
+from tests.conftest import make_app, task_runner
 from tests.factories import family_story_answers
 from tests.staff import signed_in, staff_user
 from tests.webuser import WebUser
@@ -36,7 +36,7 @@ def closed_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flas
     monkeypatch.setenv("FORMS_CLOSURE_DAYS", f"{CLOSED.isoformat()},2031-12-24")
     application = make_app(tmp_path)
     yield application
-    application.extensions["forms"].tasks.stop()
+    task_runner(application).stop()
 
 
 def _docx_paragraphs(services: Services) -> list[str]:
