@@ -1,0 +1,167 @@
+"""Each field type holds its own widget, check, schema and display: tested here type by type."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from jsonschema import Draft202012Validator
+
+from forms_service.definitions.model import Condition, DateRule, Field, Option
+from forms_service.definitions.registry import Registry
+from forms_service.fieldtypes import (
+    answers_of,
+    display_value,
+    form_class,
+    object_schema,
+    render_fields,
+    type_names,
+    type_of,
+)
+from forms_service.fieldtypes.scopes import BLANK
+from forms_service.submissions.answers import AnswersInvalid, validate
+from tests.conftest import make_app
+
+TODAY = dt.date.today()
+
+
+def _check(fld: Field, value: Any) -> Any:
+    """The cleaned answer, or the first message."""
+    try:
+        return validate((fld,), {fld.name: value}, {})[fld.name]
+    except AnswersInvalid as exc:
+        return exc.errors[fld.name][0]
+
+
+def _conforms(fld: Field, value: Any) -> bool:
+    return Draft202012Validator(object_schema((fld,))).is_valid({fld.name: value})
+
+
+def test_every_type_a_schema_file_uses_is_registered() -> None:
+    """The meta-schema reads the registry, and the four forms use nothing else."""
+    root = Path(__file__).resolve().parents[2]
+    registry = Registry(root / "form_schemas", root / "doc_templates")
+
+    def used(fields: tuple[Field, ...]) -> set[str]:
+        return {f.type for f in fields} | {t for f in fields for t in used(f.fields)}
+
+    every = set().union(*(used(tuple(form.fields)) for form in registry.all()))
+    assert every <= type_names()
+    assert {"text", "phone", "nhs_number", "date", "choice", "repeating"} <= every
+
+
+def test_phone_is_stored_as_e164_and_the_schema_admits_what_people_type() -> None:
+    phone = Field(name="phone", type="phone", label="Phone number")
+    assert _check(phone, "01702 215000") == "+441702215000"
+    assert _check(phone, "0800 FLOWERS").startswith("Enter phone number in the correct format")
+    for typed in ("01702 215000", "(01702) 215000", "+44 1702 215000", "07911-123456"):
+        assert _conforms(phone, typed), typed
+    rules = [rule.id for rule in type_of(phone).rules(phone)]
+    assert "real-phone-number" in rules
+
+
+def test_nhs_number_check_digit_is_an_x_rule_and_enforced() -> None:
+    nhs = Field(name="nhs", type="nhs_number", label="NHS number")
+    assert _check(nhs, "943 476 5919") == "9434765919"
+    assert "valid 10-digit NHS number" in _check(nhs, "943 476 5918")
+    assert _conforms(nhs, "943 476 5918")  # the pattern cannot see the check digit…
+    (rule,) = type_of(nhs).rules(nhs)
+    assert not rule.check("943 476 5918") and rule.check("9434765919")  # …the x-rule can
+
+
+def test_blank_only_text_is_refused_by_server_and_schema() -> None:
+    name = Field(name="name", type="text", label="Your name")
+    assert _check(name, "   ") == "Enter your name"
+    assert not _conforms(name, "   ")
+    optional = Field(name="name", type="text", label="Nickname", required=False)
+    assert validate((optional,), {"name": "  "}, {}) == {}
+    assert _conforms(optional, "  ") and _conforms(optional, None)
+    assert BLANK in object_schema((optional,))["properties"]["name"]["anyOf"]
+
+
+def test_number_is_a_whole_number_in_range() -> None:
+    score = Field(name="score", type="number", label="Score", minimum=0, maximum=10)
+    assert _check(score, 7) == 7
+    assert _check(score, 7.0) == 7  # JSON Schema calls 7.0 an integer too
+    assert "whole number from 0 to 10" in _check(score, "7")
+    assert "whole number from 0 to 10" in _check(score, 11)
+    assert "whole number from 0 to 10" in _check(score, True)
+
+
+def test_date_example_keeps_the_bounds() -> None:
+    for rule in (
+        DateRule(not_future=True, max_years_ago=1),
+        DateRule(future_only=True, max_days_ahead=7),
+        DateRule(not_future=True),
+    ):
+        day = Field(name="day", type="date", label="Date", date=rule)
+        (example,) = type_of(day).json_schema(day)["examples"]
+        assert _check(day, example) == example
+        assert all(x.check(example) for x in type_of(day).rules(day))
+
+
+def test_display_is_what_a_reader_sees() -> None:
+    choice = Field(
+        name="c", type="choice", label="C", options=(Option("a", "Apple"), Option("b", "Bean"))
+    )
+    assert display_value(choice, "b") == "Bean"
+    assert display_value(Field(name="y", type="yes_no", label="Y"), False) == "No"
+    assert display_value(Field(name="d", type="date", label="D"), "2016-03-03") == "3 March 2016"
+    assert display_value(Field(name="t", type="text", label="T"), None) == "Not given"
+
+
+@pytest.fixture
+def app(tmp_path: Any) -> Flask:
+    return make_app(tmp_path)
+
+
+def _rendered(app: Flask, fields: tuple[Field, ...], data: dict[str, Any]) -> str:
+    with app.test_request_context():
+        form = form_class(fields)(formdata=None, data=data)
+        return str(render_fields(fields, form, {}))
+
+
+def test_a_short_choice_is_radios_a_long_one_a_select(app: Flask) -> None:
+    short = Field(
+        name="c",
+        type="choice",
+        label="C",
+        options=tuple(Option(str(i), f"O{i}") for i in range(12)),
+    )
+    long = Field(
+        name="c",
+        type="choice",
+        label="C",
+        options=tuple(Option(str(i), f"O{i}") for i in range(13)),
+    )
+    assert 'class="govuk-radios' in _rendered(app, (short,), {"c": "3"})
+    assert "<select" in _rendered(app, (long,), {"c": "3"})
+    assert type_of(short).hosts_reveals(short) and not type_of(long).hosts_reveals(long)
+
+
+def test_a_revealed_question_sits_under_its_radio(app: Flask) -> None:
+    ask = Field(name="ask", type="yes_no", label="Any?")
+    why = Field(
+        name="why",
+        type="text",
+        label="Why?",
+        show_if=Condition(field="ask", equals=True),
+    )
+    html = _rendered(app, (ask, why), {"ask": True, "why": "Because"})
+    assert 'id="conditional-ask"' in html
+    assert html.index('id="conditional-ask"') < html.index('value="Because"')
+
+
+def test_a_group_binds_and_returns_its_answers(app: Flask) -> None:
+    inner = (
+        Field(name="street", type="text", label="Street"),
+        Field(name="town", type="text", label="Town"),
+    )
+    group = Field(name="address", type="group", label="Address", fields=inner)
+    with app.test_request_context():
+        form = form_class((group,))(formdata=None, data={"address": {"street": "1 High St"}})
+        assert answers_of((group,), form) == {"address": {"street": "1 High St", "town": None}}
+        assert "govuk-fieldset__legend--m" in str(render_fields((group,), form, {}))
