@@ -87,10 +87,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(staff_bp, url_prefix="/staff")
     # Every POST is checked here (a form page that timed out is drawn again with what
     # was typed: see web/views.py); the API takes bearer tokens, never cookies.
+    # Limits first: a flood of posts with no token is refused with 429 before the
+    # CSRF check spends anything on it.
+    limits.init_app(app, services)
     csrf = CSRFProtect(app)
     csrf.exempt(api_bp)
     csrf.exempt(auth_web.sign_out)  # signing out always works (the cookie is SameSite=Lax)
-    limits.init_app(app, services)
 
     @app.route("/")
     def home() -> Response:

@@ -19,7 +19,7 @@ import hashlib
 from collections.abc import Callable
 from typing import Any, cast
 
-from flask import Flask, g, request
+from flask import Blueprint, Flask, g, request
 from flask_limiter import Limiter
 from werkzeug.wrappers import Response
 
@@ -90,8 +90,9 @@ def init_app(app: Flask, services: Services) -> Limiter:
     public = limiter.shared_limit(
         settings.limit_public_posts, scope="form-posts", key_func=client_ip, methods=["POST"]
     )
-    for endpoint in ("forms.page", "forms.item", "forms.remove_item", "forms.check_answers"):
-        app.view_functions[endpoint] = cast(
-            Callable[..., Any], public(app.view_functions[endpoint])
-        )
+    # On the whole blueprint, so the limit is checked before the view (and before the
+    # CSRF check): a flood of posts is refused whether or not they carry a token.
+    forms = app.blueprints["forms"]
+    assert isinstance(forms, Blueprint)
+    public(forms)
     return limiter
