@@ -89,16 +89,19 @@ def add_user(
         )
         session.add(user)
         session.flush()
-        audit.record(
-            session,
-            who,
-            "account.created",
-            object_type="user",
-            object_id=user.id,
-            detail=f"role={role}",
-        )
-        audit.record(session, who, "mfa.enrolled", object_type="user", object_id=user.id)
+        record_new_account(session, who, "account.created", user)
         return _account(user), totp.provisioning_uri(secret, email)
+
+
+def record_new_account(session: Session, who: Who, action: str, user: User) -> None:
+    """Audit an account coming into being (created, or an invitation accepted).
+
+    Every new account starts with its authenticator enrolled, so that is recorded with it.
+    """
+    audit.record(
+        session, who, action, object_type="user", object_id=user.id, detail=f"role={user.role}"
+    )
+    audit.record(session, who, "mfa.enrolled", object_type="user", object_id=user.id)
 
 
 def accounts(services: Services) -> list[Account]:
@@ -197,16 +200,7 @@ def check_password(services: Services, email: str, password: str, ip: str | None
         detail = (
             "unknown account" if user is None else ("disabled" if user.disabled_at else "password")
         )
-        audit.record(
-            session,
-            who,
-            "sign_in.failure",
-            outcome="failed",
-            object_type="user",
-            object_id=user.id if user else None,
-            detail=detail,
-        )
-        locked = _count_failure(services, session, user, now, who) if user is not None else False
+        locked = _failed(services, session, user, now, who, detail)
         return SignInCheck(None, locked=locked)
 
 
@@ -223,16 +217,7 @@ def check_code(services: Services, user_id: str, code: str, ip: str | None) -> S
         secret = services.vault.open(user.totp_sealed)
         step = totp.accepted_step(secret, code, user.totp_last_step, now.timestamp())
         if step is None:
-            audit.record(
-                session,
-                who,
-                "sign_in.failure",
-                outcome="failed",
-                object_type="user",
-                object_id=user.id,
-                detail="authenticator code",
-            )
-            locked = _count_failure(services, session, user, now, who)
+            locked = _failed(services, session, user, now, who, "authenticator code")
             return SignInCheck(None, locked=locked)
         user.totp_last_step = step
         _signed_in(session, user, now, who, "password and authenticator")
@@ -267,6 +252,31 @@ def _signed_in(session: Session, user: User, now: dt.datetime, who: Who, how: st
         object_id=user.id,
         detail=how,
     )
+
+
+def _failed(
+    services: Services,
+    session: Session,
+    user: User | None,
+    now: dt.datetime,
+    who: Who,
+    detail: str,
+) -> bool:
+    """A failed sign-in step, audited and counted against the account (when there is one).
+
+    One place for both steps, so a wrong password and a wrong code lock an account alike.
+    True if this failure locks it.
+    """
+    audit.record(
+        session,
+        who,
+        "sign_in.failure",
+        outcome="failed",
+        object_type="user",
+        object_id=user.id if user else None,
+        detail=detail,
+    )
+    return _count_failure(services, session, user, now, who) if user is not None else False
 
 
 def _count_failure(

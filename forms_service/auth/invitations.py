@@ -24,7 +24,7 @@ from ..crypto import token_digest
 from ..db import transaction
 from ..services import Services
 from . import passwords, totp
-from .accounts import AccountError, normalise_email
+from .accounts import AccountError, normalise_email, record_new_account
 from .actor import Actor
 from .models import Invitation, StaffSession, User
 from .policy import invitable_roles
@@ -228,15 +228,7 @@ def confirm_authenticator(
         session.flush()
         _used(row)
         who = Who("user", user.id, ip)
-        audit.record(
-            session,
-            who,
-            "account.invitation_accepted",
-            object_type="user",
-            object_id=user.id,
-            detail=f"role={row.role}",
-        )
-        audit.record(session, who, "mfa.enrolled", object_type="user", object_id=user.id)
+        record_new_account(session, who, "account.invitation_accepted", user)
         return user.id
 
 

@@ -91,13 +91,7 @@ def single_sign_on_callback() -> Response | tuple[str, int]:
         if settings.oidc_roles_claim not in claims or "email" not in claims:
             claims = {**dict(client.userinfo(token=token)), **claims}
     except (OAuthError, ValueError, KeyError) as exc:
-        audit.write(
-            services().sessions,
-            Who("anonymous", None, client_ip()),
-            "sign_in.refused",
-            outcome="denied",
-            detail=f"single sign-on error: {type(exc).__name__}",
-        )
+        _audit_refusal(f"single sign-on error: {type(exc).__name__}")
         return _refused("error")
     roles = {
         r
@@ -106,13 +100,7 @@ def single_sign_on_callback() -> Response | tuple[str, int]:
     }
     if len(roles) != 1 or not claims.get("sub"):
         subject = str(claims.get("sub") or "")[:40]
-        audit.write(
-            services().sessions,
-            Who("anonymous", None, client_ip()),
-            "sign_in.refused",
-            outcome="denied",
-            detail=f"{len(roles)} roles for this service in the claim; subject {subject}",
-        )
+        _audit_refusal(f"{len(roles)} roles for this service in the claim; subject {subject}")
         return _refused("no_role" if not roles else ("roles" if len(roles) > 1 else "error"))
     user_id = accounts.single_sign_on_user(
         services(),
@@ -126,6 +114,17 @@ def single_sign_on_callback() -> Response | tuple[str, int]:
     if user_id is None:
         return _refused("disabled")
     return _start_signed_in(user_id)
+
+
+def _audit_refusal(detail: str) -> None:
+    """Record a refusal made before there is an account to name (so by an anonymous caller)."""
+    audit.write(
+        services().sessions,
+        Who("anonymous", None, client_ip()),
+        "sign_in.refused",
+        outcome="denied",
+        detail=detail,
+    )
 
 
 def _refused(reason: str) -> tuple[str, int]:

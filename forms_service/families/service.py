@@ -70,15 +70,7 @@ def attach(
         family.status = "open"
         family.closed_at = None
         family.closed_reason = None
-        audit.record(
-            session,
-            actor.who,
-            "family.reopened",
-            object_type="family",
-            object_id=family.id,
-            family_id=family.id,
-            detail=f"form={form.id}",
-        )
+        _record_change(session, actor.who, "family.reopened", family, f"form={form.id}")
     family.updated_at = now
     return family
 
@@ -119,15 +111,26 @@ def index_submission(
         family.status = "closed"
         family.closed_at = utcnow()
         family.closed_reason = reason
-        audit.record(
-            session,
-            who,
-            "family.closed",
-            object_type="family",
-            object_id=family.id,
-            family_id=family.id,
-            detail=reason,
-        )
+        _record_change(session, who, "family.closed", family, reason)
+
+
+def _record_change(
+    session: Session, who: Who, action: str, family: Family, detail: str | None = None
+) -> None:
+    """Audit a change to ``family`` itself.
+
+    The family is both the event's object and the family it belongs to, so the audit
+    log's family filter finds it either way.
+    """
+    audit.record(
+        session,
+        who,
+        action,
+        object_type="family",
+        object_id=family.id,
+        family_id=family.id,
+        detail=detail,
+    )
 
 
 def _current(session: Session, family_id: str, *, lock: bool = False) -> Family | None:
@@ -459,15 +462,7 @@ def allocate(services: Services, reference: str, email: str, who: Who) -> str:
             raise AccountError("only a lead professional or a C-SPOC duty worker can be allocated")
         family.lead_professional_id = user.id
         family.updated_at = utcnow()
-        audit.record(
-            session,
-            who,
-            "family.allocated",
-            object_type="family",
-            object_id=family.id,
-            family_id=family.id,
-            detail=f"to user {user.id}",
-        )
+        _record_change(session, who, "family.allocated", family, f"to user {user.id}")
         return family.id
 
 
@@ -480,14 +475,7 @@ def confirm(services: Services, family_id: str, who: Who) -> None:
         if family.status == "provisional":
             family.status = "open"
             family.updated_at = utcnow()
-            audit.record(
-                session,
-                who,
-                "family.confirmed",
-                object_type="family",
-                object_id=family.id,
-                family_id=family.id,
-            )
+            _record_change(session, who, "family.confirmed", family)
 
 
 def merge(services: Services, source_id: str, target_id: str, who: Who) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Sequence
 from typing import Any
 
 from flask import (
@@ -70,6 +71,11 @@ def _page_number() -> int:
         return 1
 
 
+def _paged(rows: Sequence[Any], total: int, page: int, size: int) -> dict[str, Any]:
+    """What a template with a pager needs: one page of rows, and how many pages (at least 1)."""
+    return {"rows": rows, "total": total, "page": page, "pages": max(1, -(-total // size))}
+
+
 @bp.get("/")
 def home() -> str:
     actor = current_actor()
@@ -82,10 +88,7 @@ def home() -> str:
         )
     return render_template(
         "staff/home.html",
-        rows=rows,
-        total=total,
-        page=page,
-        pages=max(1, -(-total // PAGE_SIZE)),
+        **_paged(rows, total, page, PAGE_SIZE),
         today=dt.date.today(),
         age_text=age_text,
         sees_families=policy.sees_families(actor),
@@ -257,14 +260,12 @@ def audit_log() -> str:
     people = {a.id: a for a in accounts.accounts(services())}
     return render_template(
         "staff/audit.html",
-        rows=rows,
-        total=total,
-        page=page,
-        pages=max(1, -(-total // AUDIT_PAGE_SIZE)),
+        **_paged(rows, total, page, AUDIT_PAGE_SIZE),
         wanted=wanted,
         args=request.args,
         actions=audit.ACTIONS,
         people=people,
+        people_choices=[(a.id, f"{a.name} ({a.email})") for a in people.values()],
     )
 
 
