@@ -26,6 +26,7 @@ from .scopes import (
     contacts_key,
     form_class,
     object_schema,
+    page_form,
 )
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "is_required",
     "number",
     "object_schema",
+    "page_form",
     "register",
     "render_fields",
     "required_message",

@@ -101,6 +101,13 @@ def form_class(definitions: tuple[Field, ...]) -> type[Form]:
     return type("ScopeForm", (Form,), attrs)
 
 
+def page_form(definitions: tuple[Field, ...], formdata: Any, data: dict[str, Any]) -> Form:
+    """A bound page form: posted data if any (alone, so a cleared answer stays
+    cleared), else the saved answers. CSRFProtect has checked the POST already."""
+    cls = form_class(definitions)
+    return cls(formdata=formdata) if formdata is not None else cls(formdata=None, data=data)
+
+
 def answers_of(definitions: tuple[Field, ...], form: Form) -> dict[str, Any]:
     """A bound form's answers in the API's JSON shape, blanks left out."""
     answers: dict[str, Any] = {}

@@ -31,11 +31,10 @@ from ..auth.web import current_actor
 from ..definitions.model import Field, FormDefinition, Page, resolve
 from ..definitions.registry import UnknownForm
 from ..families.service import FamilyUnavailable
-from ..fieldtypes import answers_of, type_of
+from ..fieldtypes import answers_of, page_form, type_of
 from ..fieldtypes.messages import fill_contacts
 from ..flow import drafts
 from ..flow.navigation import next_page, page_for_error, previous_page, triggered_stop
-from ..forms.builder import page_form
 from ..services import Services
 from ..submissions.answers import AnswersInvalid, validate
 from ..submissions.prefill import PrefillError, prefill_answers, refused

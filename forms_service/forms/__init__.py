@@ -1,1 +1,0 @@
-"""WTForms page classes built from form definitions."""
