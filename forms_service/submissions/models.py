@@ -52,6 +52,9 @@ class Draft(Base):
     )
     submission_id: Mapped[str | None] = mapped_column(ForeignKey("submissions.id"), nullable=True)
 
+    #: Only so one flush writes the submission before the draft that points at it.
+    submission: Mapped[Submission | None] = relationship(lazy="raise")
+
 
 class Submission(Base):
     """A validated submission: committed before anyone is told it was received."""
@@ -134,3 +137,8 @@ class IdempotencyKey(Base):
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, index=True
     )
+
+    #: Only so one flush writes the submission before its key. Without a relationship
+    #: the unit of work does not order the two (when no match keys flushed the
+    #: submission earlier it may insert the key first, and the foreign key refuses it).
+    submission: Mapped[Submission] = relationship(lazy="raise")
