@@ -121,6 +121,10 @@ class OutboxEvent(Base):
     message: Mapped[OutboxMessage] = relationship(lazy="raise")
 
 
+#: The longest ``Idempotency-Key`` accepted: the API refuses a longer one (400).
+MAX_IDEMPOTENCY_KEY = 255
+
+
 class IdempotencyKey(Base):
     """An API client's ``Idempotency-Key``: a repeat returns the first reference.
 
@@ -131,7 +135,7 @@ class IdempotencyKey(Base):
     __tablename__ = "idempotency_keys"
 
     token_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    key: Mapped[str] = mapped_column(String(MAX_IDEMPOTENCY_KEY), primary_key=True)
     request_digest: Mapped[str] = mapped_column(String(64))
     submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(
