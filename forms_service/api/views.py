@@ -1,6 +1,7 @@
 """``/api/v1``: the same submission path as the web form, as JSON.
 
-Listing forms and reading their JSON Schema is public (no personal data).
+Listing forms, reading their JSON Schema and the OpenAPI document (``openapi.json``)
+is public (no personal data).
 Submitting needs ``Authorization: Bearer <token>`` (401 without a usable
 one): a referral token may send only its referral forms (403 otherwise); a
 token made for a member of staff acts as them, with exactly their access,
@@ -22,15 +23,16 @@ from ..definitions.registry import UnknownForm
 from ..families.service import FamilyUnavailable
 from ..services import Services
 from ..submissions.answers import AnswersInvalid
+from ..submissions.models import MAX_IDEMPOTENCY_KEY
 from ..submissions.prefill import PrefillError, prefill_answers, refused
 from ..submissions.service import Idempotency, IdempotencyConflict, body_digest, submit
 from ..web.wiring import enqueue_delivery
 from .json_schema import form_json_schema
+from .openapi import openapi_document
 
 bp = Blueprint("api", __name__)
 
 Reply = tuple[dict[str, Any], int] | tuple[dict[str, Any], int, dict[str, str]]
-MAX_IDEMPOTENCY_KEY = 255
 
 
 def _services() -> Services:
@@ -57,6 +59,20 @@ def _bearer_actor() -> Actor | None:
     actor = tokens.actor_for(_services(), token, request.remote_addr)
     g.actor = actor or g.get("actor")
     return actor
+
+
+@bp.get("/openapi.json")
+def openapi() -> dict[str, Any]:
+    """Every ``/api/v1`` route, with each form's JSON Schema as its request body."""
+    svc = _services()
+    base = svc.settings.base_url
+    server = base.rstrip("/") if base else request.url_root.rstrip("/")
+    return openapi_document(
+        svc.registry.all(),
+        server,
+        lambda form_id: _external(".schema", form_id=form_id),
+        svc.settings.max_content_length,
+    )
 
 
 @bp.get("/forms")

@@ -52,6 +52,9 @@ class Draft(Base):
     )
     submission_id: Mapped[str | None] = mapped_column(ForeignKey("submissions.id"), nullable=True)
 
+    #: Only so one flush writes the submission before the draft that points at it.
+    submission: Mapped[Submission | None] = relationship(lazy="raise")
+
 
 class Submission(Base):
     """A validated submission: committed before anyone is told it was received."""
@@ -118,6 +121,10 @@ class OutboxEvent(Base):
     message: Mapped[OutboxMessage] = relationship(lazy="raise")
 
 
+#: The longest ``Idempotency-Key`` accepted: the API refuses a longer one (400).
+MAX_IDEMPOTENCY_KEY = 255
+
+
 class IdempotencyKey(Base):
     """An API client's ``Idempotency-Key``: a repeat returns the first reference.
 
@@ -128,9 +135,14 @@ class IdempotencyKey(Base):
     __tablename__ = "idempotency_keys"
 
     token_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    key: Mapped[str] = mapped_column(String(MAX_IDEMPOTENCY_KEY), primary_key=True)
     request_digest: Mapped[str] = mapped_column(String(64))
     submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, index=True
     )
+
+    #: Only so one flush writes the submission before its key. Without a relationship
+    #: the unit of work does not order the two (when no match keys flushed the
+    #: submission earlier it may insert the key first, and the foreign key refuses it).
+    submission: Mapped[Submission] = relationship(lazy="raise")

@@ -216,7 +216,7 @@ def _store(
         session.add_all((submission, message, event))
         index_submission(session, form, answers, digests, family, submission.id, actor.who)
         if draft is not None:
-            draft.submission_id = submission.id
+            draft.submission = submission
             draft.answers_sealed = emptied
         if idempotency is not None:
             session.add(
@@ -224,7 +224,7 @@ def _store(
                     token_id=idempotency.token_id,
                     key=idempotency.key,
                     request_digest=idempotency.digest,
-                    submission_id=submission.id,
+                    submission=submission,
                 )
             )
         audit.record(

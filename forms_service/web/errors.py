@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
@@ -52,7 +52,13 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> ResponseReturnValue:
-        return _page(exc.code or 500)
+        """Our page, keeping the headers the error carries (``Allow`` on a 405, as
+        RFC 9110 requires; ``Retry-After`` or ``WWW-Authenticate`` where set)."""
+        response = make_response(_page(exc.code or 500))
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(DBAPIError)
     def _database(exc: DBAPIError) -> ResponseReturnValue:

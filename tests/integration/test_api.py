@@ -120,3 +120,10 @@ def test_wrong_types_are_422_not_500(api_client: FlaskClient) -> None:
 def test_unknown_form_is_404(api_client: FlaskClient) -> None:
     assert api_client.post("/api/v1/forms/nope/submissions", json={}).status_code == 404
     assert api_client.get("/api/v1/forms/nope/schema").status_code == 404
+
+
+def test_a_wrong_method_is_405_with_allow(api_client: FlaskClient) -> None:
+    reply = api_client.get("/api/v1/forms/ehfsa/submissions")
+    assert reply.status_code == 405
+    assert set(reply.headers["Allow"].split(", ")) == {"POST", "OPTIONS"}
+    assert reply.get_json()["errors"]["_form"]

@@ -107,6 +107,24 @@ def test_a_repeated_idempotency_key_returns_the_first_reference(
     assert _count(services) == 2
 
 
+def test_an_idempotency_key_works_when_nobody_can_be_matched(
+    api_client: FlaskClient, services: Services
+) -> None:
+    """No surname letters and no NHS number: no match keys, so nothing is flushed early,
+    and the key's row must still be written after its submission (schemathesis found
+    every such request answered 503)."""
+    answers = ehfsa_answers(2)
+    for person in answers["household"]:
+        person["last_name"] = "-"
+        person.pop("nhs_number", None)
+    first = api_client.post(EHFSA, json=answers, headers={"Idempotency-Key": "no-match"})
+    assert first.status_code == 201, first.get_json()
+    again = api_client.post(EHFSA, json=answers, headers={"Idempotency-Key": "no-match"})
+    assert again.status_code == 201
+    assert again.get_json()["reference"] == first.get_json()["reference"]
+    assert _count(services) == 1
+
+
 def test_api_submissions_are_limited_per_token(tmp_path: Path) -> None:
     app: Flask = make_app(tmp_path, limit_api_submissions="3/minute")
     services: Services = app.extensions["forms"]

@@ -70,6 +70,21 @@ def test_second_post_of_the_same_draft_is_not_a_second_submission(
     assert _count(services, Submission) == 1
 
 
+def test_a_family_with_nothing_to_match_on_is_sent(client: FlaskClient, services: Services) -> None:
+    """No surname letters and no NHS number make no match keys, so nothing is flushed
+    before the draft is marked sent; the submission must still be written first (a
+    foreign key refused the draft's update and every such referral got the busy page)."""
+    answers = ehfsa_answers()
+    for person in answers["household"]:
+        person["last_name"] = "-"
+        person["nhs_number"] = ""
+    user = _user(client, services)
+    user.fill_all(answers)
+    reply = user.send()
+    assert reply.status_code == 302 and reply.location.endswith("/confirmation")
+    assert _count(services, Submission) == 1
+
+
 def test_gate_stop_shows_level4_contact_and_stores_nothing(
     client: FlaskClient, services: Services
 ) -> None:

@@ -1,0 +1,382 @@
+"""The OpenAPI 3.1 description of ``/api/v1``, built from the form definitions.
+
+Every ``/api/v1`` route is in it, with every status code the views and the
+app's error handlers really answer, so a client (or schemathesis, see
+``tests/integration/test_openapi.py``) can hold the service to it. Each form
+gets its own submissions path because each takes a different body: that
+form's JSON Schema (:func:`form_json_schema`) is embedded as it is, since
+OpenAPI 3.1 schema objects are JSON Schema 2020-12 (``$schema``, ``$id`` and
+the ``x-rules`` annotation included).
+
+apispec assembles the document: it names the shared parts (components), turns
+a name into a ``$ref`` and refuses a duplicate name or parameter. It has no
+Flask plugin here (apispec-webframeworks would read YAML out of docstrings),
+so the operations are plain dicts in this module, next to one another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from apispec import APISpec
+
+from ..definitions.model import ACCESS_LEVELS, FormDefinition
+from ..submissions.models import MAX_IDEMPOTENCY_KEY
+from .json_schema import DIALECT, REFERENCE_PATTERN, X_RULES_DOC, form_json_schema
+
+OPENAPI_VERSION = "3.1.0"
+API_VERSION = "1"
+JSON = "application/json"
+
+DESCRIPTION = (
+    "Send Early Help referrals and assessments as JSON, checked by the same rules as the "
+    "web forms. Listing the forms and reading their JSON Schema is public; sending needs "
+    "`Authorization: Bearer <token>` (ask the service's administrators for one). Each form "
+    "has its own submissions path, whose request body is that form's JSON Schema "
+    "(2020-12), also published at `/api/v1/forms/{form_id}/schema`. " + X_RULES_DOC + " "
+    'Every error reply has the same shape: `{"errors": {"<where>": ["<message>", …]}}`. '
+    "Only the `/api/v1` routes are an API: the HTML pages under `/forms`, `/staff` and the "
+    "sign-in pages are for people and may change without notice, and `/healthz` is for "
+    "monitoring."
+)
+
+X_RULE: dict[str, Any] = {
+    "type": "object",
+    "description": "A rule the server enforces that JSON Schema cannot state, in plain words.",
+    "required": ["id", "rule"],
+    "properties": {
+        "id": {"type": "string", "description": "Stable, so a client can recognise the rule"},
+        "rule": {"type": "string"},
+    },
+}
+
+ERRORS: dict[str, Any] = {
+    "type": "object",
+    "description": (
+        "What was wrong, by where: `_form` for the request as a whole, a dotted path for an "
+        "answer (`household.0.first_name`), or the header or property at fault "
+        "(`Idempotency-Key`, `prefill_from`)."
+    ),
+    "required": ["errors"],
+    "additionalProperties": False,
+    "properties": {
+        "errors": {
+            "type": "object",
+            "minProperties": 1,
+            "additionalProperties": {
+                "type": "array",
+                "minItems": 1,
+                "items": {"type": "string", "minLength": 1},
+            },
+        }
+    },
+    "examples": [{"errors": {"household.0.first_name": ["Enter their first name"]}}],
+}
+
+RECEIVED: dict[str, Any] = {
+    "type": "object",
+    "required": ["reference", "status"],
+    "additionalProperties": False,
+    "properties": {
+        "reference": {
+            "type": "string",
+            "pattern": REFERENCE_PATTERN,
+            "description": "Quote it to the service; it is also the subject of the email",
+            "examples": ["EH-7K3Q-2MZD"],
+        },
+        "status": {"const": "received"},
+    },
+}
+
+FORM_LIST: dict[str, Any] = {
+    "type": "object",
+    "required": ["forms"],
+    "additionalProperties": False,
+    "properties": {
+        "forms": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "title", "version", "open_to", "schema", "submissions"],
+                "additionalProperties": False,
+                "properties": {
+                    "id": {"type": "string", "minLength": 1},
+                    "title": {"type": "string", "minLength": 1},
+                    "version": {"type": "integer", "minimum": 1},
+                    "open_to": {
+                        "enum": list(ACCESS_LEVELS),
+                        "description": "`anyone`: a referral token may send it; `staff`: a "
+                        "token that acts as a member of staff who fills in forms",
+                    },
+                    "schema": {"type": "string", "format": "uri-reference"},
+                    "submissions": {"type": "string", "format": "uri-reference"},
+                },
+            },
+        }
+    },
+}
+
+#: The shape every published form schema has (the exact one is embedded per form).
+FORM_SCHEMA_DOCUMENT: dict[str, Any] = {
+    "type": "object",
+    "description": "A JSON Schema 2020-12 document: the submission body of one form",
+    "required": ["$schema", "$id", "title", "type", "properties", "additionalProperties"],
+    "properties": {
+        "$schema": {"const": DIALECT},
+        "$id": {"type": "string", "format": "uri"},
+        "title": {"type": "string"},
+        "type": {"const": "object"},
+        "properties": {"type": "object"},
+        "additionalProperties": {"const": False},
+        "x-rules": {"type": "array", "items": {"$ref": "#/components/schemas/XRule"}},
+    },
+}
+
+OPENAPI_SHAPE: dict[str, Any] = {
+    "type": "object",
+    "required": ["openapi", "info", "paths"],
+    "properties": {"openapi": {"const": OPENAPI_VERSION}},
+}
+
+
+def _error(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A response whose body is the common error shape."""
+    reply: dict[str, Any] = {"description": description, "content": {JSON: {"schema": "Errors"}}}
+    if headers:
+        reply["headers"] = headers
+    return reply
+
+
+def _text_header(description: str, **schema: Any) -> dict[str, Any]:
+    return {"description": description, "schema": {"type": "string", **schema}}
+
+
+RATE_HEADERS = {
+    "X-RateLimit-Limit": "RateLimitLimit",
+    "X-RateLimit-Remaining": "RateLimitRemaining",
+    "X-RateLimit-Reset": "RateLimitReset",
+}
+
+
+def _components(spec: APISpec, max_body_bytes: int) -> None:
+    """The named parts every operation refers to."""
+    spec.components.security_scheme(
+        "bearer",
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API token made with `forms-service api-tokens create`: a "
+            "referral token sends only the referral forms it names; a token made for a "
+            "member of staff acts as them, with exactly their access.",
+        },
+    )
+    spec.components.schema("XRule", X_RULE)
+    spec.components.schema("Errors", ERRORS)
+    spec.components.schema("SubmissionReceived", RECEIVED)
+    spec.components.schema("FormList", FORM_LIST)
+    spec.components.schema("FormSchemaDocument", FORM_SCHEMA_DOCUMENT)
+    spec.components.header("RateLimitLimit", _text_header("Requests allowed in the window"))
+    spec.components.header("RateLimitRemaining", _text_header("Requests left in the window"))
+    spec.components.header("RateLimitReset", _text_header("When the window ends (Unix time)"))
+    spec.components.header(
+        "RetryAfter", _text_header("Seconds to wait before trying again", pattern="^[0-9]+$")
+    )
+    spec.components.parameter(
+        "IdempotencyKey",
+        "header",
+        {
+            "name": "Idempotency-Key",
+            "required": False,
+            "description": "Your own id for this submission, 1 to "
+            f"{MAX_IDEMPOTENCY_KEY} printable characters (surrounding spaces ignored). A "
+            "retry with the same key and the same body returns the first reference (201 "
+            "with `Idempotent-Replayed: true`) instead of sending the referral twice; the "
+            "same key with a different body is refused (422).",
+            "schema": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": MAX_IDEMPOTENCY_KEY,
+                "pattern": "\\S",
+            },
+        },
+    )
+    responses = {
+        "BadRequest": _error(
+            "The body is not valid JSON, or the Idempotency-Key header is empty, too long or "
+            "has characters that cannot be printed"
+        ),
+        "Unauthorised": _error(
+            "No usable token: none, not a bearer token, unknown, revoked, or its user is disabled",
+            {"WWW-Authenticate": _text_header("The scheme to use", pattern="^Bearer ")},
+        ),
+        "Forbidden": _error(
+            "The token may not send this form (or, for a referral token, start from an "
+            "earlier reference)"
+        ),
+        "NotFound": _error("There is no such form"),
+        "TooLarge": _error(f"The request body is larger than {max_body_bytes} bytes"),
+        "UnsupportedMediaType": _error("The body is not sent as `application/json`"),
+        "Unprocessable": _error(
+            "The answers break the form's rules (every one is named), the Idempotency-Key was "
+            "used for a different body, or `prefill_from` names nothing this token may start "
+            "from. Nothing was stored."
+        ),
+        "TooManyRequests": _error(
+            "The token has sent more than its rate allows: wait and try again",
+            {"Retry-After": "RetryAfter", **RATE_HEADERS},
+        ),
+        "Busy": _error("The service is busy: nothing was stored, try again in a minute"),
+    }
+    for name, response in responses.items():
+        spec.components.response(name, response)
+
+
+def _public_paths(spec: APISpec, form_ids: list[str]) -> None:
+    """The three public GETs: this document, the form list and a form's schema."""
+    spec.path(
+        "/api/v1/openapi.json",
+        operations={
+            "get": {
+                "operationId": "openapi",
+                "summary": "This document",
+                "tags": ["forms"],
+                "security": [],
+                "responses": {
+                    200: {
+                        "description": "The OpenAPI 3.1 description of /api/v1",
+                        "content": {JSON: {"schema": OPENAPI_SHAPE}},
+                    }
+                },
+            }
+        },
+    )
+    spec.path(
+        "/api/v1/forms",
+        operations={
+            "get": {
+                "operationId": "listForms",
+                "summary": "The forms this service accepts",
+                "tags": ["forms"],
+                "security": [],
+                "responses": {
+                    200: {
+                        "description": "Every form, with where to read its schema and send it",
+                        "content": {JSON: {"schema": "FormList"}},
+                    }
+                },
+            }
+        },
+    )
+    spec.path(
+        "/api/v1/forms/{form_id}/schema",
+        parameters=[
+            {
+                "in": "path",
+                "name": "form_id",
+                "description": "A form's `id` from `GET /api/v1/forms`",
+                "schema": {"type": "string", "enum": form_ids},
+            }
+        ],
+        operations={
+            "get": {
+                "operationId": "formSchema",
+                "summary": "A form's submission body as JSON Schema 2020-12",
+                "description": "The same schema is the request body of the form's "
+                "submissions path in this document. " + X_RULES_DOC,
+                "tags": ["forms"],
+                "security": [],
+                "responses": {
+                    200: {
+                        "description": "The form's JSON Schema",
+                        "content": {"application/schema+json": {"schema": "FormSchemaDocument"}},
+                    },
+                    404: "NotFound",
+                },
+            }
+        },
+    )
+
+
+def _submission_path(spec: APISpec, form: FormDefinition, schema_id: str) -> None:
+    """``POST /api/v1/forms/<id>/submissions`` with ``form``'s own body schema."""
+    body_name = f"{form.id}-submission"
+    spec.components.schema(body_name, form_json_schema(form, schema_id))
+    who = (
+        "a referral token that names this form, or a token for a member of staff"
+        if form.open_to_anyone
+        else "a token for a member of staff who fills in forms"
+    )
+    received = {
+        "content": {JSON: {"schema": "SubmissionReceived"}},
+        "headers": {
+            "Idempotent-Replayed": _text_header(
+                "`true` when this is the reply to an earlier request with the same "
+                "Idempotency-Key and body (nothing new was stored)",
+                enum=["true"],
+            ),
+            **RATE_HEADERS,
+        },
+    }
+    spec.path(
+        f"/api/v1/forms/{form.id}/submissions",
+        operations={
+            "post": {
+                "operationId": f"submit-{form.id}",
+                "summary": f"Send a submission of '{form.title}'",
+                "description": f"Needs {who}. The answers are checked as the web form checks "
+                "them; once stored, the documents are made and emailed in the background.",
+                "tags": ["submissions"],
+                "security": [{"bearer": []}],
+                "parameters": ["IdempotencyKey"],
+                "requestBody": {
+                    "required": True,
+                    "content": {JSON: {"schema": body_name}},
+                },
+                "responses": {
+                    201: {
+                        "description": "Stored; delivery follows (or, on a repeat with the "
+                        "same Idempotency-Key, the first submission's reference)",
+                        **received,
+                    },
+                    400: "BadRequest",
+                    401: "Unauthorised",
+                    403: "Forbidden",
+                    413: "TooLarge",
+                    415: "UnsupportedMediaType",
+                    422: "Unprocessable",
+                    429: "TooManyRequests",
+                    503: "Busy",
+                },
+            }
+        },
+    )
+
+
+def openapi_document(
+    forms: Sequence[FormDefinition],
+    server_url: str,
+    schema_url: Callable[[str], str],
+    max_body_bytes: int,
+) -> dict[str, Any]:
+    """The whole document for ``forms``, served from ``server_url``.
+
+    ``schema_url(form_id)`` is the absolute address of a form's schema (its
+    ``$id``), so the embedded schemas are byte for byte the published ones.
+    """
+    spec = APISpec(
+        title="Early Help forms API",
+        version=API_VERSION,
+        openapi_version=OPENAPI_VERSION,
+        info={"description": DESCRIPTION},
+        servers=[{"url": server_url}],
+        tags=[
+            {"name": "forms", "description": "What the service accepts (public)"},
+            {"name": "submissions", "description": "Sending a form (needs a token)"},
+        ],
+    )
+    _components(spec, max_body_bytes)
+    _public_paths(spec, [form.id for form in forms])
+    for form in forms:
+        _submission_path(spec, form, schema_url(form.id))
+    return spec.to_dict()
