@@ -12,6 +12,7 @@ so a client can recognise a rule; ``rule`` says it in words.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..definitions.model import FormDefinition
@@ -27,9 +28,13 @@ X_RULES_DOC = (
 
 
 def form_rules(form: FormDefinition) -> list[dict[str, str]]:
-    """The form's rules across answers (checked on sending), as ``x-rules`` entries."""
+    """The form's rules across answers (checked on sending), as ``x-rules`` entries.
+
+    A message names the item that breaks the rule (``{label}``); published,
+    it stands for any item, so the placeholder reads as an ellipsis.
+    """
     return [
-        {"id": f"form-rule-{number}", "rule": rule.message}
+        {"id": f"form-rule-{number}", "rule": re.sub(r"\{[a-z_]+\}", "…", rule.message)}
         for number, rule in enumerate(form.rules, start=1)
     ]
 

@@ -10,6 +10,7 @@ own check on the server.
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,15 @@ def test_required_is_stated(form_id: str) -> None:
     schema = schema_of(form_id)
     assert not conforms(schema, {}), "an empty body must not validate"
     assert not accepts(REGISTRY.get(form_id), {})
+
+
+@pytest.mark.parametrize("form_id", FORM_IDS)
+def test_published_rules_read_as_words(form_id: str) -> None:
+    """No message template leaks its placeholders into x-rules."""
+    text = json.dumps(schema_of(form_id), ensure_ascii=False)
+    rules = [r["rule"] for r in schema_of(form_id).get("x-rules", [])]
+    assert all("{" not in rule for rule in rules), rules
+    assert "{label}" not in text
 
 
 @pytest.mark.parametrize("form_id", FORM_IDS)
