@@ -19,6 +19,7 @@ from .auth import models as auth_models  # noqa: F401
 from .db import Base
 from .families import models as family_models  # noqa: F401
 from .submissions import models as submission_models  # noqa: F401
+from .workspace import models as workspace_models  # noqa: F401
 
 metadata: MetaData = Base.metadata
 

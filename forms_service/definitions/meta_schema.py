@@ -22,6 +22,7 @@ from marshmallow import fields as mf
 from ..fieldtypes import type_names
 from .model import (
     ACCESS_LEVELS,
+    DUE_AFTER,
     AtLeastOneRule,
     Condition,
     Copy,
@@ -30,10 +31,12 @@ from .model import (
     DateRule,
     DateWithinRule,
     Documents,
+    Due,
     ExactlyOneRule,
     Field,
     FormDefinition,
     Option,
+    Outcome,
     Page,
     Prefill,
     RecordKeys,
@@ -292,6 +295,32 @@ class RecordKeysSchema(_Builds):
     postcode = mf.String(validate=PATH)
     organisation_type = mf.String(validate=PATH)
     closes_family = mf.Nested(ConditionSchema)
+    organisation = mf.String(validate=PATH)
+    referrer_email = mf.String(validate=PATH)
+    urgent = mf.Nested(ConditionSchema)
+
+
+class OutcomeSchema(_Builds):
+    __model__ = Outcome
+    id = mf.String(required=True, validate=NAME)
+    label = mf.String(required=True, validate=validate.Length(min=1, max=120))
+    referrer_text = mf.String(required=True, validate=validate.Length(min=1, max=600))
+    onward = mf.String(validate=NAME)
+    allocates = mf.Boolean()
+
+
+class DueSchema(_Builds):
+    __model__ = Due
+    after = mf.String(required=True, validate=validate.OneOf(DUE_AFTER))
+    working_days = mf.Integer(validate=validate.Range(min=1, max=60))
+    latest_working_days = mf.Integer(validate=validate.Range(min=1, max=60))
+    weeks = mf.Integer(validate=validate.Range(min=1, max=52))
+    latest_weeks = mf.Integer(validate=validate.Range(min=1, max=52))
+
+    @validates_schema
+    def _one_measure(self, data: dict[str, Any], **_: Any) -> None:
+        if ("working_days" in data) == ("weeks" in data):
+            raise ValidationError("give either working_days or weeks")
 
 
 class FormSchema(_Builds):
@@ -313,6 +342,8 @@ class FormSchema(_Builds):
     prefill = FrozenList(mf.Nested(PrefillSchema))
     access = mf.String(validate=validate.OneOf(ACCESS_LEVELS))
     record = mf.Nested(RecordKeysSchema)
+    outcomes = FrozenList(mf.Nested(OutcomeSchema))
+    due = mf.Nested(DueSchema)
     pages = FrozenList(mf.Nested(PageSchema), required=True, validate=validate.Length(min=1))
 
 

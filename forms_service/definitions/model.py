@@ -437,6 +437,47 @@ class RecordKeys:
     postcode: str | None = None
     organisation_type: str | None = None
     closes_family: Condition | None = None
+    #: The referrer's organisation's name and work email (acknowledgement and outcome).
+    organisation: str | None = None
+    referrer_email: str | None = None
+    #: A referral confirming a phoned Level 4 concern: top of the inbox, 24 clock hours.
+    urgent: Condition | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One outcome a duty worker may record for a referral of this form.
+
+    ``onward`` names where the documents then go (a key of the deployment's
+    ``FORMS_ONWARD_ADDRESSES``), ``allocates`` says a lead professional is
+    allocated next, and ``referrer_text`` is what the referrer is told, in
+    plain words and with no family names.
+    """
+
+    id: str
+    label: str
+    referrer_text: str
+    onward: str | None = None
+    allocates: bool = False
+
+
+#: What a form's due date counts from: the family's allocation, or its latest plan.
+DUE_AFTER = ("allocation", "plan")
+
+
+@dataclass(frozen=True)
+class Due:
+    """When this form falls due for a family: ``after`` allocation (the Family
+    Story) or after the family's latest ``plan`` (a review).
+
+    Target and limit are counted in working days or in calendar weeks.
+    """
+
+    after: str
+    working_days: int | None = None
+    latest_working_days: int | None = None
+    weeks: int | None = None
+    latest_weeks: int | None = None
 
 
 #: Who may fill in a form: ``anyone`` (a referral: the front door is never
@@ -464,6 +505,8 @@ class FormDefinition:
     prefill: tuple[Prefill, ...] = ()
     access: str = "staff"
     record: RecordKeys = field(default_factory=RecordKeys)
+    outcomes: tuple[Outcome, ...] = ()
+    due: Due | None = None
     source: str = ""
     #: The working days its rules and computed dates count in: the deployment's
     #: (bank holidays and configured closures), set by the ``Registry``.
@@ -473,6 +516,10 @@ class FormDefinition:
     def open_to_anyone(self) -> bool:
         """A referral form: no account needed to fill it in."""
         return self.access == "anyone"
+
+    def outcome(self, outcome_id: str) -> Outcome | None:
+        """The outcome ``outcome_id`` of this form, if it has one by that id."""
+        return next((o for o in self.outcomes if o.id == outcome_id), None)
 
     def prefill_from(self, form_id: str) -> Prefill | None:
         """How to prefill this form from a submission of ``form_id``, if allowed."""

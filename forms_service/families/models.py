@@ -21,9 +21,15 @@ STATUSES = ("provisional", "open", "closed")
 
 
 class Family(Base):
-    """A family known to the service."""
+    """A family known to the service.
+
+    ``due_form`` is the form the family needs next (the Family Story after
+    allocation, then a review after each plan), due by ``due_at`` and at the
+    latest by ``due_limit_at``: kept on the row so "My families" sorts by it.
+    """
 
     __tablename__ = "families"
+    __table_args__ = (Index("ix_families_caseload", "lead_professional_id", "due_limit_at"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     status: Mapped[str] = mapped_column(String(16), default="provisional", index=True)
@@ -40,6 +46,10 @@ class Family(Base):
         DateTime(timezone=True), nullable=True, index=True
     )
     closed_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    allocated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    due_form: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    due_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    due_limit_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class MatchKey(Base):

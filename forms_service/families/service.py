@@ -254,9 +254,9 @@ def _delivery_states(session: Session, family_id: str) -> dict[str, str]:
     rows = session.execute(
         select(OutboxMessage.submission_id, OutboxMessage.status)
         .join(Submission, Submission.id == OutboxMessage.submission_id)
-        .where(Submission.family_id == family_id)
+        .where(Submission.family_id == family_id, OutboxMessage.kind == "spoc")
     ).all()
-    return {submission_id: status for submission_id, status in rows}
+    return {str(submission_id): status for submission_id, status in rows}
 
 
 @dataclass(frozen=True)

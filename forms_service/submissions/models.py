@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from sqlalchemy import DateTime, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import new_id, utcnow
@@ -51,6 +51,10 @@ class Draft(Base):
         DateTime(timezone=True), default=utcnow, index=True
     )
     submission_id: Mapped[str | None] = mapped_column(ForeignKey("submissions.id"), nullable=True)
+    #: When the referrer took their one copy of the PDF from the confirmation page.
+    copy_taken_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
 
     #: Only so one flush writes the submission before the draft that points at it.
     submission: Mapped[Submission | None] = relationship(lazy="raise")
@@ -86,12 +90,24 @@ class OutboxMessage(Base):
 
     States: pending → sending → sent; or pending → retrying → … → sent | failed.
     A row is claimed atomically before sending so two workers never send it.
+    ``kind`` says which message it is (the forms to the SPOC inbox, an
+    acknowledgement, an outcome, …); ``message_id`` is fixed when the row is
+    made, so a retried message is the same message; ``payload_sealed`` holds
+    what the message says beyond its submission (an outcome id, a list of
+    references), sealed like answers.
     """
 
     __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_kind_status", "kind", "status"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24), default="spoc")
+    submission_id: Mapped[str | None] = mapped_column(
+        ForeignKey("submissions.id"), nullable=True, index=True
+    )
+    family_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    message_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    payload_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     recipient: Mapped[str] = mapped_column(String(254))
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -102,7 +118,7 @@ class OutboxMessage(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
-    submission: Mapped[Submission] = relationship(back_populates="outbox")
+    submission: Mapped[Submission | None] = relationship(back_populates="outbox")
 
 
 class OutboxEvent(Base):

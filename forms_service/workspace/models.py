@@ -1,0 +1,62 @@
+"""Tables of the staff workspace: each referral's clocks and outcome, and allocations.
+
+Like the family record, nothing here is personal data in clear: ids, form
+ids, times and outcome ids, indexed for the inbox and "My families"; the
+worker's reason for an outcome is sealed (``crypto.Vault``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..clock import utcnow
+from ..db import Base
+
+#: A referral's states: waiting for a duty worker's outcome, or decided.
+AWAITING = "awaiting-outcome"
+DECIDED = "decided"
+REFERRAL_STATUSES = (AWAITING, DECIDED)
+
+
+class Referral(Base):
+    """One referral (a form open to anyone) on its way through triage."""
+
+    __tablename__ = "referrals"
+    __table_args__ = (
+        Index("ix_referrals_queue", "status", "urgent", "received_at"),
+        Index("ix_referrals_newest", "urgent", "received_at"),
+    )
+
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
+    family_id: Mapped[str] = mapped_column(ForeignKey("families.id"), index=True)
+    form_id: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: Confirms a phoned Level 4 concern: top of the inbox, on a 24-clock-hour clock.
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    acknowledge_by: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    outcome_due_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    status: Mapped[str] = mapped_column(String(24), default=AWAITING)
+    outcome: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    reason_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True, index=True
+    )
+    decided_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
+
+
+class Allocation(Base):
+    """A lead professional's allocation to a family, from when until when."""
+
+    __tablename__ = "allocations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    family_id: Mapped[str] = mapped_column(ForeignKey("families.id"), index=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    allocated_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    allocated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
