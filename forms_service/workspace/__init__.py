@@ -1,0 +1,1 @@
+"""The staff workspace: clocks, referrals, outcomes, allocation."""
