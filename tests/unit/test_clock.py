@@ -9,9 +9,11 @@ May" rules, gives a different answer.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
+from forms_service.config import ConfigError, settings_from_env
 from forms_service.formats import LONDON
 from forms_service.workdays import WorkingCalendar
 from forms_service.workspace.clock import (
@@ -353,3 +355,79 @@ def test_describe_the_working_day_clocks_end_to_end() -> None:
 def test_describe_a_stopped_clock(done_at: dt.datetime, expected: ClockText) -> None:
     # "now" is long after: a clock that stopped is judged by when it stopped.
     assert describe(london(2026, 12, 1, 14, 0), london(2027, 1, 1), done_at=done_at) == expected
+
+
+# --- settings ------------------------------------------------------------------------------
+
+
+def test_clock_settings_default_to_working_days_nine_to_half_past_five(tmp_path: Path) -> None:
+    settings = settings_from_env({}, {"instance_path": tmp_path})
+    assert settings.clock_rules == ClockRules(WorkingCalendar())
+    assert settings.clock_rules.opens == dt.time(9, 0)
+    assert settings.clock_rules.closes == dt.time(17, 30)
+
+
+def test_clock_settings_come_from_the_environment(tmp_path: Path) -> None:
+    settings = settings_from_env(
+        {
+            "FORMS_CLOCK_RULE": " Clock-Hours ",
+            "FORMS_OPENING_HOURS": "8:30 - 17:00",
+            "FORMS_CLOSURE_DAYS": "2026-12-24",
+        },
+        {"instance_path": tmp_path},
+    )
+    assert settings.clock_rule == "clock-hours"
+    assert settings.opening_hours == (dt.time(8, 30), dt.time(17, 0))
+    assert settings.clock_rules == ClockRules(
+        WorkingCalendar(frozenset({dt.date(2026, 12, 24)})),
+        "clock-hours",
+        dt.time(8, 30),
+        dt.time(17, 0),
+    )
+
+
+def test_configured_closures_reach_the_clock(tmp_path: Path) -> None:
+    rules = settings_from_env(
+        {"FORMS_CLOSURE_DAYS": "2026-12-24"}, {"instance_path": tmp_path}
+    ).clock_rules
+    assert due(london(2026, 12, 23, 10, 0), 1, rules) == london(2026, 12, 29, 10, 0)
+
+
+@pytest.mark.parametrize("value", ["working_days", "hours", "24h", "working days"])
+def test_a_bad_clock_rule_refuses_to_start_naming_it(tmp_path: Path, value: str) -> None:
+    with pytest.raises(ConfigError, match="FORMS_CLOCK_RULE must be working-days or clock-hours"):
+        settings_from_env({"FORMS_CLOCK_RULE": value}, {"instance_path": tmp_path})
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("9-5", "must be two 24-hour times like 09:00-17:30: '9-5' is not"),
+        ("09:00", "must be two 24-hour times"),
+        ("9am-5:30pm", "must be two 24-hour times"),
+        ("09:00-24:00", "must be two 24-hour times"),
+        ("09:60-17:30", "must be two 24-hour times"),
+        ("09:00;17:30", "must be two 24-hour times"),
+        ("17:30-09:00", "must open before it closes: '17:30-09:00' does not"),
+        ("09:00-09:00", "must open before it closes"),
+    ],
+)
+def test_bad_opening_hours_refuse_to_start_naming_them(
+    tmp_path: Path, value: str, message: str
+) -> None:
+    with pytest.raises(ConfigError, match="FORMS_OPENING_HOURS " + message):
+        settings_from_env({"FORMS_OPENING_HOURS": value}, {"instance_path": tmp_path})
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({"clock_rule": "hours"}, "FORMS_CLOCK_RULE"),
+        ({"opening_hours": (dt.time(18, 0), dt.time(9, 0))}, "FORMS_OPENING_HOURS"),
+    ],
+)
+def test_bad_clock_overrides_are_refused_too(
+    tmp_path: Path, overrides: dict[str, object], named: str
+) -> None:
+    with pytest.raises(ConfigError, match=named):
+        settings_from_env({}, {"instance_path": tmp_path, **overrides})
