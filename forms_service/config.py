@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from .workdays import WorkingCalendar
+from .workspace.clock import CLOCK_RULES, ClockRules
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MIN_SECRET_LENGTH = 32
@@ -101,6 +102,12 @@ class Settings:
     #: Christmas shutdown, or a one-off holiday the ``holidays`` package does
     #: not know yet): working-day dates and rules skip them.
     closure_days: tuple[dt.date, ...] = ()
+    #: How the referral clocks count "within 24/48 hours": ``working-days``
+    #: (one and two working days, from the next opening) or ``clock-hours``.
+    clock_rule: str = "working-days"
+    #: When the service is open on a working day (London time): receipts
+    #: outside these hours start their clock at the next opening.
+    opening_hours: tuple[dt.time, dt.time] = (dt.time(9, 0), dt.time(17, 30))
 
     @property
     def pickup_dir(self) -> Path:
@@ -120,6 +127,12 @@ class Settings:
     def calendar(self) -> WorkingCalendar:
         """The working days: weekdays that are neither bank holidays nor closures."""
         return WorkingCalendar(frozenset(self.closure_days))
+
+    @property
+    def clock_rules(self) -> ClockRules:
+        """How the referral and review clocks count: calendar, rule and opening hours."""
+        opens, closes = self.opening_hours
+        return ClockRules(self.calendar, self.clock_rule, opens, closes)
 
     @property
     def production(self) -> bool:
@@ -205,6 +218,42 @@ def _closure_days(raw: str) -> tuple[dt.date, ...]:
     return tuple(sorted(set(days)))
 
 
+def _clock_rule(raw: str) -> str:
+    """``FORMS_CLOCK_RULE``: ``working-days`` or ``clock-hours``."""
+    rule = raw.strip().lower()
+    if rule not in CLOCK_RULES:
+        raise ConfigError(f"FORMS_CLOCK_RULE must be working-days or clock-hours, not {raw!r}")
+    return rule
+
+
+OPENING_HOURS = re.compile(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*")
+
+
+def _opening_hours(raw: str) -> tuple[dt.time, dt.time]:
+    """``FORMS_OPENING_HOURS``: 24-hour London times, such as ``09:00-17:30``."""
+    match = OPENING_HOURS.fullmatch(raw)
+    try:
+        if not match:
+            raise ValueError(raw)
+        open_h, open_m, close_h, close_m = (int(part) for part in match.groups())
+        opens, closes = dt.time(open_h, open_m), dt.time(close_h, close_m)
+    except ValueError:
+        raise ConfigError(
+            f"FORMS_OPENING_HOURS must be two 24-hour times like 09:00-17:30: {raw!r} is not"
+        ) from None
+    if opens >= closes:
+        raise ConfigError(f"FORMS_OPENING_HOURS must open before it closes: {raw!r} does not")
+    return opens, closes
+
+
+def _check_clock(settings: Settings) -> None:
+    """The clock settings again, for values given as overrides (they skip the converters)."""
+    _clock_rule(settings.clock_rule)
+    opens, closes = settings.opening_hours
+    if opens >= closes:
+        raise ConfigError("FORMS_OPENING_HOURS must open before it closes")
+
+
 #: FORMS_* variable → (setting, converter).
 ENV_KEYS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "FORMS_ENV": ("environment", str),
@@ -248,6 +297,8 @@ ENV_KEYS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "FORMS_OIDC_ROLES_CLAIM": ("oidc_roles_claim", str),
     "FORMS_OIDC_ROLE_MAP": ("oidc_role_map", str),
     "FORMS_CLOSURE_DAYS": ("closure_days", _closure_days),
+    "FORMS_CLOCK_RULE": ("clock_rule", _clock_rule),
+    "FORMS_OPENING_HOURS": ("opening_hours", _opening_hours),
 }
 
 
@@ -272,6 +323,7 @@ def _checked(settings: Settings) -> Settings:
         )
     if settings.task_mode not in {"thread", "sync", "celery"}:
         raise ConfigError("FORMS_TASK_MODE must be thread, sync or celery")
+    _check_clock(settings)
     if settings.smtp_url:
         _check_smtp_url(settings.smtp_url)
     if settings.production:
