@@ -25,6 +25,7 @@ from .definitions.registry import Registry, check_schema_files
 from .documents.checks import check_template_variables
 from .documents.renderer import DocumentRenderer, SubmissionRecord
 from .submissions.answers import AnswersInvalid, validate
+from .workspace.service import WorkspaceError
 
 if TYPE_CHECKING:
     from .services import Services
@@ -190,7 +191,7 @@ def _api_tokens(args: argparse.Namespace) -> int:
 
 
 def _families(args: argparse.Namespace) -> int:
-    from .families.service import allocate
+    from .workspace.service import allocate_by_reference as allocate
 
     family_id = allocate(_services(), args.reference, args.email, CLI)
     print(f"Allocated family {family_id} to {args.email}.")
@@ -294,7 +295,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         code: int = args.handler(args)
-    except (ConfigError, SchemaError, AccountError) as exc:
+    except (ConfigError, SchemaError, AccountError, WorkspaceError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return code

@@ -108,6 +108,10 @@ class Settings:
     #: When the service is open on a working day (London time): receipts
     #: outside these hours start their clock at the next opening.
     opening_hours: tuple[dt.time, dt.time] = (dt.time(9, 0), dt.time(17, 30))
+    #: Referrers are emailed only at addresses in these domains (empty: any address).
+    trusted_email_domains: tuple[str, ...] = ()
+    #: Where an outcome sends a family on: onward key (an outcome's ``onward``) → address.
+    onward_addresses_raw: str = ""
 
     @property
     def pickup_dir(self) -> Path:
@@ -122,6 +126,12 @@ class Settings:
             "level4_out_of_hours_phone": self.level4_out_of_hours_phone,
             "level4_email": self.level4_email,
         }
+
+    @property
+    def onward_addresses(self) -> dict[str, str]:
+        """Where each onward outcome sends the documents; social care defaults to the
+        Level 4 address."""
+        return {"social_care": self.level4_email, **parse_pairs(self.onward_addresses_raw, "")}
 
     @property
     def calendar(self) -> WorkingCalendar:
@@ -254,6 +264,45 @@ def _check_clock(settings: Settings) -> None:
         raise ConfigError("FORMS_OPENING_HOURS must open before it closes")
 
 
+def _domains(raw: str) -> tuple[str, ...]:
+    """ "gov.uk, nhs.net" → ("gov.uk", "nhs.net"): lower case, no leading dots or "@"."""
+    found = []
+    for item in raw.split(","):
+        domain = item.strip().lower().lstrip("@.")
+        if not domain:
+            continue
+        if not re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)*", domain):
+            raise ConfigError(
+                f"FORMS_TRUSTED_EMAIL_DOMAINS must be domains like gov.uk,nhs.net: "
+                f"{item.strip()!r} is not one"
+            )
+        found.append(domain)
+    return tuple(found)
+
+
+def _onward_addresses(raw: str) -> str:
+    """Check "social_care=fct@council.gov.uk,panel=panel@council.gov.uk" as it is read."""
+    parse_pairs(raw, "FORMS_ONWARD_ADDRESSES")
+    return raw
+
+
+def parse_pairs(raw: str, name: str) -> dict[str, str]:
+    """ "key=address,key=address" → {key: address}, refusing anything else clearly."""
+    pairs: dict[str, str] = {}
+    for item in raw.split(","):
+        if not item.strip():
+            continue
+        key, sep, address = item.partition("=")
+        key, address = key.strip(), address.strip()
+        if not sep or not re.fullmatch(r"[a-z][a-z0-9_]*", key) or "@" not in address:
+            raise ConfigError(
+                f"{name} must be pairs like social_care=fct@council.gov.uk separated by "
+                f"commas: {item.strip()!r} is not one"
+            )
+        pairs[key] = address
+    return pairs
+
+
 #: FORMS_* variable → (setting, converter).
 ENV_KEYS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "FORMS_ENV": ("environment", str),
@@ -299,6 +348,8 @@ ENV_KEYS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "FORMS_CLOSURE_DAYS": ("closure_days", _closure_days),
     "FORMS_CLOCK_RULE": ("clock_rule", _clock_rule),
     "FORMS_OPENING_HOURS": ("opening_hours", _opening_hours),
+    "FORMS_TRUSTED_EMAIL_DOMAINS": ("trusted_email_domains", _domains),
+    "FORMS_ONWARD_ADDRESSES": ("onward_addresses_raw", _onward_addresses),
 }
 
 

@@ -113,6 +113,11 @@ def invitable_roles(actor: Actor) -> tuple[str, ...]:
     return INVITABLE_ROLES.get(actor.role or "", ())
 
 
+def triages(actor: Actor) -> bool:
+    """Whether ``actor`` works the C-SPOC inbox (records outcomes, allocates)."""
+    return actor.is_staff and TRIAGE in _ROLE_ACTIONS.get(actor.role or "", frozenset())
+
+
 def sees_families(actor: Actor) -> bool:
     """Whether the staff home shows families at all (not to administrators)."""
     return actor.is_staff and VIEW in _ROLE_ACTIONS.get(actor.role or "", frozenset())

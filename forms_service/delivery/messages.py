@@ -15,7 +15,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ..clock import new_id, utcnow
+from ..config import Settings
 from ..crypto import Vault
+from ..mail.message import is_plain_address
 from ..submissions.models import OutboxEvent, OutboxMessage
 
 #: The kinds of message, and whether a failure means the SPOC inbox is not being
@@ -30,6 +32,17 @@ DIGEST = "digest"
 KINDS = (SPOC, ACKNOWLEDGEMENT, OUTCOME, ONWARD, ALLOCATION, REMINDER, DIGEST)
 #: Kinds addressed to the SPOC inbox, whose failure is an alert.
 INBOX_KINDS = frozenset({SPOC, DIGEST})
+
+
+def may_email(settings: Settings, address: str) -> bool:
+    """Whether mail about a referral may go to ``address``: any plain address when
+    FORMS_TRUSTED_EMAIL_DOMAINS is empty, else only one in (or under) a listed domain."""
+    address = (address or "").strip().lower()
+    if not is_plain_address(address):
+        return False
+    domain = address.rpartition("@")[2]
+    trusted = settings.trusted_email_domains
+    return not trusted or any(domain == d or domain.endswith("." + d) for d in trusted)
 
 
 def queue(

@@ -38,7 +38,8 @@ def lead_person(form: FormDefinition, answers: dict[str, Any]) -> dict[str, Any]
 
 
 def summary(form: FormDefinition, answers: dict[str, Any]) -> dict[str, str] | None:
-    """What a list row may show: the lead child's first name and date of birth."""
+    """What a list row may show: the lead child's first name and date of birth, and
+    the referrer's organisation (the inbox's "from")."""
     person = lead_person(form, answers)
     if person is None or not person.get("first_name"):
         return None
@@ -46,6 +47,9 @@ def summary(form: FormDefinition, answers: dict[str, Any]) -> dict[str, str] | N
     born = person.get("date_of_birth") or person.get("due_date")
     if born:
         found["date_of_birth"] = str(born)
+    organisation = value_at(answers, form.record.organisation) if form.record.organisation else None
+    if organisation:
+        found["organisation"] = str(organisation)[:200]
     return found
 
 

@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 from .. import audit
 from ..audit import Who
 from ..auth import policy
-from ..auth.accounts import AccountError, normalise_email
 from ..auth.actor import Actor
 from ..auth.models import User
 from ..clock import new_id, utcnow
@@ -62,7 +61,7 @@ def attach(
         )
         session.add(family)
         return family
-    found = _current(session, family_id, lock=True)
+    found = current(session, family_id, lock=True)
     if found is None or not policy.can(actor, policy.SUBMIT, found):
         raise FamilyUnavailable(family_id)
     family = found
@@ -133,7 +132,7 @@ def _record_change(
     )
 
 
-def _current(session: Session, family_id: str, *, lock: bool = False) -> Family | None:
+def current(session: Session, family_id: str, *, lock: bool = False) -> Family | None:
     """The family, following a merge to the family it was merged into."""
     for _ in range(5):
         family = session.get(Family, family_id, with_for_update=lock)
@@ -171,7 +170,7 @@ class FamilyView:
     submissions: list[SubmissionRow] = field(default_factory=list)
 
 
-def _decide(
+def decide(
     session: Session,
     actor: Actor,
     action: str,
@@ -211,8 +210,8 @@ def _latest_summary(session: Session, vault: Vault, family_id: str) -> dict[str,
 def family_for(services: Services, actor: Actor, family_id: str) -> FamilyView | None:
     """A family's page for ``actor``, or None (unknown or not theirs: the same 404)."""
     with transaction(services.sessions) as session:
-        family = _current(session, family_id)
-        if not _decide(
+        family = current(session, family_id)
+        if not decide(
             session,
             actor,
             policy.VIEW,
@@ -287,10 +286,10 @@ def submission_for(
     """
     with transaction(services.sessions) as session:
         submission = session.get(Submission, submission_id[:64])
-        family = _current(session, submission.family_id) if submission is not None else None
+        family = current(session, submission.family_id) if submission is not None else None
         if submission is not None and offers is not None and not offers(submission.form_id):
             submission = family = None  # asked for something this form does not have
-        if not _decide(
+        if not decide(
             session,
             actor,
             policy.VIEW,
@@ -328,7 +327,7 @@ def source_for_start(
         submission = session.scalars(
             select(Submission).where(Submission.reference == reference)
         ).first()
-        family = _current(session, submission.family_id) if submission is not None else None
+        family = current(session, submission.family_id) if submission is not None else None
         refusal = _start_refusal(actor, submission, family, target)
         audit.record(
             session,
@@ -366,7 +365,7 @@ def may_continue(services: Services, actor: Actor, family_id: str) -> bool:
     else disappears from the old worker's drafts at once; a refusal is audited.
     """
     with transaction(services.readers) as session:
-        family = _current(session, family_id)
+        family = current(session, family_id)
         allowed = policy.can(actor, policy.SUBMIT, family)
     if not allowed:
         audit.write(
@@ -446,30 +445,10 @@ def families_for(
 # --------------------------------------------------------------------------- changes
 
 
-def allocate(services: Services, reference: str, email: str, who: Who) -> str:
-    """Make ``email``'s account the lead professional of the family of ``reference``."""
-    with transaction(services.sessions) as session:
-        submission = session.scalars(
-            select(Submission).where(Submission.reference == reference.strip().upper())
-        ).first()
-        family = _current(session, submission.family_id, lock=True) if submission else None
-        if family is None:
-            raise AccountError(f"there is no submission with the reference {reference}")
-        user = session.scalars(select(User).where(User.email == normalise_email(email))).first()
-        if user is None or user.disabled_at is not None:
-            raise AccountError(f"there is no active account for {normalise_email(email)}")
-        if user.role not in policy.FORM_ROLES:
-            raise AccountError("only a lead professional or a C-SPOC duty worker can be allocated")
-        family.lead_professional_id = user.id
-        family.updated_at = utcnow()
-        _record_change(session, who, "family.allocated", family, f"to user {user.id}")
-        return family.id
-
-
 def confirm(services: Services, family_id: str, who: Who) -> None:
     """A duty worker confirms a provisional family as a new family."""
     with transaction(services.sessions) as session:
-        family = _current(session, family_id, lock=True)
+        family = current(session, family_id, lock=True)
         if family is None:
             raise FamilyUnavailable(family_id)
         if family.status == "provisional":
@@ -481,8 +460,8 @@ def confirm(services: Services, family_id: str, who: Who) -> None:
 def merge(services: Services, source_id: str, target_id: str, who: Who) -> None:
     """Merge a provisional family into an existing one: its forms, keys and drafts move."""
     with transaction(services.sessions) as session:
-        source = _current(session, source_id, lock=True)
-        target = _current(session, target_id, lock=True)
+        source = current(session, source_id, lock=True)
+        target = current(session, target_id, lock=True)
         if source is None or target is None or source.id == target.id:
             raise FamilyUnavailable(source_id)
         for model in (Submission, MatchKey, Draft):

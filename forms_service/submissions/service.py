@@ -28,6 +28,7 @@ from ..families import record
 from ..families.service import attach, index_submission, match_digests
 from ..flow.navigation import visible_pages
 from ..services import Services
+from ..workspace.service import on_submission
 from .answers import AnswersInvalid, validate
 from .models import Draft, IdempotencyKey, OutboxEvent, OutboxMessage, Submission, new_id
 from .references import new_reference
@@ -215,6 +216,7 @@ def _store(
         event = OutboxEvent(message=message, status="pending", detail="received")
         session.add_all((submission, message, event))
         index_submission(session, form, answers, digests, family, submission.id, actor.who)
+        on_submission(session, services, form, answers, submission, family)
         if draft is not None:
             draft.submission = submission
             draft.answers_sealed = emptied

@@ -65,6 +65,7 @@ def test_match_values_come_from_the_forms_own_record_keys() -> None:
     assert record.summary(form, answers) == {
         "first_name": answers["household"][0]["first_name"],
         "date_of_birth": answers["household"][0]["date_of_birth"],
+        "organisation": answers["referrer"]["organisation"],
     }
 
 

@@ -1,0 +1,608 @@
+"""What staff do with the paperwork: a referral's clocks and outcome, allocation, what is due.
+
+Plain functions over ``Services``, called by the staff pages, the staff API and
+the CLI. Whether someone may act on a family is asked of the access policy
+through ``families.service.decide``, which also writes the audit event; a
+refusal comes back as ``FamilyUnavailable`` (answered as 404), raised only
+after the transaction holding its audit event has committed. Emails are
+queued in the same transaction as the change they report
+(``delivery.messages.queue``); callers hand the returned outbox ids to their
+task runner.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .. import audit
+from ..audit import Who
+from ..auth import policy
+from ..auth.accounts import normalise_email
+from ..auth.actor import Actor
+from ..auth.models import User
+from ..clock import aware, utcnow
+from ..db import transaction
+from ..definitions.model import FormDefinition, value_at
+from ..definitions.registry import Registry
+from ..delivery import messages
+from ..families.models import Family
+from ..families.service import FamilyUnavailable, current, decide
+from ..services import Services
+from ..submissions.models import Submission
+from .clock import ClockRules, due_after_hours, due_after_weeks, due_after_working_days
+from .models import AWAITING, DECIDED, Allocation, Referral
+
+#: The longest reason a worker may give for an outcome.
+MAX_REASON = 2000
+#: The strategic plan's "within 24 hours" and "within 48 hours", in working days.
+ACKNOWLEDGE_DAYS = 1
+OUTCOME_DAYS = 2
+#: A phoned Level 4 concern's written confirmation: 24 clock hours.
+URGENT_HOURS = 24
+
+T = TypeVar("T")
+
+
+class WorkspaceError(Exception):
+    """A request staff can fix: the message says what to do (shown as a GOV.UK error)."""
+
+
+def _refused_after_commit(result: T | None, what: str) -> T:
+    """``result``, or FamilyUnavailable once the refusal's audit event is committed."""
+    if result is None:
+        raise FamilyUnavailable(what)
+    return result
+
+
+# --------------------------------------------------------------------------- on submit
+
+
+def referral_clocks(
+    received: dt.datetime, urgent: bool, rules: ClockRules
+) -> tuple[dt.datetime, dt.datetime]:
+    """(acknowledge by, outcome due): 1 and 2 working days, or 24 clock hours if urgent."""
+    if urgent:
+        due = due_after_hours(received, URGENT_HOURS, rules)
+        return due, due
+    return (
+        due_after_working_days(received, ACKNOWLEDGE_DAYS, rules),
+        due_after_working_days(received, OUTCOME_DAYS, rules),
+    )
+
+
+def on_submission(
+    session: Session,
+    services: Services,
+    form: FormDefinition,
+    answers: dict[str, Any],
+    submission: Submission,
+    family: Family,
+) -> Referral | None:
+    """Inside the submit transaction: a referral's clocks start, and the family's due date moves.
+
+    A form with ``outcomes`` is triaged, so it gets a ``Referral`` row.
+    """
+    referral = None
+    if form.outcomes:
+        received = aware(submission.submitted_at or utcnow())
+        urgent = form.record.urgent is not None and form.record.urgent.holds(answers)
+        acknowledge_by, outcome_due = referral_clocks(
+            received, urgent, services.settings.clock_rules
+        )
+        referral = Referral(
+            submission_id=submission.id,
+            family_id=family.id,
+            form_id=form.id,
+            received_at=received,
+            urgent=urgent,
+            acknowledge_by=acknowledge_by,
+            outcome_due_at=outcome_due,
+            status=AWAITING,
+        )
+        session.add(referral)
+    session.flush()
+    refresh_due(session, services.registry, services.settings.clock_rules, family)
+    return referral
+
+
+def refresh_due(session: Session, registry: Registry, rules: ClockRules, family: Family) -> None:
+    """Set what the family needs next: a review after its latest plan, else the Family Story
+    after allocation; nothing for a closed or unallocated family."""
+    family.due_form = family.due_at = family.due_limit_at = None
+    if family.status == "closed" or family.lead_professional_id is None:
+        return
+    plan_forms = [f.id for f in registry.all() if f.family_plan is not None]
+    latest_plan = session.scalar(
+        select(func.max(Submission.submitted_at)).where(
+            Submission.family_id == family.id, Submission.form_id.in_(plan_forms)
+        )
+    )
+    after, start = ("plan", latest_plan) if latest_plan else ("allocation", family.allocated_at)
+    form = next((f for f in registry.all() if f.due is not None and f.due.after == after), None)
+    if form is None or form.due is None or start is None:
+        return
+    start = aware(start)
+    due = form.due
+    if due.weeks is not None:
+        target = due_after_weeks(start, due.weeks)
+        limit = due_after_weeks(start, due.latest_weeks or due.weeks)
+    else:
+        days = due.working_days or 0
+        target = due_after_working_days(start, days, rules)
+        limit = due_after_working_days(start, due.latest_working_days or days, rules)
+    family.due_form, family.due_at, family.due_limit_at = form.id, target, limit
+
+
+# --------------------------------------------------------------------------- outcome
+
+
+def record_outcome(
+    services: Services, actor: Actor, reference: str, outcome_id: str, reason: str
+) -> tuple[str, ...]:
+    """Record a duty worker's outcome for the referral ``reference``; the outbox ids queued.
+
+    The referrer is emailed the outcome (no family names); an outcome that
+    sends the family on queues the documents to that service, referrer copied.
+    """
+    reason = (reason or "").strip()
+    with transaction(services.sessions) as session:
+        submission = session.scalars(
+            select(Submission).where(Submission.reference == reference.strip().upper()[:32])
+        ).first()
+        referral = (
+            session.get(Referral, submission.id, with_for_update=True) if submission else None
+        )
+        family = current(session, referral.family_id, lock=True) if referral else None
+        if not decide(
+            session,
+            actor,
+            policy.TRIAGE,
+            family,
+            audit_action="referral.outcome",
+            object_type="submission",
+            object_id=submission.id if submission else None,
+            detail=outcome_id[:48] if isinstance(outcome_id, str) else None,
+        ):
+            result: tuple[str, ...] | None = None
+        else:
+            assert submission is not None and referral is not None and family is not None
+            result = _decide_outcome(
+                session, services, actor, submission, referral, family, outcome_id, reason
+            )
+    return _refused_after_commit(result, reference)
+
+
+def _decide_outcome(
+    session: Session,
+    services: Services,
+    actor: Actor,
+    submission: Submission,
+    referral: Referral,
+    family: Family,
+    outcome_id: str,
+    reason: str,
+) -> tuple[str, ...]:
+    form = services.registry.get(referral.form_id)
+    outcome = form.outcome(outcome_id) if isinstance(outcome_id, str) else None
+    if outcome is None:
+        raise WorkspaceError("Select the outcome of this referral")
+    if not reason:
+        raise WorkspaceError("Enter the reason for this outcome")
+    if len(reason) > MAX_REASON:
+        raise WorkspaceError(f"The reason must be {MAX_REASON} characters or fewer")
+    if referral.status == DECIDED:
+        raise WorkspaceError(f"An outcome has already been recorded for {submission.reference}")
+    now = utcnow()
+    referral.status = DECIDED
+    referral.outcome = outcome.id
+    referral.reason_sealed = services.vault.seal(reason)
+    referral.decided_at = now
+    referral.decided_by = actor.user_id
+    if family.status == "provisional":
+        family.status = "open"
+        _family_event(session, actor.who, "family.confirmed", family, "with the outcome")
+    family.updated_at = now
+    answers = services.vault.open(submission.answers_sealed)
+    referrer = referrer_address(services, form, answers)
+    ids = []
+    if referrer:
+        ids.append(
+            messages.queue(
+                session,
+                services.vault,
+                kind=messages.OUTCOME,
+                recipient=referrer,
+                submission_id=submission.id,
+                family_id=family.id,
+                payload={"form_id": form.id, "outcome": outcome.id},
+            )
+        )
+    onward = services.settings.onward_addresses.get(outcome.onward or "")
+    if onward:
+        ids.append(
+            messages.queue(
+                session,
+                services.vault,
+                kind=messages.ONWARD,
+                recipient=onward,
+                submission_id=submission.id,
+                family_id=family.id,
+                payload={"form_id": form.id, "outcome": outcome.id, "cc": referrer},
+            )
+        )
+    return tuple(ids)
+
+
+def referrer_address(services: Services, form: FormDefinition, answers: dict[str, Any]) -> str:
+    """The referrer's work email, when the form asks for one and it may be emailed; else ""."""
+    path = form.record.referrer_email
+    address = value_at(answers, path) if path else None
+    if not isinstance(address, str) or not messages.may_email(services.settings, address):
+        return ""
+    return address.strip()
+
+
+def _family_event(
+    session: Session, who: Who, action: str, family: Family, detail: str | None = None
+) -> None:
+    audit.record(
+        session,
+        who,
+        action,
+        object_type="family",
+        object_id=family.id,
+        family_id=family.id,
+        detail=detail,
+    )
+
+
+# --------------------------------------------------------------------------- allocation
+
+
+def allocate(services: Services, actor: Actor, family_id: str, email: str) -> tuple[str, ...]:
+    """Make ``email``'s account the family's lead professional; the notice's outbox id."""
+    with transaction(services.sessions) as session:
+        family = current(session, family_id[:36], lock=True)
+        if not decide(
+            session,
+            actor,
+            policy.ALLOCATE,
+            family,
+            audit_action="family.allocated",
+            object_type="family",
+            object_id=family_id[:64],
+        ):
+            result: tuple[str, ...] | None = None
+        else:
+            assert family is not None
+            user = _allocatable(session, email)
+            result = assign(session, services, family, user, actor.who)
+    return _refused_after_commit(result, family_id)
+
+
+def allocate_by_reference(services: Services, reference: str, email: str, who: Who) -> str:
+    """The CLI's allocation: by any form's reference, as the operator (no family opened)."""
+    with transaction(services.sessions) as session:
+        submission = session.scalars(
+            select(Submission).where(Submission.reference == reference.strip().upper())
+        ).first()
+        family = current(session, submission.family_id, lock=True) if submission else None
+        if family is None:
+            raise WorkspaceError(f"there is no submission with the reference {reference}")
+        assign(session, services, family, _allocatable(session, email), who)
+        return family.id
+
+
+def _allocatable(session: Session, email: str) -> User:
+    user = session.scalars(select(User).where(User.email == normalise_email(email or ""))).first()
+    if user is None or user.disabled_at is not None:
+        raise WorkspaceError("Enter the email address of an active lead professional's account")
+    if user.role not in policy.FORM_ROLES:
+        raise WorkspaceError("Only a lead professional or a C-SPOC duty worker can be allocated")
+    return user
+
+
+def assign(
+    session: Session, services: Services, family: Family, user: User, who: Who
+) -> tuple[str, ...]:
+    """Allocate ``user`` to ``family`` (ending any earlier allocation) and queue their notice."""
+    now = utcnow()
+    for earlier in session.scalars(
+        select(Allocation).where(Allocation.family_id == family.id, Allocation.ended_at.is_(None))
+    ):
+        earlier.ended_at = now
+    session.add(
+        Allocation(
+            family_id=family.id,
+            user_id=user.id,
+            allocated_by=who.id if who.kind == "user" else None,
+            allocated_at=now,
+        )
+    )
+    family.lead_professional_id = user.id
+    family.allocated_at = now
+    family.updated_at = now
+    if family.status == "provisional":
+        family.status = "open"
+    session.flush()
+    refresh_due(session, services.registry, services.settings.clock_rules, family)
+    _family_event(session, who, "family.allocated", family, f"to user {user.id}")
+    notice = messages.queue(
+        session,
+        services.vault,
+        kind=messages.ALLOCATION,
+        recipient=user.email,
+        family_id=family.id,
+        payload={"family_id": family.id},
+    )
+    return (notice,)
+
+
+# --------------------------------------------------------------------------- reads
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    """One referral in the C-SPOC inbox: no answers opened but the list summary."""
+
+    submission_id: str
+    reference: str
+    form_id: str
+    family_id: str
+    received_at: dt.datetime
+    urgent: bool
+    status: str
+    outcome: str | None
+    acknowledge_by: dt.datetime
+    outcome_due_at: dt.datetime
+    decided_at: dt.datetime | None
+    first_name: str | None
+    date_of_birth: str | None
+    organisation: str | None
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    status: str | None = None  # AWAITING, DECIDED or None for all
+    form_id: str | None = None
+    urgent_only: bool = False
+
+
+def _inbox_conditions(wanted: InboxFilter) -> list[Any]:
+    conditions: list[Any] = []
+    if wanted.status in (AWAITING, DECIDED):
+        conditions.append(Referral.status == wanted.status)
+    if wanted.form_id:
+        conditions.append(Referral.form_id == wanted.form_id)
+    if wanted.urgent_only:
+        conditions.append(Referral.urgent.is_(True))
+    return conditions
+
+
+def inbox(
+    services: Services,
+    actor: Actor,
+    wanted: InboxFilter = InboxFilter(),
+    *,
+    offset: int = 0,
+    limit: int = 25,
+) -> tuple[list[InboxRow], int]:
+    """Referrals for triage, urgent first then newest first, and how many match in all."""
+    if not policy.triages(actor):
+        return [], 0
+    conditions = _inbox_conditions(wanted)
+    with transaction(services.sessions) as session:
+        total = session.scalar(select(func.count()).select_from(Referral).where(*conditions))
+        found = session.execute(
+            select(Referral, Submission.reference, Submission.summary_sealed)
+            .join(Submission, Submission.id == Referral.submission_id)
+            .where(*conditions)
+            .order_by(Referral.urgent.desc(), Referral.received_at.desc())
+            .offset(offset)
+            .limit(limit)
+        ).all()
+        rows = [_inbox_row(services, r, reference, sealed) for r, reference, sealed in found]
+        audit.record(session, actor.who, "inbox.viewed", detail=f"{len(rows)} shown")
+    return rows, int(total or 0)
+
+
+def _inbox_row(
+    services: Services, referral: Referral, reference: str, sealed: bytes | None
+) -> InboxRow:
+    summary = services.vault.open_optional(sealed)
+    summary = summary if isinstance(summary, dict) else {}
+    return InboxRow(
+        referral.submission_id,
+        reference,
+        referral.form_id,
+        referral.family_id,
+        aware(referral.received_at),
+        bool(referral.urgent),
+        referral.status,
+        referral.outcome,
+        aware(referral.acknowledge_by),
+        aware(referral.outcome_due_at),
+        aware(referral.decided_at) if referral.decided_at else None,
+        summary.get("first_name"),
+        summary.get("date_of_birth"),
+        summary.get("organisation"),
+    )
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """One family in a lead professional's caseload."""
+
+    family_id: str
+    status: str
+    reference: str
+    first_name: str | None
+    date_of_birth: str | None
+    due_form: str | None
+    due_at: dt.datetime | None
+    due_limit_at: dt.datetime | None
+
+
+def caseload(
+    services: Services, actor: Actor, *, offset: int = 0, limit: int = 25
+) -> tuple[list[CaseRow], int]:
+    """``actor``'s open families, the most overdue first (those with nothing due last)."""
+    if actor.user_id is None or not actor.is_staff:
+        return [], 0
+    mine = (
+        Family.lead_professional_id == actor.user_id,
+        Family.status != "closed",
+        Family.merged_into_id.is_(None),
+    )
+    with transaction(services.sessions) as session:
+        total = session.scalar(select(func.count()).select_from(Family).where(*mine))
+        families = session.scalars(
+            select(Family)
+            .where(*mine)
+            .order_by(Family.due_limit_at.is_(None), Family.due_limit_at, Family.id)
+            .offset(offset)
+            .limit(limit)
+        ).all()
+        rows = [_case_row(session, services, f) for f in families]
+        audit.record(session, actor.who, "caseload.viewed", detail=f"{len(rows)} shown")
+    return rows, int(total or 0)
+
+
+def _case_row(session: Session, services: Services, family: Family) -> CaseRow:
+    latest = session.execute(
+        select(Submission.reference, Submission.summary_sealed)
+        .where(Submission.family_id == family.id)
+        .order_by(Submission.submitted_at.desc())
+        .limit(1)
+    ).first()
+    summary = services.vault.open_optional(latest.summary_sealed) if latest else None
+    summary = summary if isinstance(summary, dict) else {}
+    return CaseRow(
+        family.id,
+        family.status,
+        latest.reference if latest else "",
+        summary.get("first_name"),
+        summary.get("date_of_birth"),
+        family.due_form,
+        aware(family.due_at) if family.due_at else None,
+        aware(family.due_limit_at) if family.due_limit_at else None,
+    )
+
+
+@dataclass(frozen=True)
+class Decision:
+    """An outcome recorded for one of a family's referrals."""
+
+    reference: str
+    form_id: str
+    outcome: str | None
+    reason: str
+    decided_at: dt.datetime | None
+    decided_by: str | None
+    received_at: dt.datetime
+    outcome_due_at: dt.datetime
+    urgent: bool
+
+
+@dataclass(frozen=True)
+class AllocationRow:
+    lead_professional: str
+    allocated_at: dt.datetime
+    ended_at: dt.datetime | None
+    allocated_by: str | None
+
+
+@dataclass(frozen=True)
+class FamilyWork:
+    """The workspace half of a family's page: referrals and outcomes, allocations, what is due."""
+
+    decisions: list[Decision]
+    allocations: list[AllocationRow]
+    due_form: str | None
+    due_at: dt.datetime | None
+    due_limit_at: dt.datetime | None
+
+
+def family_work(services: Services, family_id: str) -> FamilyWork:
+    """What the workspace knows of a family. Call only with the id ``family_for`` returned:
+    that call asked the policy and wrote the audit event."""
+    with transaction(services.readers) as session:
+        family = session.get(Family, family_id)
+        names = _names(session)
+        decisions = [
+            Decision(
+                reference,
+                r.form_id,
+                r.outcome,
+                str(services.vault.open_optional(r.reason_sealed) or ""),
+                aware(r.decided_at) if r.decided_at else None,
+                names.get(r.decided_by or ""),
+                aware(r.received_at),
+                aware(r.outcome_due_at),
+                bool(r.urgent),
+            )
+            for r, reference in session.execute(
+                select(Referral, Submission.reference)
+                .join(Submission, Submission.id == Referral.submission_id)
+                .where(Referral.family_id == family_id)
+                .order_by(Referral.received_at.desc())
+            )
+        ]
+        allocations = [
+            AllocationRow(
+                names.get(a.user_id, "someone"),
+                aware(a.allocated_at),
+                aware(a.ended_at) if a.ended_at else None,
+                names.get(a.allocated_by or ""),
+            )
+            for a in session.scalars(
+                select(Allocation)
+                .where(Allocation.family_id == family_id)
+                .order_by(Allocation.allocated_at.desc(), Allocation.id.desc())
+            )
+        ]
+        if family is None:
+            return FamilyWork(decisions, allocations, None, None, None)
+        return FamilyWork(
+            decisions,
+            allocations,
+            family.due_form,
+            aware(family.due_at) if family.due_at else None,
+            aware(family.due_limit_at) if family.due_limit_at else None,
+        )
+
+
+def _names(session: Session) -> dict[str, str]:
+    """Staff names by id (a council's staff list is small)."""
+    return {i: n for i, n in session.execute(select(User.id, User.name))}
+
+
+def referral_of(services: Services, submission_id: str) -> Referral | None:
+    """The referral row of a submission (after the view has asked ``submission_for``)."""
+    with transaction(services.readers) as session:
+        found = session.get(Referral, submission_id[:36])
+        if found is not None:
+            session.expunge(found)
+        return found
+
+
+def disabled_leads_families(services: Services, actor: Actor) -> list[tuple[str, str]]:
+    """(family id, former lead's name) of open families whose lead's account is disabled."""
+    if not policy.triages(actor):
+        return []
+    with transaction(services.readers) as session:
+        return [
+            (family_id, name)
+            for family_id, name in session.execute(
+                select(Family.id, User.name)
+                .join(User, User.id == Family.lead_professional_id)
+                .where(User.disabled_at.is_not(None), Family.status != "closed")
+                .order_by(Family.updated_at.desc())
+                .limit(200)
+            )
+        ]
