@@ -10,7 +10,8 @@ Options (environment): ``BENCH_RUNS`` (PDF/DOCX repetitions, default 30),
 open-loop submit rate after the closed loop, default 100/s),
 ``BENCH_WORKERS``/``BENCH_THREADS`` (gunicorn, default 1 worker × 16
 threads: SQLite takes one writer at a time), ``BENCH_ONLY`` (comma list of
-``pdf,docs,load,e2e``), ``BENCH_LABEL`` (suffix of the results file).
+``pdf,docs,load,e2e,workspace``), ``BENCH_PAGE_RUNS`` (requests per staff page, 100),
+``BENCH_LABEL`` (suffix of the results file).
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ def machine() -> dict[str, Any]:
 
 
 def main() -> int:
-    only = set(filter(None, os.environ.get("BENCH_ONLY", "pdf,docs,load,e2e").split(",")))
+    only = set(filter(None, os.environ.get("BENCH_ONLY", "pdf,docs,load,e2e,workspace").split(",")))
     runs = _env_int("BENCH_RUNS", 30)
     seconds = _env_float("BENCH_SECONDS", 30)
     clients = _env_int("BENCH_CLIENTS", 50)
@@ -134,6 +135,18 @@ def main() -> int:
                 log=log,
             ),
         )
+    if "workspace" in only:
+        import tempfile
+        from pathlib import Path
+
+        from .workspace import run as workspace
+
+        def staff_pages() -> dict[str, Any]:
+            with tempfile.TemporaryDirectory() as tmp:
+                return workspace(Path(tmp), _env_int("BENCH_PAGE_RUNS", 100), log)
+
+        log("Staff workspace pages at 20,000 families: SQLite and PostgreSQL")
+        phase("workspace", staff_pages)
     results["elapsed_seconds"] = round(time.time() - started, 1)
     path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(table(results))
@@ -275,6 +288,21 @@ def table(results: dict[str, Any]) -> str:
         rows.append(
             ("worker peak RSS (rendering)", f"{rss:.0f} MB", "target ≤ 300 MB", _verdict(rss, 300))
         )
+    for database, found in results.get("workspace", {}).items():
+        for page, figure in found.get("pages", {}).items():
+            if "p95_ms" not in figure:
+                rows.append((f"staff {page} ({database})", str(figure), "", "n/a"))
+                continue
+            rows.append(
+                (
+                    f"staff {page} ({database}, 20k families)",
+                    f"p50 {figure['median_ms']:.0f} ms, p95 {figure['p95_ms']:.0f} ms",
+                    "target p95 ≤ 150 ms",
+                    _verdict(figure["p95_ms"], 150),
+                )
+            )
+        if "error" in found:
+            rows.append((f"staff pages ({database})", found["error"][:120], "", "n/a"))
     widths = [max(len(r[i]) for r in rows) for i in range(4)] if rows else [0] * 4
     for key, why in results.get("failed", {}).items():
         rows.append((f"{key}: FAILED", why[:120], "", ""))

@@ -250,12 +250,17 @@ def family_for(services: Services, actor: Actor, family_id: str) -> FamilyView |
 
 
 def _delivery_states(session: Session, family_id: str) -> dict[str, str]:
+    """Each submission's delivery to the SPOC inbox.
+
+    The kind is compared here, not in SQL: a ``kind`` condition leads SQLite's
+    planner to walk the (kind, status) index over every message ever sent.
+    """
     rows = session.execute(
-        select(OutboxMessage.submission_id, OutboxMessage.status)
+        select(OutboxMessage.submission_id, OutboxMessage.status, OutboxMessage.kind)
         .join(Submission, Submission.id == OutboxMessage.submission_id)
-        .where(Submission.family_id == family_id, OutboxMessage.kind == "spoc")
+        .where(Submission.family_id == family_id)
     ).all()
-    return {str(submission_id): status for submission_id, status in rows}
+    return {str(sid): status for sid, status, kind in rows if kind == "spoc"}
 
 
 @dataclass(frozen=True)
