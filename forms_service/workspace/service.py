@@ -88,6 +88,9 @@ def on_submission(
     A form with ``outcomes`` is triaged, so it gets a ``Referral`` row.
     """
     referral = None
+    # The submission and family first: the referral's foreign keys name them, and
+    # without a relationship the unit of work would not order the inserts.
+    session.flush()
     if form.outcomes:
         received = aware(submission.submitted_at or utcnow())
         urgent = form.record.urgent is not None and form.record.urgent.holds(answers)
@@ -105,7 +108,6 @@ def on_submission(
             status=AWAITING,
         )
         session.add(referral)
-    session.flush()
     refresh_due(session, services.registry, services.settings.clock_rules, family)
     return referral
 
