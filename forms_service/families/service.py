@@ -69,7 +69,7 @@ def attach(
         family.status = "open"
         family.closed_at = None
         family.closed_reason = None
-        _record_change(session, actor.who, "family.reopened", family, f"form={form.id}")
+        record_change(session, actor.who, "family.reopened", family, f"form={form.id}")
     family.updated_at = now
     return family
 
@@ -110,10 +110,10 @@ def index_submission(
         family.status = "closed"
         family.closed_at = utcnow()
         family.closed_reason = reason
-        _record_change(session, who, "family.closed", family, reason)
+        record_change(session, who, "family.closed", family, reason)
 
 
-def _record_change(
+def record_change(
     session: Session, who: Who, action: str, family: Family, detail: str | None = None
 ) -> None:
     """Audit a change to ``family`` itself.
@@ -459,7 +459,7 @@ def confirm(services: Services, family_id: str, who: Who) -> None:
         if family.status == "provisional":
             family.status = "open"
             family.updated_at = utcnow()
-            _record_change(session, who, "family.confirmed", family)
+            record_change(session, who, "family.confirmed", family)
 
 
 def merge(services: Services, source_id: str, target_id: str, who: Who) -> None:

@@ -31,7 +31,7 @@ from ..definitions.model import FormDefinition, value_at
 from ..definitions.registry import Registry
 from ..delivery import messages
 from ..families.models import Family
-from ..families.service import FamilyUnavailable, current, decide
+from ..families.service import FamilyUnavailable, current, decide, record_change
 from ..services import Services
 from ..submissions.models import Submission
 from .clock import ClockRules, due_after_hours, due_after_weeks, due_after_working_days
@@ -207,37 +207,28 @@ def _decide_outcome(
     referral.decided_by = actor.user_id
     if family.status == "provisional":
         family.status = "open"
-        _family_event(session, actor.who, "family.confirmed", family, "with the outcome")
+        record_change(session, actor.who, "family.confirmed", family, "with the outcome")
     family.updated_at = now
     answers = services.vault.open(submission.answers_sealed)
     referrer = referrer_address(services, form, answers)
-    ids = []
-    if referrer:
-        ids.append(
-            messages.queue(
-                session,
-                services.vault,
-                kind=messages.OUTCOME,
-                recipient=referrer,
-                submission_id=submission.id,
-                family_id=family.id,
-                payload={"form_id": form.id, "outcome": outcome.id},
-            )
+    onward = services.settings.onward_addresses.get(outcome.onward or "", "")
+    sends: tuple[tuple[str, str, dict[str, str]], ...] = (
+        (messages.OUTCOME, referrer, {}),
+        (messages.ONWARD, onward, {"cc": referrer}),
+    )
+    return tuple(
+        messages.queue(
+            session,
+            services.vault,
+            kind=kind,
+            recipient=recipient,
+            submission_id=submission.id,
+            family_id=family.id,
+            payload={"form_id": form.id, "outcome": outcome.id, **extra},
         )
-    onward = services.settings.onward_addresses.get(outcome.onward or "")
-    if onward:
-        ids.append(
-            messages.queue(
-                session,
-                services.vault,
-                kind=messages.ONWARD,
-                recipient=onward,
-                submission_id=submission.id,
-                family_id=family.id,
-                payload={"form_id": form.id, "outcome": outcome.id, "cc": referrer},
-            )
-        )
-    return tuple(ids)
+        for kind, recipient, extra in sends
+        if recipient
+    )
 
 
 def referrer_address(services: Services, form: FormDefinition, answers: dict[str, Any]) -> str:
@@ -247,20 +238,6 @@ def referrer_address(services: Services, form: FormDefinition, answers: dict[str
     if not isinstance(address, str) or not messages.may_email(services.settings, address):
         return ""
     return address.strip()
-
-
-def _family_event(
-    session: Session, who: Who, action: str, family: Family, detail: str | None = None
-) -> None:
-    audit.record(
-        session,
-        who,
-        action,
-        object_type="family",
-        object_id=family.id,
-        family_id=family.id,
-        detail=detail,
-    )
 
 
 # --------------------------------------------------------------------------- allocation
@@ -333,7 +310,7 @@ def assign(
         family.status = "open"
     session.flush()
     refresh_due(session, services.registry, services.settings.clock_rules, family)
-    _family_event(session, who, "family.allocated", family, f"to user {user.id}")
+    record_change(session, who, "family.allocated", family, f"to user {user.id}")
     notice = messages.queue(
         session,
         services.vault,
