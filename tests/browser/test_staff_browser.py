@@ -18,7 +18,7 @@ import pyotp
 import pytest
 
 from forms_service.audit import CLI
-from forms_service.families.service import allocate
+from forms_service.workspace.service import allocate_by_reference as allocate
 from tests.browser.signing import sign_in
 from tests.factories import ehfsa_answers
 from tests.smtp_server import free_port

@@ -23,10 +23,10 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from forms_service.audit import CLI, AuditEvent
-from forms_service.families.service import allocate
 from forms_service.services import Services
 from forms_service.submissions.models import Submission
 from forms_service.submissions.prefill import NOT_FOUND
+from forms_service.workspace.service import allocate_by_reference as allocate
 from tests.conftest import make_app, task_runner
 from tests.factories import ehfsa_answers, family_story_answers
 from tests.staff import (

@@ -12,10 +12,11 @@ from sqlalchemy import func, select
 
 from forms_service.audit import CLI, AuditEvent
 from forms_service.families.models import Family, MatchKey
-from forms_service.families.service import allocate, confirm, merge, possible_matches
+from forms_service.families.service import confirm, merge, possible_matches
 from forms_service.jobs import JobRun
 from forms_service.services import Services
 from forms_service.submissions.models import Submission
+from forms_service.workspace.service import allocate_by_reference as allocate
 from tests.conftest import make_app, task_runner
 from tests.factories import SURNAMES, ehfsa_answers, family_story_answers, tacaf_review_answers
 from tests.staff import referral_headers, signed_in, staff_user
