@@ -303,6 +303,10 @@ def referral_outcome(submission_id: str) -> Response | str:
     except workspace.WorkspaceError as exc:
         return _render_referral(submission_id, errors={"outcome": str(exc)}, typed=typed)
     enqueue_delivery(ids)
+    if not ids:  # no address the service may email (FORMS_TRUSTED_EMAIL_DOMAINS): say so
+        return _back_to_referral(
+            submission_id, "Outcome recorded. The referrer was not emailed: tell them by phone."
+        )
     return _back_to_referral(submission_id, "Outcome recorded. The referrer has been emailed.")
 
 

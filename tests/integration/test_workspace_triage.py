@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,6 +28,7 @@ from forms_service.services import Services
 from forms_service.submissions.models import OutboxMessage, Submission
 from forms_service.workspace.clock import due_after_working_days
 from forms_service.workspace.models import DECIDED, Referral
+from tests.conftest import make_app, task_runner
 from tests.factories import cspoc_request_answers, ehfsa_answers
 from tests.staff import StaffUser, referral_headers, signed_in, staff_user
 from tests.webuser import csrf_token
@@ -517,3 +519,28 @@ def test_the_staff_home_starts_each_role_where_its_work_is(
     assert links[0] == first
     if absent:
         assert absent not in links
+
+
+def test_an_outcome_for_a_referrer_outside_the_trusted_domains_says_to_phone(
+    tmp_path: Path,
+) -> None:
+    app = make_app(tmp_path, trusted_email_domains=("gov.uk",))  # the school is .sch.uk
+    try:
+        services: Services = app.extensions["forms"]
+        reference = _ehfsa(app)
+        duty = signed_in(app.test_client(), services, staff_user(services, "cspoc"))
+        url = f"/staff/referrals/{_submission_id(services, reference)}"
+        reply = duty.post(
+            f"{url}/outcome",
+            data={
+                "outcome": "universal_help",
+                "reason": "Universal services fit.",
+                "csrf_token": csrf_token(duty.get(url).text),
+            },
+        )
+        assert reply.status_code == 302
+        page = duty.get(url)
+        assert "The referrer was not emailed: tell them by phone." in page.text
+        assert "The referrer has been emailed" not in page.text
+    finally:
+        task_runner(app).stop()
