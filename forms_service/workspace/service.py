@@ -16,7 +16,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from .. import audit
@@ -30,10 +30,12 @@ from ..db import transaction
 from ..definitions.model import FormDefinition, value_at
 from ..definitions.registry import Registry
 from ..delivery import messages
-from ..families.models import Family
+from ..families import record
+from ..families import service as families_service
+from ..families.models import Family, MatchKey
 from ..families.service import FamilyUnavailable, current, decide, record_change
 from ..services import Services
-from ..submissions.models import Submission
+from ..submissions.models import OutboxMessage, Submission
 from .clock import ClockRules, due_after_hours, due_after_weeks, due_after_working_days
 from .models import AWAITING, DECIDED, Allocation, Referral
 
@@ -585,3 +587,194 @@ def disabled_leads_families(services: Services, actor: Actor) -> list[tuple[str,
                 .limit(200)
             )
         ]
+
+
+# --------------------------------------------------------------------------- triage reads
+# (added for the triage pages: the duplicate check's reasons, the outcome form's
+# problems all at once, the referrer's emails, and linking a referral's family)
+
+#: Why a family came up in the duplicate check, as the triage page says it.
+MATCH_REASONS = {
+    record.NHS: "same NHS number",
+    record.SURNAME_DOB: "same surname and date of birth",
+    record.SURNAME_POSTCODE: "same surname and postcode",
+}
+#: The most candidates the duplicate check lists (a common surname at one postcode).
+MAX_CANDIDATES = 20
+
+
+@dataclass(frozen=True)
+class MatchCandidate:
+    """A family already known that may be the referral's: why, and enough to tell."""
+
+    family_id: str
+    reasons: tuple[str, ...]
+    status: str
+    first_name: str | None
+    date_of_birth: str | None
+    latest_reference: str
+    lead_professional: str | None
+
+
+def match_candidates(services: Services, actor: Actor, family_id: str) -> list[MatchCandidate]:
+    """Other families sharing a blind match key with ``family_id``, and which keys they share.
+
+    ``families.service.possible_matches`` says only which families; a duty
+    worker deciding "same family or new" needs to see why each came up (an
+    NHS number is stronger than a surname at a postcode). Only for triage
+    roles, and only after the view has been allowed to open the referral.
+    """
+    if not policy.triages(actor):
+        return []
+    mine = select(MatchKey.kind, MatchKey.digest).where(MatchKey.family_id == family_id).subquery()
+    with transaction(services.readers) as session:
+        shared = session.execute(
+            select(MatchKey.family_id, MatchKey.kind)
+            .join(mine, (mine.c.kind == MatchKey.kind) & (mine.c.digest == MatchKey.digest))
+            .where(MatchKey.family_id != family_id)
+            .distinct()
+        ).all()
+        reasons: dict[str, set[str]] = {}
+        for other, kind in shared:
+            reasons.setdefault(other, set()).add(kind)
+        ranked = sorted(reasons, key=lambda f: (-len(reasons[f]), record.NHS not in reasons[f], f))
+        names = _names(session)
+        return [
+            _candidate(session, services, family, reasons[family], names)
+            for family in ranked[:MAX_CANDIDATES]
+        ]
+
+
+def _candidate(
+    session: Session, services: Services, family_id: str, kinds: set[str], names: dict[str, str]
+) -> MatchCandidate:
+    family = session.get(Family, family_id)
+    latest = session.execute(
+        select(Submission.reference, Submission.summary_sealed)
+        .where(Submission.family_id == family_id)
+        .order_by(Submission.submitted_at.desc())
+        .limit(1)
+    ).first()
+    summary = services.vault.open_optional(latest.summary_sealed) if latest else None
+    summary = summary if isinstance(summary, dict) else {}
+    lead = family.lead_professional_id if family is not None else None
+    return MatchCandidate(
+        family_id,
+        tuple(MATCH_REASONS[k] for k in record.MATCH_KINDS if k in kinds),
+        family.status if family is not None else "",
+        summary.get("first_name"),
+        summary.get("date_of_birth"),
+        latest.reference if latest else "",
+        names.get(lead or ""),
+    )
+
+
+def outcome_problems(form: FormDefinition, outcome_id: str, reason: str) -> dict[str, str]:
+    """Every problem with an outcome form at once, by field ("outcome", "reason").
+
+    ``record_outcome`` stops at the first problem; a GOV.UK page shows them all
+    together, so the page asks here first. The messages are the service's own.
+    """
+    problems: dict[str, str] = {}
+    if form.outcome(outcome_id or "") is None:
+        problems["outcome"] = "Select the outcome of this referral"
+    reason = (reason or "").strip()
+    if not reason:
+        problems["reason"] = "Enter the reason for this outcome"
+    elif len(reason) > MAX_REASON:
+        problems["reason"] = f"The reason must be {MAX_REASON} characters or fewer"
+    return problems
+
+
+@dataclass(frozen=True)
+class MessageState:
+    """One email about a referral to the referrer or onward, and how its delivery went."""
+
+    kind: str
+    status: str
+    created_at: dt.datetime
+    sent_at: dt.datetime | None
+
+
+#: Kinds of message a triage page reports (those to the referrer, and onward).
+REFERRAL_MESSAGE_KINDS = (messages.ACKNOWLEDGEMENT, messages.OUTCOME, messages.ONWARD)
+
+
+def referral_messages(services: Services, submission_id: str) -> list[MessageState]:
+    """The emails about a referral beyond the SPOC inbox, oldest first. Call only after
+    ``submission_for`` allowed the view (no recipient or content is returned)."""
+    with transaction(services.readers) as session:
+        return [
+            MessageState(kind, status, aware(created), aware(sent) if sent is not None else None)
+            for kind, status, created, sent in session.execute(
+                select(
+                    OutboxMessage.kind,
+                    OutboxMessage.status,
+                    OutboxMessage.created_at,
+                    OutboxMessage.sent_at,
+                )
+                .where(
+                    OutboxMessage.submission_id == submission_id[:36],
+                    OutboxMessage.kind.in_(REFERRAL_MESSAGE_KINDS),
+                )
+                .order_by(OutboxMessage.created_at)
+            )
+        ]
+
+
+def settle_family(services: Services, actor: Actor, submission_id: str, same_as: str | None) -> str:
+    """The duty worker's answer to the duplicate check; the id of the referral's family now.
+
+    ``same_as`` None confirms the referral's provisional family as new;
+    otherwise that family is merged into ``same_as``. Asked of the policy
+    (TRIAGE on the referral's family, VIEW on the other) before anything
+    changes: a refusal is audited and raised as ``FamilyUnavailable`` once
+    committed. The merge and confirmation themselves are
+    ``families.service``'s, which write their own audit events.
+    """
+    action = "family.merged" if same_as else "family.confirmed"
+    target_id: str | None = None
+    with transaction(services.sessions) as session:
+        referral = session.get(Referral, submission_id[:36])
+        family = current(session, referral.family_id) if referral is not None else None
+        target = current(session, same_as[:36]) if same_as else None
+        allowed = policy.can(actor, policy.TRIAGE, family) and (
+            not same_as or policy.can(actor, policy.VIEW, target)
+        )
+        if not allowed:
+            audit.record(
+                session,
+                actor.who,
+                action,
+                outcome="denied",
+                object_type="submission",
+                object_id=submission_id[:64],
+                family_id=family.id if family is not None else None,
+            )
+            result: Family | None = None
+        else:
+            assert family is not None
+            if family.status != "provisional":
+                raise WorkspaceError("This family has already been checked for a match")
+            if target is not None and target.id == family.id:
+                raise WorkspaceError("Choose a different family to link this referral to")
+            result = family
+            target_id = target.id if target is not None else None
+    source = _refused_after_commit(result, submission_id)
+    if target_id is None:
+        families_service.confirm(services, source.id, actor.who)
+        return source.id
+    families_service.merge(services, source.id, target_id, actor.who)
+    with transaction(services.sessions) as session:
+        # the merge moves forms and keys; the referral's row follows its family
+        session.execute(
+            update(Referral).where(Referral.family_id == source.id).values(family_id=target_id)
+        )
+    return target_id
+
+
+def family_status(services: Services, family_id: str) -> str:
+    """A family's state ("provisional" until its duplicate check), or "" if unknown. Call
+    only after the view was allowed the family (its id came from ``submission_for``)."""
+    with transaction(services.readers) as session:
+        return str(session.scalar(select(Family.status).where(Family.id == family_id)) or "")

@@ -22,7 +22,7 @@ from forms_service.workspace.service import allocate_by_reference as allocate
 from tests.browser.signing import sign_in
 from tests.factories import ehfsa_answers
 from tests.smtp_server import free_port
-from tests.staff import referral_headers
+from tests.staff import StaffUser, referral_headers, staff_user
 
 pytestmark = pytest.mark.browser
 
@@ -95,6 +95,73 @@ def test_a_lead_professional_sees_only_their_families(
     page.reload()
     expect(page.locator("tbody tr")).to_have_count(1)
     axe.check(page, "my families (one)")
+
+
+def _sign_in_as(page: Any, user: StaffUser, name: str) -> None:
+    """Sign an existing account in through the pages (password, then authenticator code)."""
+    page.goto("/sign-in")
+    page.get_by_label("Email address", exact=True).fill(user.email)
+    page.get_by_label("Password", exact=True).fill(user.password)
+    page.get_by_role("button", name="Continue", exact=True).click()
+    page.get_by_label("Code from your authenticator app").fill(user.code())
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.locator(".app-header__name")).to_have_text(name)
+
+
+def test_a_duty_worker_triages_a_referral_and_the_lead_professional_finds_the_family(
+    page: Any, browser: Any, live_server: Any, axe: Any
+) -> None:
+    services = live_server.app.extensions["forms"]
+    earlier = _referral(live_server)  # the same children: the duplicate check lists it
+    reference = _referral(live_server)
+    lead = staff_user(services, "lead-professional", name="Lou Lead")
+    sign_in(page, services, "cspoc")
+    nav = page.get_by_role("navigation", name="Where to start")
+    expect(nav.get_by_role("link").first).to_have_text("Inbox")
+    nav.get_by_role("link", name="Inbox").click()
+    _heading(page, "Inbox")
+    expect(page.locator("tbody tr")).to_have_count(2)
+    expect(page.locator("tbody")).to_contain_text("Due by")
+    axe.check(page, "inbox")
+    page.get_by_label("Urgent only").check()
+    page.get_by_role("button", name="Show referrals").click()
+    expect(page.locator("main")).to_contain_text("No referrals match these filters")
+    axe.check(page, "inbox (filtered, empty)")
+    page.get_by_role("link", name="Clear filters").click()
+    page.get_by_role("link", name=reference).click()
+    first_name = ehfsa_answers(3)["household"][0]["first_name"]
+    _heading(page, re.compile(rf"^{first_name}, \d+ years old$"))  # type: ignore[arg-type]
+    expect(page.locator("main")).to_contain_text(earlier)
+    expect(page.locator("main")).to_contain_text("Same NHS number")
+    axe.check(page, "referral (duplicate check)")
+    page.get_by_role("button", name="This is a new family").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("confirmed as a new family")
+    page.get_by_role("button", name="Record the outcome").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Select the outcome")
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter the reason")
+    axe.check(page, "referral (outcome errors)")
+    page.get_by_label("Early Help Family Support (intensive support)").check()
+    page.get_by_label("Reason for this outcome").fill("Three needs and the family agrees.")
+    page.get_by_role("button", name="Record the outcome").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(
+        "Outcome recorded. The referrer has been emailed."
+    )
+    axe.check(page, "referral (decided, allocation)")
+    page.get_by_label("Who will be the family's lead professional?").select_option(lead.email)
+    page.get_by_role("button", name="Allocate").click()
+    expect(page.locator("main")).to_contain_text("Allocated to Lou Lead")
+    axe.check(page, "referral (allocated)")
+
+    theirs = browser.new_context(base_url=live_server.url, locale="en-GB").new_page()
+    _sign_in_as(theirs, lead, "Lou Lead")
+    theirs.get_by_role("navigation", name="Where to start").get_by_role(
+        "link", name="My families"
+    ).click()
+    expect(theirs.get_by_role("heading", level=1)).to_have_text("My families")
+    expect(theirs.locator("tbody tr")).to_have_count(1)
+    expect(theirs.locator("tbody")).to_contain_text("Family Story Assessment")
+    axe.check(theirs, "my families")
+    theirs.context.close()
 
 
 def test_a_manager_reads_the_audit_log(page: Any, live_server: Any, axe: Any) -> None:
