@@ -67,6 +67,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from .auth import limits, oidc
     from .auth import web as auth_web
     from .delivery.status import health
+    from .staff import dashboard as _dashboard  # noqa: F401  (its routes join the staff bp)
     from .staff.views import bp as staff_bp
     from .tasks import make_task_runner
     from .web import errors, security, wiring
