@@ -18,11 +18,11 @@ import pyotp
 import pytest
 
 from forms_service.audit import CLI
-from forms_service.families.service import allocate
+from forms_service.workspace.service import allocate_by_reference as allocate
 from tests.browser.signing import sign_in
 from tests.factories import ehfsa_answers
 from tests.smtp_server import free_port
-from tests.staff import referral_headers
+from tests.staff import referral_headers, staff_user
 
 pytestmark = pytest.mark.browser
 
@@ -110,6 +110,32 @@ def test_a_manager_reads_the_audit_log(page: Any, live_server: Any, axe: Any) ->
     expect(page.locator("tbody tr")).to_have_count(1)
     expect(page.locator("tbody")).to_contain_text("Signed in")
     axe.check(page, "audit log (filtered)")
+
+
+def test_a_manager_reads_the_dashboard_and_downloads_the_claim_data(
+    page: Any, live_server: Any, axe: Any
+) -> None:
+    services = live_server.app.extensions["forms"]
+    reference = _referral(live_server)
+    worker = staff_user(services, "lead-professional", name="Jo Bennett")
+    allocate(services, reference, worker.email, CLI)
+    sign_in(page, services, "manager")
+    page.goto("/staff/dashboard")
+    _heading(page, "Team dashboard")
+    for chart in ("Timeliness", "Referrals by outcome", "Families by need"):
+        expect(page.get_by_role("img", name=re.compile(f"^{chart}, "))).to_be_visible()
+    expect(page.get_by_role("img", name="Open families per lead professional now")).to_be_visible()
+    expect(page.get_by_role("region", name="Caseload figures")).to_contain_text("Jo Bennett")
+    axe.check(page, "dashboard")
+    page.screenshot(path="/tmp/dashboard.png", full_page=True)
+    page.get_by_label("From", exact=True).fill("2025-03-01")
+    page.get_by_label("To", exact=True).fill("2025-02-01")
+    page.get_by_role("button", name="Show figures").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("must be on or before")
+    axe.check(page, "dashboard (wrong period)")
+    with page.expect_download() as download:
+        page.get_by_role("link", name=re.compile("Families First claim data")).click()
+    assert download.value.suggested_filename.startswith("families-first-claim-")
 
 
 def test_an_administrator_invites_a_partner_who_sets_up_their_account(
