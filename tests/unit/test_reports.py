@@ -313,3 +313,22 @@ def test_only_managers_get_the_dashboard_and_a_refusal_is_audited(
         ("dashboard.viewed", "denied", quarter.worker.id),
         ("dashboard.viewed", "ok", manager.id),
     ]
+
+
+def test_a_referral_after_midnight_in_summer_counts_on_the_london_day(
+    services: Services,
+) -> None:
+    reference = _refer(services, "ehfsa", ehfsa_answers(3))
+    _received(services, reference, at("2025-06-30T23:30:00"))  # 00:30 on 1 July, London
+    july = reports.Period(dt.date(2025, 7, 1), dt.date(2025, 7, 31))
+    june = reports.Period(dt.date(2025, 6, 1), dt.date(2025, 6, 30))
+    with services.readers() as session:
+        waiting = {
+            period.first_day.month: [
+                c.value
+                for c in reports.outcome_volumes(session, services.registry, period)
+                if c.label == reports.AWAITING_LABEL
+            ]
+            for period in (june, july)
+        }
+    assert waiting == {6: [0], 7: [1]}
