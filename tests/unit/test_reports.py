@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,12 +17,14 @@ from forms_service.auth.models import User
 from forms_service.db import transaction
 from forms_service.families.models import Family
 from forms_service.formats import csv_cell
+from forms_service.migrate import upgrade
 from forms_service.services import Services
 from forms_service.submissions.models import Submission
 from forms_service.submissions.service import submit
 from forms_service.workspace import reports
 from forms_service.workspace.models import Allocation, Referral
 from forms_service.workspace.service import allocate, record_outcome, referral_clocks
+from tests.conftest import make_app, task_runner
 from tests.factories import (
     cspoc_request_answers,
     ehfsa_answers,
@@ -134,6 +137,7 @@ def _received(services: Services, reference: str, when: dt.datetime) -> None:
     with transaction(services.sessions) as session:
         found = _submission(session, reference)
         found.submitted_at = when
+        session.get(Family, found.family_id).opened_at = when
         referral = session.get(Referral, found.id)
         referral.received_at = when
         referral.acknowledge_by, referral.outcome_due_at = referral_clocks(
@@ -286,6 +290,38 @@ def test_caseloads_count_open_families_and_overdue_ones(
         ("Idle Person", 0, 0),
         ("Jo Bennett", 2, 2),
     ]
+
+
+def test_the_same_figures_on_postgresql(tmp_path: Path, fresh_postgres_url: str) -> None:
+    """The same quarter on PostgreSQL (sums come back as Decimal, times with their zone)."""
+    upgrade(fresh_postgres_url)
+    app = make_app(tmp_path, database_url=fresh_postgres_url)
+    try:
+        services: Services = app.extensions["forms"]
+        q = _quarter(services)
+        manager = staff_user(services, "manager")
+        found = reports.dashboard(
+            services, Actor("user", user_id=manager.id, role="manager"), QUARTER, NOW
+        )
+        assert found is not None
+        assert [(r.met, r.total) for r in found.timeliness] == [(1, 3), (1, 3), (2, 3)]
+        assert sum(c.value for c in found.by_outcome) == 4 and found.forms_read == 9
+        assert {c.label: c.value for c in found.by_need}["Secure housing"] == 1
+        rows = reports.claim_rows(
+            services, Actor("user", user_id=manager.id, role="manager"), QUARTER
+        )
+        assert rows is not None
+        assert [r.family_id for r in rows] == [
+            q.families[f] for f in ("F5", "F1", "F2", "F3", "F4")
+        ]
+        assert [label for label, _ in rows[3].needs] == [  # in the need list's order
+            "Getting a good education",
+            "Secure housing",
+            "Financial stability",
+        ]
+        assert rows[1].lead_assigned_on == dt.date(2025, 1, 7)
+    finally:
+        task_runner(app).stop()
 
 
 def test_only_managers_get_the_dashboard_and_a_refusal_is_audited(
