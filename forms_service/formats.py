@@ -44,3 +44,13 @@ def format_datetime(moment: dt.datetime | None, *, date_only: bool = False) -> s
         return day
     hour = local.hour % 12 or 12
     return f"{day} at {hour}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
+
+
+def csv_cell(value: object) -> str:
+    """A cell a spreadsheet will not run as a formula (even after leading spaces).
+
+    Every CSV export writes its cells through this: a value starting ``=``,
+    ``+``, ``-``, ``@``, a tab or a carriage return is prefixed with ``'``.
+    """
+    text = "" if value is None else str(value)
+    return "'" + text if text.lstrip()[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -121,3 +121,8 @@ def triages(actor: Actor) -> bool:
 def sees_families(actor: Actor) -> bool:
     """Whether the staff home shows families at all (not to administrators)."""
     return actor.is_staff and VIEW in _ROLE_ACTIONS.get(actor.role or "", frozenset())
+
+
+def reads_reports(actor: Actor) -> bool:
+    """Whether ``actor`` reads the manager dashboard and exports the claim data (managers)."""
+    return actor.is_staff and actor.role == "manager"

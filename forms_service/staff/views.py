@@ -40,7 +40,7 @@ from ..documents.bounded import RenderTimeout, render_bounded
 from ..documents.renderer import DOCUMENT_SLUGS, SubmissionRecord, document_slugs
 from ..families import service as families
 from ..families.record import age_text
-from ..formats import LONDON
+from ..formats import LONDON, csv_cell
 from ..services import Services
 from ..submissions.references import looks_like_reference
 
@@ -269,12 +269,6 @@ def audit_log() -> str:
     )
 
 
-def _csv_cell(value: object) -> str:
-    """A cell a spreadsheet will not run as a formula (even after leading spaces)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.lstrip()[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @bp.get("/audit.csv")
 def audit_export() -> Response:
     _require_audit_reader()
@@ -301,7 +295,7 @@ def audit_export() -> Response:
     for row in rows:
         writer.writerow(
             [
-                _csv_cell(v)
+                csv_cell(v)
                 for v in (
                     row.at.strftime("%Y-%m-%d %H:%M:%S"),
                     row.actor_kind,

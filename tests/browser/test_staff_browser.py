@@ -179,6 +179,32 @@ def test_a_manager_reads_the_audit_log(page: Any, live_server: Any, axe: Any) ->
     axe.check(page, "audit log (filtered)")
 
 
+def test_a_manager_reads_the_dashboard_and_downloads_the_claim_data(
+    page: Any, live_server: Any, axe: Any
+) -> None:
+    services = live_server.app.extensions["forms"]
+    reference = _referral(live_server)
+    worker = staff_user(services, "lead-professional", name="Jo Bennett")
+    allocate(services, reference, worker.email, CLI)
+    sign_in(page, services, "manager")
+    page.goto("/staff/dashboard")
+    _heading(page, "Team dashboard")
+    for chart in ("Timeliness", "Referrals by outcome", "Families by need"):
+        expect(page.get_by_role("img", name=re.compile(f"^{chart}, "))).to_be_visible()
+    expect(page.get_by_role("img", name="Open families per lead professional now")).to_be_visible()
+    expect(page.get_by_role("region", name="Caseload figures")).to_contain_text("Jo Bennett")
+    axe.check(page, "dashboard")
+    page.screenshot(path="/tmp/dashboard.png", full_page=True)
+    page.get_by_label("From", exact=True).fill("2025-03-01")
+    page.get_by_label("To", exact=True).fill("2025-02-01")
+    page.get_by_role("button", name="Show figures").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("must be on or before")
+    axe.check(page, "dashboard (wrong period)")
+    with page.expect_download() as download:
+        page.get_by_role("link", name=re.compile("Families First claim data")).click()
+    assert download.value.suggested_filename.startswith("families-first-claim-")
+
+
 def test_an_administrator_invites_a_partner_who_sets_up_their_account(
     page: Any, browser: Any, live_server: Any, axe: Any
 ) -> None:
