@@ -33,7 +33,8 @@ from forms_service.families.models import Family
 from forms_service.services import Services
 from forms_service.submissions.models import OutboxMessage, Submission
 from forms_service.submissions.references import new_reference
-from forms_service.workspace.models import AWAITING, DECIDED, Allocation, Referral
+from forms_service.workspace.models import AWAITING, DECIDED, Allocation, FamilyNeed, Referral
+from forms_service.workspace.reports import headline_labels
 from tests.factories import (
     cspoc_request_answers,
     ehfsa_answers,
@@ -107,7 +108,9 @@ def seed(
     outcomes = {"ehfsa": "intensive_support", "cspoc-request": "supporting_families"}
     now = utcnow()
     per_family = max(1, submissions // families)
+    headlines = list(headline_labels(services.registry))
     family_rows, submission_rows, referral_rows, allocation_rows, outbox_rows = [], [], [], [], []
+    need_rows: list[dict[str, Any]] = []
     for i in range(families):
         family_id = new_id()
         opened = now - dt.timedelta(days=rng.uniform(1, 700))
@@ -185,6 +188,15 @@ def seed(
                     "updated_at": submitted,
                 }
             )
+            need_rows.extend(
+                {
+                    "family_id": family_id,
+                    "submission_id": submission_id,
+                    "headline": headlines[(i + k) % len(headlines)],
+                    "recorded_at": submitted,
+                }
+                for k in range(3)
+            )
             if n == 0:
                 waiting = not allocated and rng.random() < 0.6
                 referral_rows.append(
@@ -210,6 +222,7 @@ def seed(
         (Referral, referral_rows),
         (Allocation, allocation_rows),
         (OutboxMessage, outbox_rows),
+        (FamilyNeed, need_rows),
     ):
         _insert(services, model, rows)
     if services.engine.dialect.name == "postgresql":

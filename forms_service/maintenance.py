@@ -28,6 +28,7 @@ from .db import transaction
 from .families.models import Family, MatchKey
 from .services import Services
 from .submissions.models import Draft, IdempotencyKey, OutboxEvent, OutboxMessage, Submission
+from .workspace.models import Allocation, FamilyNeed, Referral
 
 UNDELIVERED = ("pending", "retrying", "sending", "failed")
 IDEMPOTENCY_HOURS = 24
@@ -104,6 +105,7 @@ def _purge_closed_families(
             ).first()
             if left is None:
                 session.execute(delete(MatchKey).where(MatchKey.family_id == family_id))
+                session.execute(delete(Allocation).where(Allocation.family_id == family_id))
                 session.delete(family)
                 audit.record(
                     session,
@@ -134,6 +136,8 @@ def _purge_family_submissions(session: Session, family_id: str, who: Who) -> tup
         session.execute(delete(OutboxEvent).where(OutboxEvent.outbox_id.in_(outbox_ids)))
         session.execute(delete(OutboxMessage).where(OutboxMessage.submission_id == submission_id))
         session.execute(delete(MatchKey).where(MatchKey.submission_id == submission_id))
+        session.execute(delete(Referral).where(Referral.submission_id == submission_id))
+        session.execute(delete(FamilyNeed).where(FamilyNeed.submission_id == submission_id))
         session.execute(delete(IdempotencyKey).where(IdempotencyKey.submission_id == submission_id))
         session.execute(delete(Draft).where(Draft.submission_id == submission_id))
         session.execute(delete(Submission).where(Submission.id == submission_id))

@@ -30,6 +30,7 @@ from ..db import transaction
 from ..definitions.model import FormDefinition
 from ..services import Services
 from ..submissions.models import Draft, OutboxMessage, Submission
+from ..workspace.models import FamilyNeed, Referral
 from . import record
 from .models import Family, MatchKey
 
@@ -469,7 +470,7 @@ def merge(services: Services, source_id: str, target_id: str, who: Who) -> None:
         target = current(session, target_id, lock=True)
         if source is None or target is None or source.id == target.id:
             raise FamilyUnavailable(source_id)
-        for model in (Submission, MatchKey, Draft):
+        for model in (Submission, MatchKey, Draft, Referral, FamilyNeed):
             session.execute(
                 update(model)
                 .where(model.family_id == source.id)

@@ -64,6 +64,11 @@ class Submission(Base):
     """A validated submission: committed before anyone is told it was received."""
 
     __tablename__ = "submissions"
+    #: Reports read one form's submissions over a period, and a family's latest of a form.
+    __table_args__ = (
+        Index("ix_submissions_form_time", "form_id", "submitted_at"),
+        Index("ix_submissions_family_form_time", "family_id", "form_id", "submitted_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     reference: Mapped[str] = mapped_column(String(32), unique=True, index=True)

@@ -33,7 +33,9 @@ class Referral(Base):
     submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
     family_id: Mapped[str] = mapped_column(ForeignKey("families.id"), index=True)
     form_id: Mapped[str] = mapped_column(String(64))
-    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    received_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
     #: Confirms a phoned Level 4 concern: top of the inbox, on a 24-clock-hour clock.
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     acknowledge_by: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
@@ -60,3 +62,23 @@ class Allocation(Base):
         DateTime(timezone=True), default=utcnow, index=True
     )
     ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class FamilyNeed(Base):
+    """A Supporting Families headline named as a need by one submission of a family.
+
+    Written on submit so the dashboard counts needs without opening answers:
+    a headline id and the family's random id, no names or words of the family.
+    """
+
+    __tablename__ = "family_needs"
+    #: Covers the dashboard's count of families by headline over a period.
+    __table_args__ = (
+        Index("ix_family_needs_period", "recorded_at", "headline", "family_id", "submission_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    family_id: Mapped[str] = mapped_column(ForeignKey("families.id"), index=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
+    headline: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,21 +40,16 @@ from ..auth.actor import Actor
 from ..auth.models import User
 from ..clock import aware, utcnow
 from ..db import transaction
-from ..definitions.model import Due, Field, FormDefinition, value_at
+from ..definitions.model import Due, FormDefinition
 from ..definitions.registry import Registry, UnknownForm
 from ..families.models import Family
 from ..formats import LONDON
 from ..services import Services
 from ..submissions.models import Submission
 from .clock import ClockRules, due_after_weeks, due_after_working_days
-from .models import Allocation, Referral
+from .models import Allocation, FamilyNeed, Referral
+from .needs import HEADLINE, need_lists, needs_in, outcomes_met_in
 
-#: The choice that names a need's Supporting Families headline, in every block that has one.
-HEADLINE = "headline"
-#: A need looked at but answered "does not apply" (the Family Story's assessment of each need).
-APPLIES = "applies"
-#: A need whose outcome a review records as met.
-OUTCOME_MET = "indicator_met"
 #: The dashboard's default period: the last three months.
 DEFAULT_MONTHS = 3
 #: Shown in place of an outcome for a referral still waiting for one.
@@ -364,46 +359,6 @@ def caseloads(session: Session, now: dt.datetime) -> list[Caseload]:
 # --------------------------------------------------------------------------- needs
 
 
-def need_lists(form: FormDefinition) -> list[tuple[str, Field]]:
-    """(dotted path, question) of each repeating question of ``form`` whose items name a
-    headline, through groups."""
-
-    def walk(fields: Iterable[Field], prefix: str) -> Iterator[tuple[str, Field]]:
-        for fld in fields:
-            if fld.type == "repeating" and any(c.name == HEADLINE for c in fld.fields):
-                yield prefix + fld.name, fld
-            elif fld.type == "group":
-                yield from walk(fld.fields, f"{prefix}{fld.name}.")
-
-    return list(walk(form.fields, ""))
-
-
-def _items(form: FormDefinition, answers: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
-    """Every item of ``form``'s headline lists in ``answers``."""
-    for path, _ in need_lists(form):
-        value = value_at(answers, path)
-        if isinstance(value, list):
-            yield from (item for item in value if isinstance(item, Mapping))
-
-
-def needs_in(form: FormDefinition, answers: Mapping[str, Any]) -> set[str]:
-    """The headlines these answers name as needs (not those assessed as not applying)."""
-    return {
-        item[HEADLINE]
-        for item in _items(form, answers)
-        if isinstance(item.get(HEADLINE), str) and item.get(APPLIES) is not False
-    }
-
-
-def outcomes_met_in(form: FormDefinition, answers: Mapping[str, Any]) -> set[str]:
-    """The headlines whose outcome these answers record as met."""
-    return {
-        item[HEADLINE]
-        for item in _items(form, answers)
-        if isinstance(item.get(HEADLINE), str) and item.get(OUTCOME_MET) is True
-    }
-
-
 def headline_labels(registry: Registry) -> dict[str, str]:
     """Each headline's label, in the forms' order of options (the ``need`` block's list)."""
     labels: dict[str, str] = {}
@@ -417,27 +372,31 @@ def headline_labels(registry: Registry) -> dict[str, str]:
 def needs_by_headline(
     session: Session, services: Services, period: Period
 ) -> tuple[list[Count], int]:
-    """Families with each need named in a form sent in the period; and how many forms were read.
+    """Families with each need named in a form sent in the period; and how many forms named one.
 
-    Each family counts once per headline however many forms name it. Opens the
-    answers of every form (with a headline list) sent in the period.
+    Each family counts once per headline however many forms name it. Reads the
+    ``family_needs`` index written on submit (``workspace.service.on_submission``),
+    so no answers are opened.
     """
-    forms = {f.id: f for f in services.registry.all() if need_lists(f)}
-    families: dict[str, set[str]] = {}
-    read = 0
-    for family_id, form_id, sealed in session.execute(
-        select(Submission.family_id, Submission.form_id, Submission.answers_sealed).where(
-            _in(Submission.submitted_at, period), Submission.form_id.in_(list(forms))
+    read = session.scalar(
+        select(func.count(FamilyNeed.submission_id.distinct())).where(
+            _in(FamilyNeed.recorded_at, period)
         )
-    ):
-        read += 1
-        for headline in needs_in(forms[form_id], services.vault.open(sealed)):
-            families.setdefault(headline, set()).add(family_id)
+    )
+    counted = Counter(
+        {
+            headline: int(n)
+            for headline, n in session.execute(
+                select(FamilyNeed.headline, func.count(FamilyNeed.family_id.distinct()))
+                .where(_in(FamilyNeed.recorded_at, period))
+                .group_by(FamilyNeed.headline)
+            )
+        }
+    )
     labels = headline_labels(services.registry)
-    counted = Counter({headline: len(ids) for headline, ids in families.items()})
     bars = [Count(label, counted.pop(value, 0)) for value, label in labels.items()]
     bars.extend(Count(value, n) for value, n in counted.items())  # no longer offered
-    return bars, read
+    return bars, int(read or 0)
 
 
 # --------------------------------------------------------------------------- the claim

@@ -16,7 +16,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import audit
@@ -37,7 +37,8 @@ from ..families.service import FamilyUnavailable, current, decide, record_change
 from ..services import Services
 from ..submissions.models import OutboxMessage, Submission
 from .clock import ClockRules, due_after_hours, due_after_weeks, due_after_working_days
-from .models import AWAITING, DECIDED, Allocation, Referral
+from .models import AWAITING, DECIDED, Allocation, FamilyNeed, Referral
+from .needs import needs_in
 
 #: The longest reason a worker may give for an outcome.
 MAX_REASON = 2000
@@ -85,7 +86,8 @@ def on_submission(
     submission: Submission,
     family: Family,
 ) -> Referral | None:
-    """Inside the submit transaction: a referral's clocks start, and the family's due date moves.
+    """Inside the submit transaction: a referral's clocks start, the needs it names are
+    indexed, and the family's due date moves.
 
     A form with ``outcomes`` is triaged, so it gets a ``Referral`` row.
     """
@@ -110,6 +112,15 @@ def on_submission(
             status=AWAITING,
         )
         session.add(referral)
+    session.add_all(
+        FamilyNeed(
+            family_id=family.id,
+            submission_id=submission.id,
+            headline=headline[:64],
+            recorded_at=submission.submitted_at,
+        )
+        for headline in sorted(needs_in(form, answers))
+    )
     refresh_due(session, services.registry, services.settings.clock_rules, family)
     return referral
 
@@ -573,20 +584,26 @@ def referral_of(services: Services, submission_id: str) -> Referral | None:
 
 
 def disabled_leads_families(services: Services, actor: Actor) -> list[tuple[str, str]]:
-    """(family id, former lead's name) of open families whose lead's account is disabled."""
+    """(family id, former lead's name) of open families whose lead's account is disabled.
+
+    Disabled accounts first (a handful), then their families through the caseload
+    index: joining from families would read every family.
+    """
     if not policy.triages(actor):
         return []
     with transaction(services.readers) as session:
-        return [
-            (family_id, name)
-            for family_id, name in session.execute(
-                select(Family.id, User.name)
-                .join(User, User.id == Family.lead_professional_id)
-                .where(User.disabled_at.is_not(None), Family.status != "closed")
-                .order_by(Family.updated_at.desc())
-                .limit(200)
-            )
-        ]
+        disabled = dict(
+            session.execute(select(User.id, User.name).where(User.disabled_at.is_not(None))).all()
+        )
+        if not disabled:
+            return []
+        found = session.execute(
+            select(Family.id, Family.lead_professional_id)
+            .where(Family.lead_professional_id.in_(disabled), Family.status != "closed")
+            .order_by(Family.updated_at.desc())
+            .limit(200)
+        ).all()
+        return [(family_id, disabled[lead]) for family_id, lead in found if lead]
 
 
 # --------------------------------------------------------------------------- triage reads
@@ -764,12 +781,7 @@ def settle_family(services: Services, actor: Actor, submission_id: str, same_as:
     if target_id is None:
         families_service.confirm(services, source.id, actor.who)
         return source.id
-    families_service.merge(services, source.id, target_id, actor.who)
-    with transaction(services.sessions) as session:
-        # the merge moves forms and keys; the referral's row follows its family
-        session.execute(
-            update(Referral).where(Referral.family_id == source.id).values(family_id=target_id)
-        )
+    families_service.merge(services, source.id, target_id, actor.who)  # moves its referral too
     return target_id
 
 

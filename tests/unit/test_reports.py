@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from forms_service.auth.actor import ANONYMOUS, Actor
 from forms_service.auth.models import User
@@ -22,7 +22,7 @@ from forms_service.services import Services
 from forms_service.submissions.models import Submission
 from forms_service.submissions.service import submit
 from forms_service.workspace import reports
-from forms_service.workspace.models import Allocation, Referral
+from forms_service.workspace.models import Allocation, FamilyNeed, Referral
 from forms_service.workspace.service import allocate, record_outcome, referral_clocks
 from tests.conftest import make_app, task_runner
 from tests.factories import (
@@ -127,16 +127,25 @@ def _submission(session: Any, reference: str) -> Submission:
     return session.scalars(select(Submission).where(Submission.reference == reference)).one()
 
 
+def _moved(session: Any, reference: str, when: dt.datetime) -> Submission:
+    """The submission sent at ``when``, with the needs it named indexed at that time."""
+    found = _submission(session, reference)
+    found.submitted_at = when
+    session.execute(
+        update(FamilyNeed).where(FamilyNeed.submission_id == found.id).values(recorded_at=when)
+    )
+    return found
+
+
 def _sent_at(services: Services, reference: str, when: dt.datetime) -> None:
     with transaction(services.sessions) as session:
-        _submission(session, reference).submitted_at = when
+        _moved(session, reference, when)
 
 
 def _received(services: Services, reference: str, when: dt.datetime) -> None:
     """The referral came in at ``when``: its clocks as they would have started then."""
     with transaction(services.sessions) as session:
-        found = _submission(session, reference)
-        found.submitted_at = when
+        found = _moved(session, reference, when)
         session.get(Family, found.family_id).opened_at = when
         referral = session.get(Referral, found.id)
         referral.received_at = when

@@ -1,4 +1,5 @@
-"""The staff workspace: referral clocks and outcomes, allocations, what is due,
+"""The staff workspace: referral clocks and outcomes, allocations, what is due, the
+needs each form names (for the dashboard),
 and an outbox of one row per message (kind, recipient, own Message-ID).
 
 Existing outbox rows are the forms sent to the SPOC inbox (kind ``spoc``).
@@ -46,6 +47,7 @@ def upgrade() -> None:
     )
     for name, columns in {
         "ix_referrals_family_id": ["family_id"],
+        "ix_referrals_received_at": ["received_at"],
         "ix_referrals_outcome_due_at": ["outcome_due_at"],
         "ix_referrals_outcome": ["outcome"],
         "ix_referrals_decided_at": ["decided_at"],
@@ -67,6 +69,28 @@ def upgrade() -> None:
     )
     for column in ("family_id", "user_id", "allocated_at"):
         op.create_index(f"ix_allocations_{column}", "allocations", [column])
+    op.create_table(
+        "family_needs",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("family_id", sa.String(length=36), nullable=False),
+        sa.Column("submission_id", sa.String(length=36), nullable=False),
+        sa.Column("headline", sa.String(length=64), nullable=False),
+        sa.Column("recorded_at", TIME, nullable=False),
+        sa.ForeignKeyConstraint(["family_id"], ["families.id"]),
+        sa.ForeignKeyConstraint(["submission_id"], ["submissions.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    for column in ("family_id", "submission_id"):
+        op.create_index(f"ix_family_needs_{column}", "family_needs", [column])
+    op.create_index(
+        "ix_family_needs_period",
+        "family_needs",
+        ["recorded_at", "headline", "family_id", "submission_id"],
+    )
+    op.create_index("ix_submissions_form_time", "submissions", ["form_id", "submitted_at"])
+    op.create_index(
+        "ix_submissions_family_form_time", "submissions", ["family_id", "form_id", "submitted_at"]
+    )
     with op.batch_alter_table("families") as batch:
         batch.add_column(sa.Column("allocated_at", TIME, nullable=True))
         batch.add_column(sa.Column("due_form", sa.String(length=64), nullable=True))
@@ -106,5 +130,8 @@ def downgrade() -> None:
         batch.drop_index("ix_families_caseload")
         for column in ("due_limit_at", "due_at", "due_form", "allocated_at"):
             batch.drop_column(column)
+    op.drop_index("ix_submissions_family_form_time", table_name="submissions")
+    op.drop_index("ix_submissions_form_time", table_name="submissions")
+    op.drop_table("family_needs")
     op.drop_table("allocations")
     op.drop_table("referrals")
