@@ -14,10 +14,12 @@ import multiprocessing
 import os
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
+from typing import Any
 
 from .renderer import DocumentRenderer, RenderedDocuments, SubmissionRecord
 
@@ -78,11 +80,46 @@ def render_bounded(
     the render runs in place: there Celery's hard task time limit kills and
     replaces the worker process instead, and ``acks_late`` redelivers the task.
     """
+    rendered: RenderedDocuments = _bounded(
+        renderer.render, record, {}, timeout=timeout, processes=processes
+    )
+    return rendered
+
+
+def render_family_plan_bounded(
+    renderer: DocumentRenderer,
+    record: SubmissionRecord,
+    *,
+    large_print: bool,
+    timeout: float,
+    processes: int = 1,
+) -> bytes:
+    """Only the family's plan as a PDF (``renderer.family_plan_pdf``), bounded the same way:
+    staff print it from the family page, so it should not cost the other three documents."""
+    pdf: bytes = _bounded(
+        renderer.family_plan_pdf,
+        record,
+        {"large_print": large_print},
+        timeout=timeout,
+        processes=processes,
+    )
+    return pdf
+
+
+def _bounded(
+    call: Callable[..., Any],
+    record: SubmissionRecord,
+    options: dict[str, Any],
+    *,
+    timeout: float,
+    processes: int,
+) -> Any:
+    """``call(record, **options)`` in the render process (in place in a daemonic one)."""
     if multiprocessing.current_process().daemon:
-        return renderer.render(record)
+        return call(record, **options)
     pool = _executor(processes)
     # The renderer and the record are pickled to the child: answers as a plain dict.
-    future = pool.submit(renderer.render, replace(record, answers=dict(record.answers)))
+    future = pool.submit(call, replace(record, answers=dict(record.answers)), **options)
     try:
         return future.result(timeout=timeout)
     except FutureTimeout:

@@ -20,6 +20,8 @@ place text and never pick or format anything:
       worker:         {name, job_title, phone, email}
       safety:         {phone, out_of_hours_phone}  configured; "" when not configured
       date:           "24 November 2026" (the day it was written; set by build_context)
+      large_print:    False; True when staff print the large-print copy (every text
+                      16pt or more; set by ``DocumentRenderer.family_plan_pdf``)
 
 Nothing else from the answers reaches the family's copy: no third-party
 information, agency checks, scores, statuses or who asked for help.
@@ -181,4 +183,5 @@ def build_family_plan(answers: Mapping[str, Any], contacts: Mapping[str, str]) -
             "phone": _text(contacts.get("level4_phone")),
             "out_of_hours_phone": _text(contacts.get("level4_out_of_hours_phone")),
         },
+        "large_print": False,
     }

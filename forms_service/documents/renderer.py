@@ -140,6 +140,22 @@ class DocumentRenderer:
             raise ValueError(f"the form '{record.form.id}' has no family plan")
         return self._html(plan.pdf, self.context(record))
 
+    def family_plan_pdf(self, record: SubmissionRecord, *, large_print: bool = False) -> bytes:
+        """Only the family's plan as a PDF, for staff to print; ``large_print`` sets every
+        text at 16pt or more (the template's ``family.large_print``). ValueError if the
+        form has no family plan."""
+        plan = record.form.family_plan
+        if plan is None:
+            raise ValueError(f"the form '{record.form.id}' has no family plan")
+        context = self.context(record)
+        context["family"]["large_print"] = large_print
+        return html_to_pdf(
+            self._html(plan.pdf, context),
+            self.templates_dir,
+            plan.pdf,
+            created=created_date(record.submitted_at),
+        )
+
     def pdf(
         self, record: SubmissionRecord, *, url_fetcher: BundledAssetFetcher | None = None
     ) -> bytes:

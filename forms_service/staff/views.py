@@ -35,7 +35,6 @@ from ..auth import accounts, invitations, policy
 from ..auth.accounts import AccountError
 from ..auth.actor import ROLE_NAMES
 from ..auth.web import current_actor, errors_of, staff_required
-from ..definitions.registry import UnknownForm
 from ..documents.bounded import RenderTimeout, render_bounded
 from ..documents.renderer import DOCUMENT_SLUGS, SubmissionRecord, document_slugs
 from ..families import service as families
@@ -99,48 +98,6 @@ def home() -> str:
         role_name=ROLE_NAMES.get(actor.role or "", ""),
         titles={f.id: f.title for f in services().registry.all()},
     )
-
-
-@bp.get("/families/<family_id>")
-def family(family_id: str) -> str:
-    actor = current_actor()
-    found = families.family_for(services(), actor, family_id)
-    if found is None:
-        abort(404)
-    registry = services().registry
-    next_forms = (
-        {
-            row.id: [f for f in registry.all() if f.prefill_from(row.form_id) is not None]
-            for row in found.submissions
-        }
-        if policy.can(actor, policy.START_FROM, found)
-        else {}
-    )
-    return render_template(
-        "staff/family.html",
-        family=found,
-        age=age_text(found.date_of_birth, dt.date.today()),
-        titles={f.id: f.title for f in registry.all()},
-        next_forms=next_forms,
-        closed=_closed_label(found.closed_reason),
-        reads_audit=policy.can_read_audit(actor),
-    )
-
-
-def _closed_label(reason: str | None) -> str:
-    """ "tacaf-review: step_down" as people say it: the form and the answer that closed it."""
-    if not reason:
-        return ""
-    form_id, _, value = reason.partition(": ")
-    try:
-        form = services().registry.get(form_id)
-    except UnknownForm:
-        return reason.replace("_", " ")
-    condition = form.record.closes_family
-    answer = value
-    if condition is not None:
-        answer = form.field(condition.field).option_label(value)
-    return f"{answer} (at a {form.short_title.lower()})"
 
 
 @bp.get("/submissions/<submission_id>")

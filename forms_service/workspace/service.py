@@ -790,3 +790,76 @@ def family_status(services: Services, family_id: str) -> str:
     only after the view was allowed the family (its id came from ``submission_for``)."""
     with transaction(services.readers) as session:
         return str(session.scalar(select(Family.status).where(Family.id == family_id)) or "")
+
+
+# --------------------------------------------------------------------------- family page
+
+
+@dataclass(frozen=True)
+class FamilyMessage:
+    """One email about one of a family's forms, as the family page shows it: its kind and
+    state only (no recipient, no content)."""
+
+    id: str
+    submission_id: str
+    kind: str
+    status: str
+    updated_at: dt.datetime
+
+
+def messages_of(services: Services, family_id: str) -> dict[str, list[FamilyMessage]]:
+    """Every email about the family's forms, oldest first, by submission id. Call only
+    with the id ``family_for`` returned: that call asked the policy and wrote the audit
+    event."""
+    with transaction(services.readers) as session:
+        rows = session.scalars(
+            select(OutboxMessage)
+            .join(Submission, Submission.id == OutboxMessage.submission_id)
+            .where(Submission.family_id == family_id)
+            .order_by(OutboxMessage.created_at, OutboxMessage.id)
+        ).all()
+        found: dict[str, list[FamilyMessage]] = {}
+        for row in rows:
+            found.setdefault(str(row.submission_id), []).append(
+                FamilyMessage(
+                    row.id, str(row.submission_id), row.kind, row.status, aware(row.updated_at)
+                )
+            )
+        return found
+
+
+@dataclass(frozen=True)
+class Resend:
+    """A message a member of staff may send again: the form's reference and its family."""
+
+    outbox_id: str
+    reference: str
+    family_id: str
+
+
+def resendable(services: Services, actor: Actor, outbox_id: str) -> Resend:
+    """The message ``actor`` asked to send again, if they may work with its family
+    (``policy.SUBMIT``: a manager reads but does not act); the decision is audited as
+    ``message.retried``. FamilyUnavailable (404) otherwise, after that event commits."""
+    with transaction(services.sessions) as session:
+        message = session.get(OutboxMessage, outbox_id[:36])
+        submission = (
+            session.get(Submission, message.submission_id)
+            if message is not None and message.submission_id
+            else None
+        )
+        family = current(session, submission.family_id) if submission is not None else None
+        result: Resend | None = None
+        if decide(
+            session,
+            actor,
+            policy.SUBMIT,
+            family,
+            audit_action="message.retried",
+            object_type="outbox",
+            object_id=outbox_id[:64],
+            detail=message.kind if message is not None else None,
+        ):
+            assert message is not None and submission is not None and family is not None
+            result = Resend(message.id, submission.reference, family.id)
+    return _refused_after_commit(result, outbox_id)

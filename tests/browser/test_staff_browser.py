@@ -18,11 +18,13 @@ import pyotp
 import pytest
 
 from forms_service.audit import CLI
+from forms_service.auth.actor import Actor
 from forms_service.workspace.service import allocate_by_reference as allocate
+from forms_service.workspace.service import record_outcome
 from tests.browser.signing import sign_in
-from tests.factories import ehfsa_answers
+from tests.factories import ehfsa_answers, family_story_answers
 from tests.smtp_server import free_port
-from tests.staff import StaffUser, referral_headers, staff_user
+from tests.staff import StaffUser, referral_headers, staff_user, user_headers
 
 pytestmark = pytest.mark.browser
 
@@ -70,7 +72,7 @@ def test_a_duty_worker_finds_a_family_reads_its_form_and_starts_the_next(
         page.get_by_role("link", name="Download the record (PDF)").click()
     assert download.value.suggested_filename == f"{reference}.pdf"
     page.go_back()
-    page.get_by_role("button", name=f"Start a Family Story Assessment from {reference}").click()
+    page.get_by_role("button", name="Start the Family Story Assessment").click()
     expect(page).to_have_url(re.compile(r"/forms/family-story/case$"))
     expect(page.locator('input[name="case-ehfsa_reference"]')).to_have_value(reference)
     # Signing out ends the session on the server: Back shows nothing.
@@ -162,6 +164,49 @@ def test_a_duty_worker_triages_a_referral_and_the_lead_professional_finds_the_fa
     expect(theirs.locator("tbody")).to_contain_text("Family Story Assessment")
     axe.check(theirs, "my families")
     theirs.context.close()
+
+
+def test_a_lead_professional_works_from_the_family_page(
+    page: Any, live_server: Any, axe: Any
+) -> None:
+    services = live_server.app.extensions["forms"]
+    reference = _referral(live_server)
+    duty = staff_user(services, "cspoc")
+    record_outcome(
+        services,
+        Actor("user", user_id=duty.id, role="cspoc"),
+        reference,
+        "intensive_support",
+        "A plan.",
+    )
+    user = sign_in(page, services, "lead-professional")
+    allocate(services, reference, user.email, CLI)
+    story = live_server.app.test_client().post(
+        "/api/v1/forms/family-story/submissions",
+        json={**family_story_answers(), "prefill_from": reference},
+        headers=user_headers(services, user),
+    )
+    assert story.status_code == 201, story.get_json()
+    story_ref = story.get_json()["reference"]
+    page.reload()
+    first_name = ehfsa_answers(3)["household"][0]["first_name"]
+    page.get_by_role("link", name=first_name).click()
+    _heading(page, re.compile(rf"^{first_name}, \d+ years old$"))  # type: ignore[arg-type]
+    main = page.locator("main")
+    expect(main).to_contain_text("Team Around the Child and Family review due by")
+    expect(main).to_contain_text("Early Help Family Support (intensive support)")
+    axe.check(page, "family page (lead professional)")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download Our Family Plan in large print (PDF)").click()
+    assert download.value.suggested_filename == f"{story_ref}-family-plan-large-print.pdf"
+    page.get_by_role(
+        "button", name=re.compile(rf"^Send again\W+Outcome to the referrer, {reference}$")
+    ).click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("being sent again")
+    axe.check(page, "family page (sent again)")
+    page.get_by_role("button", name="Start the Team Around the Child and Family review").click()
+    expect(page).to_have_url(re.compile(r"/forms/tacaf-review/meeting$"))
+    expect(page.locator('input[name="previous_reference"]')).to_have_value(story_ref)
 
 
 def test_a_manager_reads_the_audit_log(page: Any, live_server: Any, axe: Any) -> None:

@@ -125,7 +125,8 @@ def test_a_lead_professional_sees_their_own_family(world: World) -> None:
     assert f"/staff/families/{world.b_family}" not in home.text
     page = client.get(f"/staff/families/{world.a_family}")
     assert page.status_code == 200 and world.a_references[0] in page.text
-    assert f"Start a Family Story Assessment from {world.a_references[0]}" in page.text
+    assert "Start the Family Story Assessment" in page.text
+    assert f'action="/staff/families/{world.a_family}/start/family-story"' in page.text
     form = client.get(f"/staff/submissions/{world.a_submissions[0]}")
     school = ehfsa_answers()["referrer"]["organisation"]
     assert form.status_code == 200 and "Alpha" in form.text and school in form.text
@@ -138,7 +139,7 @@ def test_a_lead_professional_sees_their_own_family(world: World) -> None:
     target=st.one_of(
         st.sampled_from(["b_family", "b_submission", "random_uuid", "junk"]),
     ),
-    kind=st.sampled_from(["family", "submission", "document"]),
+    kind=st.sampled_from(["family", "submission", "document", "plan"]),
     document=st.sampled_from(DOCUMENTS),
     junk=st.text(
         alphabet=st.characters(codec="ascii", categories=["L", "N"]), min_size=1, max_size=40
@@ -158,6 +159,7 @@ def test_anything_not_yours_is_the_same_404_and_is_audited(
         "family": f"/staff/families/{ident}",
         "submission": f"/staff/submissions/{ident}",
         "document": f"/staff/submissions/{ident}/{document}",
+        "plan": f"/staff/submissions/{ident}/print/large-print",
     }[kind]
     before = _denials(world.services)
     reply = client.get(url)
