@@ -14,11 +14,12 @@ from jsonschema import Draft202012Validator
 from sqlalchemy import func, select
 
 from forms_service.api import staff as staff_api
-from forms_service.audit import CLI, AuditEvent
-from forms_service.families.service import merge
+from forms_service.audit import AuditEvent
+from forms_service.auth.actor import Actor
 from forms_service.services import Services
 from forms_service.submissions.models import OutboxMessage, Submission
 from forms_service.workspace.models import Referral
+from forms_service.workspace.service import settle_family
 from tests.factories import (
     cspoc_request_answers,
     ehfsa_answers,
@@ -363,7 +364,12 @@ def test_a_referral_token_gets_404_and_no_token_401_on_every_staff_route(
 
 
 def _family_with_all_four_forms(
-    app: Flask, services: Services, as_cspoc: Headers, lead: StaffUser, as_lead: Headers
+    app: Flask,
+    services: Services,
+    cspoc: StaffUser,
+    as_cspoc: Headers,
+    lead: StaffUser,
+    as_lead: Headers,
 ) -> tuple[str, dict[str, str]]:
     """A family with an EHFSA, a request for service (merged in), a Family Story and a
     review; the EHFSA decided and the family allocated to ``lead``."""
@@ -371,7 +377,12 @@ def _family_with_all_four_forms(
     references = {"ehfsa": _refer(app)}
     references["cspoc-request"] = _refer(app, "cspoc-request", cspoc_request_answers())
     family_id = _family_of(services, references["ehfsa"])
-    merge(services, _family_of(services, references["cspoc-request"]), family_id, CLI)
+    with services.readers() as db:  # the duty worker links the request to the same family
+        request_id = db.scalars(
+            select(Submission.id).where(Submission.reference == references["cspoc-request"])
+        ).one()
+    duty = Actor("user", user_id=cspoc.id, role=cspoc.role)
+    assert settle_family(services, duty, request_id, family_id) == family_id
     decided = client.post(
         f"/api/v1/referrals/{references['ehfsa']}/outcome",
         json={"outcome": "intensive_support", "reason": "Attendance and rent together."},
@@ -405,11 +416,13 @@ def _family_with_all_four_forms(
 
 
 def test_the_handover_document_validates_against_its_published_schema(
-    app: Flask, client: FlaskClient, services: Services, as_cspoc: Headers
+    app: Flask, client: FlaskClient, services: Services, cspoc: StaffUser, as_cspoc: Headers
 ) -> None:
     lead = staff_user(services, "lead-professional", name="Jo Bennett")
     as_lead = user_headers(services, lead)
-    family_id, references = _family_with_all_four_forms(app, services, as_cspoc, lead, as_lead)
+    family_id, references = _family_with_all_four_forms(
+        app, services, cspoc, as_cspoc, lead, as_lead
+    )
     published = client.get("/api/v1/schemas/handover.json")
     assert published.status_code == 200
     assert published.headers["Content-Type"] == "application/schema+json"
@@ -439,6 +452,11 @@ def test_the_handover_document_validates_against_its_published_schema(
     assert ehfsa_outcome["outcome"] == "intensive_support"
     assert ehfsa_outcome["outcome_label"] == "Early Help Family Support (intensive support)"
     assert ehfsa_outcome["reason"] == "Attendance and rent together."
+    by_reference = {o["reference"]: o["status"] for o in document["outcomes"]}
+    assert by_reference == {
+        references["ehfsa"]: "decided",
+        references["cspoc-request"]: "awaiting-outcome",
+    }
     assert [a["lead_professional"] for a in document["allocations"]] == ["Jo Bennett"]
     assert document["family"]["lead_professional"] == "Jo Bennett"
     assert document["due"]["form"] == "tacaf-review"  # a review after the latest plan
