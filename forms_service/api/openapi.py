@@ -24,6 +24,7 @@ from apispec import APISpec
 from ..definitions.model import ACCESS_LEVELS, FormDefinition
 from ..submissions.models import MAX_IDEMPOTENCY_KEY
 from .json_schema import DIALECT, REFERENCE_PATTERN, X_RULES_DOC, form_json_schema
+from .openapi_staff import add_staff_operations
 
 OPENAPI_VERSION = "3.1.0"
 API_VERSION = "1"
@@ -36,6 +37,9 @@ DESCRIPTION = (
     "has its own submissions path, whose request body is that form's JSON Schema "
     "(2020-12), also published at `/api/v1/forms/{form_id}/schema`. " + X_RULES_DOC + " "
     'Every error reply has the same shape: `{"errors": {"<where>": ["<message>", …]}}`. '
+    "The staff routes (`/referrals`, `/families`) need a token made for a member of staff and "
+    "act with exactly that person's access: anything they may not see is answered 404, as if "
+    "it did not exist. "
     "Only the `/api/v1` routes are an API: the HTML pages under `/forms`, `/staff` and the "
     "sign-in pages are for people and may change without notice, and `/healthz` is for "
     "monitoring."
@@ -358,11 +362,14 @@ def openapi_document(
     server_url: str,
     schema_url: Callable[[str], str],
     max_body_bytes: int,
+    *,
+    handover_schema_id: str,
 ) -> dict[str, Any]:
     """The whole document for ``forms``, served from ``server_url``.
 
     ``schema_url(form_id)`` is the absolute address of a form's schema (its
-    ``$id``), so the embedded schemas are byte for byte the published ones.
+    ``$id``), and ``handover_schema_id`` that of the handover document's, so the
+    embedded schemas are byte for byte the published ones.
     """
     spec = APISpec(
         title="Early Help forms API",
@@ -373,10 +380,16 @@ def openapi_document(
         tags=[
             {"name": "forms", "description": "What the service accepts (public)"},
             {"name": "submissions", "description": "Sending a form (needs a token)"},
+            {
+                "name": "staff",
+                "description": "Triage, outcomes, allocation and family records (needs a "
+                "token made for a member of staff)",
+            },
         ],
     )
     _components(spec, max_body_bytes)
     _public_paths(spec, [form.id for form in forms])
     for form in forms:
         _submission_path(spec, form, schema_url(form.id))
+    add_staff_operations(spec, forms, handover_schema_id)
     return spec.to_dict()

@@ -7,16 +7,19 @@ one): a referral token may send only its referral forms (403 otherwise); a
 token made for a member of staff acts as them, with exactly their access,
 including ``prefill_from``. ``Idempotency-Key`` makes a retried request
 return the first reference instead of sending the referral twice.
+
+The staff routes (referrals, outcomes, allocation, a family's timeline and
+handover) live in ``staff.py`` and are added to this blueprint by
+:func:`staff.register`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, g, request, url_for
+from flask import Blueprint, current_app, request, url_for
 from sqlalchemy.exc import DBAPIError
 
-from ..auth import tokens
 from ..auth.actor import Actor
 from ..auth.policy import can_fill
 from ..definitions.registry import UnknownForm
@@ -27,38 +30,15 @@ from ..submissions.models import MAX_IDEMPOTENCY_KEY
 from ..submissions.prefill import PrefillError, prefill_answers, refused
 from ..submissions.service import Idempotency, IdempotencyConflict, body_digest, submit
 from ..web.wiring import enqueue_delivery
+from . import staff
+from .common import UNAUTHORISED, Reply, bearer_actor, external
+from .common import error as _error
+from .common import services as _services
+from .handover import handover_schema
 from .json_schema import form_json_schema
 from .openapi import openapi_document
 
 bp = Blueprint("api", __name__)
-
-Reply = tuple[dict[str, Any], int] | tuple[dict[str, Any], int, dict[str, str]]
-
-
-def _services() -> Services:
-    svc: Services = current_app.extensions["forms"]
-    return svc
-
-
-def _error(message: str, code: int) -> tuple[dict[str, Any], int]:
-    return {"errors": {"_form": [message]}}, code
-
-
-def _external(endpoint: str, **values: Any) -> str:
-    """An absolute URL from ``FORMS_BASE_URL`` (never the Host header) when it is set."""
-    base = _services().settings.base_url
-    if base:
-        return base.rstrip("/") + url_for(endpoint, **values)
-    return url_for(endpoint, _external=True, **values)
-
-
-def _bearer_actor() -> Actor | None:
-    token = tokens.bearer_token(request.headers.get("Authorization"))
-    if token is None:
-        return None
-    actor = tokens.actor_for(_services(), token, request.remote_addr)
-    g.actor = actor or g.get("actor")
-    return actor
 
 
 @bp.get("/openapi.json")
@@ -70,9 +50,17 @@ def openapi() -> dict[str, Any]:
     return openapi_document(
         svc.registry.all(),
         server,
-        lambda form_id: _external(".schema", form_id=form_id),
+        lambda form_id: external(".schema", form_id=form_id),
         svc.settings.max_content_length,
+        handover_schema_id=external(".handover_schema"),
     )
+
+
+@bp.get("/schemas/handover.json", endpoint="handover_schema")
+def handover_schema_document() -> Reply:
+    """The JSON Schema (2020-12) of ``GET /api/v1/families/<id>/handover`` (public)."""
+    body = handover_schema(external(".handover_schema"))
+    return body, 200, {"Content-Type": "application/schema+json"}
 
 
 @bp.get("/forms")
@@ -98,21 +86,14 @@ def schema(form_id: str) -> Reply:
         form = _services().registry.get(form_id)
     except UnknownForm:
         return _error(f"There is no form called '{form_id}'", 404)
-    body = form_json_schema(form, _external(".schema", form_id=form.id))
+    body = form_json_schema(form, external(".schema", form_id=form.id))
     return body, 200, {"Content-Type": "application/schema+json"}
-
-
-UNAUTHORISED = (
-    {"errors": {"_form": ["Send an API token: Authorization: Bearer <token>"]}},
-    401,
-    {"WWW-Authenticate": 'Bearer realm="forms"'},
-)
 
 
 @bp.post("/forms/<form_id>/submissions")
 def create_submission(form_id: str) -> Reply:
     svc = _services()
-    actor = _bearer_actor()
+    actor = bearer_actor()
     if actor is None:
         return UNAUTHORISED
     try:
@@ -198,3 +179,6 @@ def _idempotency(
         }, 400
     owner = actor.token_id or actor.user_id or "anonymous"
     return Idempotency(owner, key, body_digest(svc, data))
+
+
+staff.register(bp)

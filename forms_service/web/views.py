@@ -30,10 +30,11 @@ from ..auth.policy import can_fill, can_start_from
 from ..auth.web import current_actor
 from ..definitions.model import Field, FormDefinition, Page, resolve
 from ..definitions.registry import UnknownForm
+from ..documents.bounded import RenderTimeout
 from ..families.service import FamilyUnavailable
 from ..fieldtypes import answers_of, page_form, type_of
 from ..fieldtypes.messages import fill_contacts
-from ..flow import drafts
+from ..flow import drafts, referrer_copy
 from ..flow.navigation import next_page, page_for_error, previous_page, triggered_stop
 from ..services import Services
 from ..submissions.answers import AnswersInvalid, validate
@@ -45,6 +46,12 @@ from .wiring import enqueue_delivery
 bp = Blueprint("forms", __name__)
 
 CHECK = "check"
+COPY_GONE = (
+    "This copy is no longer available",
+    "A copy of what you sent can be downloaded once, in the browser that sent it, within "
+    f"{referrer_copy.COPY_WINDOW.seconds // 60} minutes of sending. What you sent has been "
+    "received: quote its reference if you contact the Children's Single Point of Contact.",
+)
 SESSION_EXPIRED = (
     "Your session timed out, so we could not save this page. "
     "Your answers are still here: check them and select Continue again."
@@ -477,6 +484,33 @@ def confirmation() -> str:
     form_def = definition()
     draft = drafts.load(services(), session, form_def.id, current_actor())
     reference = reference_of(services(), draft.submission_id) if draft else None
-    if reference is None:
+    if reference is None or draft is None:
         abort(404)
-    return render_template("confirmation.html", definition=form_def, reference=reference)
+    return render_template(
+        "confirmation.html",
+        definition=form_def,
+        reference=reference,
+        copy_until=referrer_copy.available_until(services(), draft.id),
+    )
+
+
+@bp.route("/<form_id>/confirmation/copy.pdf")
+def referrer_copy_pdf() -> Response | tuple[str, int]:
+    """The referrer's one PDF of what they sent: this browser, once, for 30 minutes."""
+    draft = drafts.load(services(), session, definition().id, current_actor())
+    sent = draft.id if draft is not None and draft.submission_id else None
+    try:
+        pdf = referrer_copy.take(services(), sent, current_actor().who)
+    except RenderTimeout:
+        return render_template(
+            "error.html",
+            title="Sorry, your copy is taking too long to make",
+            body="Wait a few minutes, then go back and try the link again. What you sent is safe.",
+        ), 503
+    if pdf is None:
+        return render_template("error.html", title=COPY_GONE[0], body=COPY_GONE[1]), 410
+    return Response(
+        pdf.content,
+        mimetype=pdf.mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{pdf.name}"'},
+    )

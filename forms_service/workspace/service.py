@@ -52,7 +52,19 @@ T = TypeVar("T")
 
 
 class WorkspaceError(Exception):
-    """A request staff can fix: the message says what to do (shown as a GOV.UK error)."""
+    """A request staff can fix: the message says what to do (shown as a GOV.UK error).
+
+    ``field`` names the input at fault (``outcome``, ``reason``, ``email``), so a
+    page can link its error summary to it and the API can name it in its reply.
+    """
+
+    def __init__(self, message: str, field: str = "_form") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class AlreadyDecided(WorkspaceError):
+    """The referral has its outcome already: a repeated request changes nothing (API: 409)."""
 
 
 def _refused_after_commit(result: T | None, what: str) -> T:
@@ -205,13 +217,13 @@ def _decide_outcome(
     form = services.registry.get(referral.form_id)
     outcome = form.outcome(outcome_id) if isinstance(outcome_id, str) else None
     if outcome is None:
-        raise WorkspaceError("Select the outcome of this referral")
+        raise WorkspaceError("Select the outcome of this referral", "outcome")
     if not reason:
-        raise WorkspaceError("Enter the reason for this outcome")
+        raise WorkspaceError("Enter the reason for this outcome", "reason")
     if len(reason) > MAX_REASON:
-        raise WorkspaceError(f"The reason must be {MAX_REASON} characters or fewer")
+        raise WorkspaceError(f"The reason must be {MAX_REASON} characters or fewer", "reason")
     if referral.status == DECIDED:
-        raise WorkspaceError(f"An outcome has already been recorded for {submission.reference}")
+        raise AlreadyDecided(f"An outcome has already been recorded for {submission.reference}")
     now = utcnow()
     referral.status = DECIDED
     referral.outcome = outcome.id
@@ -293,9 +305,13 @@ def allocate_by_reference(services: Services, reference: str, email: str, who: W
 def _allocatable(session: Session, email: str) -> User:
     user = session.scalars(select(User).where(User.email == normalise_email(email or ""))).first()
     if user is None or user.disabled_at is not None:
-        raise WorkspaceError("Enter the email address of an active lead professional's account")
+        raise WorkspaceError(
+            "Enter the email address of an active lead professional's account", "email"
+        )
     if user.role not in policy.FORM_ROLES:
-        raise WorkspaceError("Only a lead professional or a C-SPOC duty worker can be allocated")
+        raise WorkspaceError(
+            "Only a lead professional or a C-SPOC duty worker can be allocated", "email"
+        )
     return user
 
 
