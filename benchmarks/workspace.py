@@ -301,9 +301,9 @@ def measure(app: Flask, seeded: dict[str, Any], runs: int) -> dict[str, Any]:
 
 @contextmanager
 def _postgres() -> Iterator[str]:
-    from tests.servers import postgres_server
+    from tests.servers import running_postgres
 
-    with postgres_server() as server:
+    with running_postgres() as server:
         yield server.url(server.create_database("bench_workspace"))
 
 

@@ -177,6 +177,13 @@ def _postgres_base(as_postgres_user: bool) -> Path:
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
+    with running_postgres() as server:
+        yield server
+
+
+@contextlib.contextmanager
+def running_postgres() -> Iterator[PostgresServer]:
+    """A throwaway cluster, outside pytest too (the benchmarks use it); skips when missing."""
     bin_dir = postgres_bin_dir()
     if bin_dir is None:
         _unavailable("PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb)")

@@ -14,6 +14,15 @@ def sign_in(page: Any, services: Services, role: str, axe: Any = None, **details
     from playwright.sync_api import expect
 
     user = staff_user(services, role, **details)
+    sign_in_as(page, services, user, axe)
+    expect(page.locator(".app-header__name")).to_have_text(details.get("name") or user_name(user))
+    return user
+
+
+def sign_in_as(page: Any, services: Services, user: StaffUser, axe: Any = None) -> None:
+    """Sign ``user`` in on ``page`` through the real pages."""
+    from playwright.sync_api import expect
+
     page.goto("/sign-in")
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
     if axe is not None:
@@ -28,8 +37,7 @@ def sign_in(page: Any, services: Services, role: str, axe: Any = None, **details
         axe.check(page, "authenticator code")
     page.get_by_label("Code from your authenticator app").fill(user.code())
     page.get_by_role("button", name="Sign in", exact=True).click()
-    expect(page.locator(".app-header__name")).to_have_text(user_name(user))
-    return user
+    expect(page.locator(".app-header__name")).to_be_visible()
 
 
 def user_name(user: StaffUser) -> str:
