@@ -47,6 +47,7 @@ ACTIONS = {
     "family.closed": "Family closed",
     "family.reopened": "Family reopened",
     "submission.created": "Form received",
+    "mail.withheld": "Email to a referrer not sent: no address, or not in a trusted domain",
     "submission.viewed": "Form viewed",
     "document.downloaded": "Document downloaded",
     "submission.start_from": "New form started from an earlier form's reference",

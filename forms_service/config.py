@@ -58,6 +58,17 @@ class Settings:
     level4_phone: str = "01702 215007"
     level4_out_of_hours_phone: str = "0345 606 1212"
     level4_email: str = "C-SPOC@southend.gov.uk"
+    #: The C-SPOC's phone number for referrers (acknowledgements); empty: the Level 4 line,
+    #: which is First Contact / the C-SPOC.
+    cspoc_phone: str = ""
+    #: Referrers are emailed (acknowledgement, outcome, copy of an onward referral) only
+    #: at addresses in these domains or their subdomains; empty: any address.
+    trusted_email_domains: tuple[str, ...] = ()
+    #: Where an outcome sends the documents on: (key, address) pairs, the keys being
+    #: the ``onward`` of outcomes in the forms (``social_care``, ``panel``).
+    onward_addresses: tuple[tuple[str, str], ...] = ()
+    #: The hour (UK time) from which each working day's digest and reminders go.
+    daily_mail_hour: int = 7
     schemas_dir: Path = PROJECT_ROOT / "form_schemas"
     templates_dir: Path = PROJECT_ROOT / "doc_templates"
     task_mode: str = "thread"  # thread | sync | celery
@@ -115,6 +126,15 @@ class Settings:
             "level4_out_of_hours_phone": self.level4_out_of_hours_phone,
             "level4_email": self.level4_email,
         }
+
+    def onward_address(self, key: str) -> str | None:
+        """The address of the service an outcome's ``onward`` key names, if configured."""
+        return dict(self.onward_addresses).get(key)
+
+    @property
+    def referrer_phone(self) -> str:
+        """The number referrers are given to phone the C-SPOC."""
+        return self.cspoc_phone or self.level4_phone
 
     @property
     def calendar(self) -> WorkingCalendar:
@@ -187,6 +207,46 @@ def _key_list(raw: str) -> tuple[str, ...]:
 
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DOMAIN_NAME = re.compile(
+    r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*"
+)
+
+
+def _domains(raw: str) -> tuple[str, ...]:
+    """``FORMS_TRUSTED_EMAIL_DOMAINS``: ``gov.uk,nhs.net``; a leading ``@`` or ``.`` is dropped."""
+    domains = []
+    for item in _key_list(raw):
+        domain = item.lower().lstrip("@.")
+        if not _DOMAIN_NAME.fullmatch(domain):
+            raise ConfigError(
+                f"FORMS_TRUSTED_EMAIL_DOMAINS must be domain names such as gov.uk, separated "
+                f"by commas: {item!r} is not one"
+            )
+        domains.append(domain)
+    return tuple(dict.fromkeys(domains))
+
+
+def _onward(raw: str) -> tuple[tuple[str, str], ...]:
+    """``FORMS_ONWARD_ADDRESSES``: ``social_care=first.contact@council.gov.uk,panel=…``."""
+    from .mail.message import is_plain_address
+
+    pairs = []
+    for item in _key_list(raw):
+        key, _, address = (part.strip() for part in item.partition("="))
+        if not key or not is_plain_address(address):
+            raise ConfigError(
+                "FORMS_ONWARD_ADDRESSES must be key=address pairs separated by commas, such "
+                f"as social_care=first.contact@council.gov.uk: {item!r} is not one"
+            )
+        pairs.append((key, address))
+    return tuple(pairs)
+
+
+def _hour(raw: str) -> int:
+    value = _number("FORMS_DAILY_MAIL_HOUR", "hours")(raw)
+    if value > 23:
+        raise ConfigError("FORMS_DAILY_MAIL_HOUR must be an hour from 0 to 23")
+    return value
 
 
 def _closure_days(raw: str) -> tuple[dt.date, ...]:
@@ -221,6 +281,10 @@ ENV_KEYS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "FORMS_LEVEL4_PHONE": ("level4_phone", str),
     "FORMS_LEVEL4_OUT_OF_HOURS_PHONE": ("level4_out_of_hours_phone", str),
     "FORMS_LEVEL4_EMAIL": ("level4_email", str),
+    "FORMS_CSPOC_PHONE": ("cspoc_phone", str),
+    "FORMS_TRUSTED_EMAIL_DOMAINS": ("trusted_email_domains", _domains),
+    "FORMS_DAILY_MAIL_HOUR": ("daily_mail_hour", _hour),
+    "FORMS_ONWARD_ADDRESSES": ("onward_addresses", _onward),
     "FORMS_TASK_MODE": ("task_mode", str),
     "FORMS_BROKER_URL": ("broker_url", str),
     "FORMS_RETRY_BASE_SECONDS": ("retry_base_seconds", _seconds("FORMS_RETRY_BASE_SECONDS")),
