@@ -304,7 +304,7 @@ def _postgres() -> Iterator[str]:
     from tests.servers import running_postgres
 
     with running_postgres() as server:
-        yield server.url(server.create_database("bench_workspace"))
+        yield server.create_database("bench_workspace")
 
 
 def _app(tmp: Path, database_url: str) -> Flask:

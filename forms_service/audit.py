@@ -56,6 +56,7 @@ ACTIONS = {
     "message.retried": "Email sent again by staff",
     "copy.downloaded": "Referrer downloaded their own copy",
     "submission.created": "Form received",
+    "mail.withheld": "Email to a referrer not sent: no address, or not in a trusted domain",
     "submission.viewed": "Form viewed",
     "document.downloaded": "Document downloaded",
     "submission.start_from": "New form started from an earlier form's reference",

@@ -19,7 +19,8 @@ DELIVER = "forms.deliver"
 SWEEP = "forms.sweep"
 DAILY = "forms.daily"
 SWEEP_SECONDS = 15.0
-#: How often beat asks whether today's daily jobs (the purge) have run; a
+#: How often beat (and the embedded delivery thread) asks whether today's daily
+#: jobs (the purge; on a working morning the digest and reminders) have run; a
 #: database lease per job and day makes exactly one worker run each.
 DAILY_CHECK_SECONDS = 600.0
 # A render or send that takes longer than this is killed; its row stays ``sending``

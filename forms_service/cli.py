@@ -104,12 +104,14 @@ def _outbox(args: argparse.Namespace) -> int:
     if not rows:
         print("Every message has been sent.")
         return 0
-    print(f"{'reference':<14} {'status':<9} {'tries':>5}  {'next try (UTC)':<16}  reason")
+    print(
+        f"{'reference':<14} {'kind':<15} {'status':<9} {'tries':>5}  {'next try (UTC)':<16}  reason"
+    )
     for row in rows:
         when = row.next_attempt_at.strftime("%Y-%m-%d %H:%M")
         print(
-            f"{row.reference:<14} {row.status:<9} {row.attempts:>5}  {when:<16}  "
-            f"{row.last_error or ''}"
+            f"{row.reference or '-':<14} {row.kind:<15} {row.status:<9} {row.attempts:>5}  "
+            f"{when:<16}  {row.last_error or ''}"
         )
     return 0
 

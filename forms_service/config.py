@@ -31,6 +31,8 @@ MIN_SECRET_LENGTH = 32
 MIN_SECRET_BITS = 128
 ENVIRONMENTS = ("development", "production")
 ROLES = ("cspoc", "lead-professional", "manager", "admin")
+#: The onward key of outcomes that pass a family to children's social care (Level 4).
+SOCIAL_CARE = "social_care"
 
 
 class ConfigError(RuntimeError):
@@ -59,6 +61,17 @@ class Settings:
     level4_phone: str = "01702 215007"
     level4_out_of_hours_phone: str = "0345 606 1212"
     level4_email: str = "C-SPOC@southend.gov.uk"
+    #: The C-SPOC's phone number for referrers (acknowledgements); empty: the Level 4 line,
+    #: which is First Contact / the C-SPOC.
+    cspoc_phone: str = ""
+    #: Referrers are emailed (acknowledgement, outcome, copy of an onward referral) only
+    #: at addresses in these domains or their subdomains; empty: any address.
+    trusted_email_domains: tuple[str, ...] = ()
+    #: Where an outcome sends the documents on: (key, address) pairs, the keys being
+    #: the ``onward`` of outcomes in the forms (``social_care``, ``panel``).
+    onward_addresses: tuple[tuple[str, str], ...] = ()
+    #: The hour (UK time) from which each working day's digest and reminders go.
+    daily_mail_hour: int = 7
     schemas_dir: Path = PROJECT_ROOT / "form_schemas"
     templates_dir: Path = PROJECT_ROOT / "doc_templates"
     task_mode: str = "thread"  # thread | sync | celery
@@ -108,10 +121,6 @@ class Settings:
     #: When the service is open on a working day (London time): receipts
     #: outside these hours start their clock at the next opening.
     opening_hours: tuple[dt.time, dt.time] = (dt.time(9, 0), dt.time(17, 30))
-    #: Referrers are emailed only at addresses in these domains (empty: any address).
-    trusted_email_domains: tuple[str, ...] = ()
-    #: Where an outcome sends a family on: onward key (an outcome's ``onward``) → address.
-    onward_addresses_raw: str = ""
 
     @property
     def pickup_dir(self) -> Path:
@@ -127,11 +136,17 @@ class Settings:
             "level4_email": self.level4_email,
         }
 
+    def onward_address(self, key: str) -> str | None:
+        """The address of the service an outcome's ``onward`` key names, if configured;
+        social care defaults to the Level 4 address, so a safeguarding outcome always
+        sends the documents on."""
+        found = dict(self.onward_addresses).get(key)
+        return found or (self.level4_email if key == SOCIAL_CARE else None)
+
     @property
-    def onward_addresses(self) -> dict[str, str]:
-        """Where each onward outcome sends the documents; social care defaults to the
-        Level 4 address."""
-        return {"social_care": self.level4_email, **parse_pairs(self.onward_addresses_raw, "")}
+    def referrer_phone(self) -> str:
+        """The number referrers are given to phone the C-SPOC."""
+        return self.cspoc_phone or self.level4_phone
 
     @property
     def calendar(self) -> WorkingCalendar:
@@ -210,6 +225,46 @@ def _key_list(raw: str) -> tuple[str, ...]:
 
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DOMAIN_NAME = re.compile(
+    r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*"
+)
+
+
+def _domains(raw: str) -> tuple[str, ...]:
+    """``FORMS_TRUSTED_EMAIL_DOMAINS``: ``gov.uk,nhs.net``; a leading ``@`` or ``.`` is dropped."""
+    domains = []
+    for item in _key_list(raw):
+        domain = item.lower().lstrip("@.")
+        if not _DOMAIN_NAME.fullmatch(domain):
+            raise ConfigError(
+                f"FORMS_TRUSTED_EMAIL_DOMAINS must be domain names such as gov.uk, separated "
+                f"by commas: {item!r} is not one"
+            )
+        domains.append(domain)
+    return tuple(dict.fromkeys(domains))
+
+
+def _onward(raw: str) -> tuple[tuple[str, str], ...]:
+    """``FORMS_ONWARD_ADDRESSES``: ``social_care=first.contact@council.gov.uk,panel=…``."""
+    from .mail.message import is_plain_address
+
+    pairs = []
+    for item in _key_list(raw):
+        key, _, address = (part.strip() for part in item.partition("="))
+        if not key or not is_plain_address(address):
+            raise ConfigError(
+                "FORMS_ONWARD_ADDRESSES must be key=address pairs separated by commas, such "
+                f"as social_care=first.contact@council.gov.uk: {item!r} is not one"
+            )
+        pairs.append((key, address))
+    return tuple(pairs)
+
+
+def _hour(raw: str) -> int:
+    value = _number("FORMS_DAILY_MAIL_HOUR", "hours")(raw)
+    if value > 23:
+        raise ConfigError("FORMS_DAILY_MAIL_HOUR must be an hour from 0 to 23")
+    return value
 
 
 def _closure_days(raw: str) -> tuple[dt.date, ...]:
@@ -264,45 +319,6 @@ def _check_clock(settings: Settings) -> None:
         raise ConfigError("FORMS_OPENING_HOURS must open before it closes")
 
 
-def _domains(raw: str) -> tuple[str, ...]:
-    """ "gov.uk, nhs.net" → ("gov.uk", "nhs.net"): lower case, no leading dots or "@"."""
-    found = []
-    for item in raw.split(","):
-        domain = item.strip().lower().lstrip("@.")
-        if not domain:
-            continue
-        if not re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)*", domain):
-            raise ConfigError(
-                f"FORMS_TRUSTED_EMAIL_DOMAINS must be domains like gov.uk,nhs.net: "
-                f"{item.strip()!r} is not one"
-            )
-        found.append(domain)
-    return tuple(found)
-
-
-def _onward_addresses(raw: str) -> str:
-    """Check "social_care=fct@council.gov.uk,panel=panel@council.gov.uk" as it is read."""
-    parse_pairs(raw, "FORMS_ONWARD_ADDRESSES")
-    return raw
-
-
-def parse_pairs(raw: str, name: str) -> dict[str, str]:
-    """ "key=address,key=address" → {key: address}, refusing anything else clearly."""
-    pairs: dict[str, str] = {}
-    for item in raw.split(","):
-        if not item.strip():
-            continue
-        key, sep, address = item.partition("=")
-        key, address = key.strip(), address.strip()
-        if not sep or not re.fullmatch(r"[a-z][a-z0-9_]*", key) or "@" not in address:
-            raise ConfigError(
-                f"{name} must be pairs like social_care=fct@council.gov.uk separated by "
-                f"commas: {item.strip()!r} is not one"
-            )
-        pairs[key] = address
-    return pairs
-
-
 #: FORMS_* variable → (setting, converter).
 ENV_KEYS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "FORMS_ENV": ("environment", str),
@@ -319,6 +335,10 @@ ENV_KEYS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "FORMS_LEVEL4_PHONE": ("level4_phone", str),
     "FORMS_LEVEL4_OUT_OF_HOURS_PHONE": ("level4_out_of_hours_phone", str),
     "FORMS_LEVEL4_EMAIL": ("level4_email", str),
+    "FORMS_CSPOC_PHONE": ("cspoc_phone", str),
+    "FORMS_TRUSTED_EMAIL_DOMAINS": ("trusted_email_domains", _domains),
+    "FORMS_DAILY_MAIL_HOUR": ("daily_mail_hour", _hour),
+    "FORMS_ONWARD_ADDRESSES": ("onward_addresses", _onward),
     "FORMS_TASK_MODE": ("task_mode", str),
     "FORMS_BROKER_URL": ("broker_url", str),
     "FORMS_RETRY_BASE_SECONDS": ("retry_base_seconds", _seconds("FORMS_RETRY_BASE_SECONDS")),
@@ -348,8 +368,6 @@ ENV_KEYS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "FORMS_CLOSURE_DAYS": ("closure_days", _closure_days),
     "FORMS_CLOCK_RULE": ("clock_rule", _clock_rule),
     "FORMS_OPENING_HOURS": ("opening_hours", _opening_hours),
-    "FORMS_TRUSTED_EMAIL_DOMAINS": ("trusted_email_domains", _domains),
-    "FORMS_ONWARD_ADDRESSES": ("onward_addresses_raw", _onward_addresses),
 }
 
 

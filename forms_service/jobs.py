@@ -77,12 +77,19 @@ def finish(sessions: sessionmaker[Session], job: str, day: dt.date, result: str)
         )
 
 
+def finished(sessions: sessionmaker[Session], job: str, day: dt.date) -> bool:
+    """Whether ``job`` has run to the end on ``day`` (a read: checked often, cheaply)."""
+    with transaction(sessions) as session:
+        run = session.get(JobRun, (job, day.isoformat()))
+        return run is not None and run.finished_at is not None
+
+
 def run_once_today(
     sessions: sessionmaker[Session], job: str, work: Callable[[], str]
 ) -> str | None:
     """Run ``work`` if no process has run ``job`` today (UTC); its summary, or None."""
     day = utcnow().date()
-    if not take_lease(sessions, job, day):
+    if finished(sessions, job, day) or not take_lease(sessions, job, day):
         return None
     summary = work()
     finish(sessions, job, day, summary)

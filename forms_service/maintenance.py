@@ -4,8 +4,12 @@
 
 - drafts untouched for ``FORMS_DRAFT_DAYS`` (28) are deleted;
 - a closed family's forms are deleted ``FORMS_RETENTION_DAYS`` after it closed,
-  except any form whose email is still pending, retrying, sending or failed:
-  nothing undelivered is ever deleted;
+  with every email about them, except any form with an email still pending,
+  retrying or sending, or failed (the form to the SPOC inbox, or an onward
+  referral): nothing undelivered is ever deleted. A failed email to a
+  referrer does not keep the form: the referral itself was delivered;
+- with the family go its allocation notices and allocations;
+- sent digests and reminders (references and dates only) go after 30 days;
 - every deletion is written to the audit log (ids and delivery state only).
 
 ``rotate_data_key`` re-seals every sealed column with the newest of
@@ -17,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, and_, delete, select
 from sqlalchemy.orm import Session
 
 from . import audit
@@ -25,12 +29,16 @@ from .audit import SYSTEM, Who
 from .auth.models import Invitation, StaffSession, User
 from .clock import utcnow
 from .db import transaction
+from .delivery import messages
 from .families.models import Family, MatchKey
 from .services import Services
 from .submissions.models import Draft, IdempotencyKey, OutboxEvent, OutboxMessage, Submission
 from .workspace.models import Allocation, FamilyNeed, Referral
 
 UNDELIVERED = ("pending", "retrying", "sending", "failed")
+WAITING = ("pending", "retrying", "sending")
+#: Sent emails about no family in particular (a digest, a reminder) are kept this long.
+MESSAGE_DAYS = 30
 IDEMPOTENCY_HOURS = 24
 OLD_SIGN_IN_DAYS = 30
 BATCH = 200
@@ -105,7 +113,9 @@ def _purge_closed_families(
             ).first()
             if left is None:
                 session.execute(delete(MatchKey).where(MatchKey.family_id == family_id))
+                _delete_messages(session, OutboxMessage.family_id == family_id)
                 session.execute(delete(Allocation).where(Allocation.family_id == family_id))
+                session.execute(delete(Referral).where(Referral.family_id == family_id))
                 session.delete(family)
                 audit.record(
                     session,
@@ -119,24 +129,36 @@ def _purge_closed_families(
     return deleted, families, kept
 
 
+def _keeps(kind: str, status: str) -> bool:
+    """Whether an email in this state keeps its form: any still on its way, and a failed
+    one unless it was to the referrer (their form itself reached the C-SPOC)."""
+    return status in WAITING or (status == "failed" and kind not in messages.REFERRER_KINDS)
+
+
+def _delete_messages(session: Session, where: ColumnElement[bool]) -> None:
+    """Delete the outbox rows matching ``where``, and their histories."""
+    ids = select(OutboxMessage.id).where(where)
+    session.execute(delete(OutboxEvent).where(OutboxEvent.outbox_id.in_(ids)))
+    session.execute(delete(OutboxMessage).where(where))
+
+
 def _purge_family_submissions(session: Session, family_id: str, who: Who) -> tuple[int, int]:
     deleted = kept = 0
     for submission_id in session.scalars(
         select(Submission.id).where(Submission.family_id == family_id)
     ).all():
-        states = set(
-            session.scalars(
-                select(OutboxMessage.status).where(OutboxMessage.submission_id == submission_id)
+        mail = session.execute(
+            select(OutboxMessage.kind, OutboxMessage.status).where(
+                OutboxMessage.submission_id == submission_id
             )
-        )
-        if states & set(UNDELIVERED):
+        ).all()
+        if any(_keeps(kind, status) for kind, status in mail):
             kept += 1
             continue
-        outbox_ids = select(OutboxMessage.id).where(OutboxMessage.submission_id == submission_id)
-        session.execute(delete(OutboxEvent).where(OutboxEvent.outbox_id.in_(outbox_ids)))
-        session.execute(delete(OutboxMessage).where(OutboxMessage.submission_id == submission_id))
-        session.execute(delete(MatchKey).where(MatchKey.submission_id == submission_id))
+        states = {status for _, status in mail}
+        _delete_messages(session, OutboxMessage.submission_id == submission_id)
         session.execute(delete(Referral).where(Referral.submission_id == submission_id))
+        session.execute(delete(MatchKey).where(MatchKey.submission_id == submission_id))
         session.execute(delete(FamilyNeed).where(FamilyNeed.submission_id == submission_id))
         session.execute(delete(IdempotencyKey).where(IdempotencyKey.submission_id == submission_id))
         session.execute(delete(Draft).where(Draft.submission_id == submission_id))
@@ -155,7 +177,8 @@ def _purge_family_submissions(session: Session, family_id: str, who: Who) -> tup
 
 
 def _purge_housekeeping(services: Services, now: dt.datetime) -> None:
-    """Old idempotency keys, ended sessions and used invitations (no family data in any)."""
+    """Old idempotency keys, ended sessions, used invitations, and old sent digests and
+    reminders (no family data in any)."""
     with transaction(services.sessions) as session:
         session.execute(
             delete(IdempotencyKey).where(
@@ -165,6 +188,15 @@ def _purge_housekeeping(services: Services, now: dt.datetime) -> None:
         old = now - dt.timedelta(days=OLD_SIGN_IN_DAYS)
         session.execute(delete(StaffSession).where(StaffSession.last_seen_at < old))
         session.execute(delete(Invitation).where(Invitation.expires_at < old))
+        _delete_messages(
+            session,
+            and_(
+                OutboxMessage.submission_id.is_(None),
+                OutboxMessage.family_id.is_(None),
+                OutboxMessage.status == "sent",
+                OutboxMessage.sent_at < now - dt.timedelta(days=MESSAGE_DAYS),
+            ),
+        )
 
 
 #: Every sealed column: (model, primary key column, sealed column).
@@ -172,6 +204,8 @@ SEALED = (
     (Submission, Submission.id, Submission.answers_sealed),
     (Submission, Submission.id, Submission.summary_sealed),
     (Draft, Draft.id, Draft.answers_sealed),
+    (OutboxMessage, OutboxMessage.id, OutboxMessage.payload_sealed),
+    (Referral, Referral.submission_id, Referral.reason_sealed),
     (User, User.id, User.totp_sealed),
     (Invitation, Invitation.id, Invitation.totp_sealed),
 )

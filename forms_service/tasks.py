@@ -19,13 +19,15 @@ import functools
 import logging
 import queue
 import threading
+import time
+from collections.abc import Callable
 from typing import Protocol
 
 from celery import Celery
 
-from .broker import DELIVER, SWEEP, make_celery
+from .broker import DAILY_CHECK_SECONDS, DELIVER, SWEEP, make_celery
 from .clock import utcnow
-from .delivery import outbox
+from .delivery import daily, outbox
 from .jobs import run_once_today
 from .maintenance import purge
 from .services import Services
@@ -58,9 +60,15 @@ def sweep_task(services: Services) -> int:
 
 
 def daily_jobs_task(services: Services) -> list[str]:
-    """Run each daily job that no process has run today (a database lease per job and day)."""
-    done = run_once_today(services.sessions, "purge", lambda: str(purge(services)))
-    return [done] if done else []
+    """Run each daily job that no process has run today (a database lease per job and day):
+    the purge, and on a working morning the SPOC digest and the reminders (their emails
+    are outbox rows, which the sweeper delivers)."""
+    jobs: list[tuple[str, Callable[[], str]]] = [("purge", lambda: str(purge(services)))]
+    if daily.is_mail_morning(services.settings, utcnow()):
+        jobs.append(("digest", lambda: daily.queue_digest(services)))
+        jobs.append(("reminders", lambda: daily.queue_reminders(services)))
+    done = (run_once_today(services.sessions, job, work) for job, work in jobs)
+    return [summary for summary in done if summary]
 
 
 class SyncRunner:
@@ -97,7 +105,7 @@ class ThreadRunner:
         self.sweep_seconds = sweep_seconds
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._stopped = threading.Event()
-        self._daily_done_on: object = None
+        self._daily_checked_at: float | None = None
         self._threads = [
             threading.Thread(
                 target=self._run, args=(i == 0,), name=f"forms-delivery-{i}", daemon=True
@@ -133,11 +141,12 @@ class ThreadRunner:
                 self._safely(functools.partial(deliver_task, self.services, outbox_id))
 
     def _daily(self) -> None:
-        """Once a day (UTC), try the daily jobs; the lease makes one process run each."""
-        today = utcnow().date()
-        if self._daily_done_on != today:
+        """Every few minutes, try the daily jobs: each runs once a day (the morning mail
+        from its hour on working days); the lease makes one process run each."""
+        now = time.monotonic()
+        if self._daily_checked_at is None or now - self._daily_checked_at >= DAILY_CHECK_SECONDS:
+            self._daily_checked_at = now
             daily_jobs_task(self.services)
-            self._daily_done_on = today
 
     @staticmethod
     def _safely(work: object) -> None:

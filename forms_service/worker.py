@@ -77,7 +77,7 @@ def make_worker_app(settings: Settings, shared: WorkerServices | None = None) ->
 
     @app.task(name=DAILY)
     def daily() -> list[str]:
-        """The daily jobs (the purge), run by whichever worker takes today's lease."""
+        """The daily jobs (purge, digest, reminders), run by whichever worker takes the lease."""
         return daily_jobs_task(worker.get())
 
     return app

@@ -11,6 +11,7 @@ Usage::
 
     smtp.fail_next(451, count=5)           # next 5 messages get 451 at DATA
     smtp.fail_next(550, stage="RCPT")      # next RCPT gets 550
+    smtp.refuse("someone@school.example.sch.uk")  # every RCPT of this address gets 550
 
 The certificate is generated at test time with ``cryptography`` when it is
 installed, otherwise with the ``openssl`` command.
@@ -95,6 +96,10 @@ class _Handler:
         reply = self._reply_for("RCPT")
         if reply:
             return reply
+        with self.owner._lock:
+            refused = self.owner._refused.get(address.lower())
+        if refused is not None:
+            return f"{refused} 5.1.1 Mailbox unavailable"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -244,6 +249,7 @@ class SmtpTestServer:
         self.messages: list[ReceivedMessage] = []
         self.rejected = 0
         self._failures: list[_Failure] = []
+        self._refused: dict[str, int] = {}
         self._lock = threading.Lock()
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self.certfile: Path | None = None
@@ -303,6 +309,19 @@ class SmtpTestServer:
         default = "4.3.0 Try again later" if code < 500 else "5.7.1 Rejected"
         with self._lock:
             self._failures.append(_Failure(code, count, stage, text or default))
+
+    def refuse(self, address: str, code: int = 550) -> None:
+        """Answer ``code`` to every RCPT TO of ``address`` (a mailbox that does not exist)."""
+        with self._lock:
+            self._refused[address.lower()] = code
+
+    def stop_refusing(self, address: str | None = None) -> None:
+        """Accept ``address`` again (every refused address when None)."""
+        with self._lock:
+            if address is None:
+                self._refused.clear()
+            else:
+                self._refused.pop(address.lower(), None)
 
     def url(
         self,

@@ -1,22 +1,74 @@
-"""Composing the email for an outbox row: render the documents, then build the message.
+"""Composing the email for an outbox row, by its kind: render documents if it
+carries them, fill in its plain-text body, build the message.
 
 The documents come from ``services.documents`` in the bounded render process
 (``documents/bounded.py``); the message from ``mail.message``, with the
-files named by ``RenderedDocuments.files``. Nothing here sends or records.
+files named by ``RenderedDocuments.files``. Each kind's body is a template in
+``doc_templates/shared/emails/<kind>.txt`` filled with server text only:
+references, dates, form titles, outcome wording from the form's YAML, links.
+Only the form to the SPOC inbox and an onward referral carry the family's
+details (in their attachments); no other kind names or describes a family,
+and no subject carries more than kind words and a reference or a date.
+Nothing here sends, records or reads the database.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
+from ..clock import utcnow
+from ..config import Settings
+from ..definitions.model import FormDefinition
+from ..definitions.registry import UnknownForm
 from ..documents.bounded import render_bounded
 from ..documents.renderer import SubmissionRecord
-from ..mail.message import Attachment, build_message
+from ..formats import format_date, format_datetime
+from ..mail.message import EN_DASH, Attachment, build_email
 from ..services import Services
 from ..submissions.models import Submission
+from . import messages
 
-EMAIL_BODY = Path("shared") / "email_body.txt"
+EMAILS = Path("shared") / "emails"
+#: Where links point when ``FORMS_BASE_URL`` is not set (``make run`` serves here).
+DEVELOPMENT_BASE_URL = "http://127.0.0.1:5000"
+
+
+class CannotCompose(Exception):
+    """This row can never become an email (unknown kind or outcome, its form gone):
+    retrying will not help, so the row fails at once with ``reason``."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Pending:
+    """What one outbox row's message is made from (the outbox loads it)."""
+
+    kind: str
+    recipient: str
+    message_id: str
+    submission: Submission | None = None
+    family_id: str | None = None
+    payload: Mapping[str, Any] = field(default_factory=dict)
+    #: The referral's outcome clock, for an acknowledgement whose payload has none.
+    outcome_due_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class Composed:
+    """A built message and its SMTP envelope: ``optional`` recipients (a copy to
+    the referrer) may be refused without failing the message."""
+
+    message: EmailMessage
+    recipients: tuple[str, ...]
+    optional: tuple[str, ...] = ()
 
 
 def record_of(services: Services, submission: Submission) -> SubmissionRecord:
@@ -29,36 +81,266 @@ def record_of(services: Services, submission: Submission) -> SubmissionRecord:
     )
 
 
-def compose(services: Services, submission: Submission, recipient: str) -> EmailMessage:
-    """The email for ``submission``: short body, PDF and DOCX attached."""
+def compose(services: Services, pending: Pending) -> Composed:
+    """The email for one outbox row, by its kind."""
+    composer = COMPOSERS.get(pending.kind)
+    if composer is None:
+        raise CannotCompose(f"unknown kind of message {pending.kind!r}")
+    return composer(services, pending)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def body(settings: Settings, kind: str, **values: str) -> str:
+    """The kind's body template filled in (``str.format``: values are server text)."""
+    template = (settings.templates_dir / EMAILS / f"{kind}.txt").read_text(encoding="utf-8")
+    return template.format_map(values)
+
+
+def link(settings: Settings, path: str) -> str:
+    """An absolute link into the service, from ``FORMS_BASE_URL`` (never a request)."""
+    return (settings.base_url or DEVELOPMENT_BASE_URL).rstrip("/") + path
+
+
+def _email(
+    services: Services,
+    pending: Pending,
+    subject: str,
+    text: str,
+    *,
+    cc: tuple[str, ...] = (),
+    attachments: list[Attachment] | None = None,
+) -> Composed:
     settings = services.settings
-    record = record_of(services, submission)
-    form = record.form
+    message = build_email(
+        subject=subject,
+        sender=settings.mail_from,
+        to=pending.recipient,
+        cc=cc,
+        body=text,
+        attachments=attachments or [],
+        message_id=pending.message_id,
+        message_id_domain=settings.message_id_domain,
+    )
+    return Composed(message, (pending.recipient, *cc), cc)
+
+
+def _submission(pending: Pending) -> Submission:
+    if pending.submission is None:
+        raise CannotCompose(f"a {pending.kind} message needs its submission, which is gone")
+    return pending.submission
+
+
+def _form(services: Services, pending: Pending) -> FormDefinition:
+    form_id = pending.payload.get("form_id") or (
+        pending.submission.form_id if pending.submission else None
+    )
+    try:
+        return services.registry.get(str(form_id))
+    except UnknownForm:
+        raise CannotCompose(f"unknown form {form_id!r}") from None
+
+
+def _documents(services: Services, submission: Submission) -> list[Attachment]:
+    """The submission's PDF and Word documents, rendered in the bounded process."""
+    settings = services.settings
     documents = render_bounded(
         services.documents,
-        record,
+        record_of(services, submission),
         timeout=settings.render_timeout_seconds,
         processes=settings.delivery_threads,
     )
-    body = (
-        (settings.templates_dir / EMAIL_BODY)
-        .read_text(encoding="utf-8")
-        .format(
-            form_title=form.title,
-            reference=submission.reference,
-            submitted=submission.submitted_at.strftime("%d %B %Y %H:%M UTC"),
-        )
-    )
-    return build_message(
+    return [
+        Attachment(f.name, f.content, f.maintype, f.subtype)
+        for f in documents.files(submission.reference)
+    ]
+
+
+def _when(value: object) -> dt.datetime | None:
+    if isinstance(value, dt.datetime):
+        return value
+    try:
+        return dt.datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _day(value: object) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+# --------------------------------------------------------------------------- kinds
+
+
+def _spoc(services: Services, pending: Pending) -> Composed:
+    """The form to the SPOC inbox: short body, PDF and DOCX attached."""
+    submission = _submission(pending)
+    form = services.registry.get(submission.form_id)
+    text = body(
+        services.settings,
+        messages.SPOC,
+        form_title=form.title,
         reference=submission.reference,
-        form_title=form.short_title,
-        sender=settings.mail_from,
-        recipient=recipient,
-        body=body,
-        attachments=[
-            Attachment(f.name, f.content, f.maintype, f.subtype)
-            for f in documents.files(submission.reference)
-        ],
-        message_id_domain=settings.message_id_domain,
-        submission_id=submission.id,
+        submitted=submission.submitted_at.strftime("%d %B %Y %H:%M UTC"),
     )
+    subject = f"{form.short_title} {EN_DASH} {submission.reference}"
+    return _email(services, pending, subject, text, attachments=_documents(services, submission))
+
+
+def _acknowledgement(services: Services, pending: Pending) -> Composed:
+    """To the referrer: the reference, what happens next, the C-SPOC's number."""
+    submission = _submission(pending)
+    form = _form(services, pending)
+    settings = services.settings
+    due = _when(pending.payload.get("outcome_due_at")) or pending.outcome_due_at
+    when = (
+        f"We will tell you the outcome by {format_datetime(due)}."
+        if due
+        else "We will tell you the outcome within 2 working days."
+    )
+    text = body(
+        settings,
+        messages.ACKNOWLEDGEMENT,
+        form_title=form.title,
+        reference=submission.reference,
+        received=format_datetime(submission.submitted_at),
+        when_outcome=when,
+        phone=settings.referrer_phone,
+        out_of_hours_phone=settings.level4_out_of_hours_phone,
+    )
+    return _email(services, pending, f"Referral received {EN_DASH} {submission.reference}", text)
+
+
+def _outcome(services: Services, pending: Pending) -> Composed:
+    """To the referrer: the outcome in the form's own plain words, no family names."""
+    submission = _submission(pending)
+    form = _form(services, pending)
+    outcome = form.outcome(str(pending.payload.get("outcome", "")))
+    if outcome is None:
+        raise CannotCompose(f"form {form.id} has no outcome {pending.payload.get('outcome')!r}")
+    text = body(
+        services.settings,
+        messages.OUTCOME,
+        form_title=form.title,
+        reference=submission.reference,
+        received=format_datetime(submission.submitted_at),
+        outcome=outcome.label,
+        referrer_text=outcome.referrer_text,
+        phone=services.settings.referrer_phone,
+    )
+    subject = f"Outcome of your referral {EN_DASH} {submission.reference}"
+    return _email(services, pending, subject, text)
+
+
+def _onward(services: Services, pending: Pending) -> Composed:
+    """The referral's documents to the service the outcome sends it to, referrer copied."""
+    submission = _submission(pending)
+    form = _form(services, pending)
+    outcome = form.outcome(str(pending.payload.get("outcome", "")))
+    if outcome is None:
+        raise CannotCompose(f"form {form.id} has no outcome {pending.payload.get('outcome')!r}")
+    cc = pending.payload.get("cc")
+    copied = (str(cc),) if cc and messages.may_email(services.settings, str(cc)) else ()
+    text = body(
+        services.settings,
+        messages.ONWARD,
+        form_title=form.title,
+        reference=submission.reference,
+        received=format_datetime(submission.submitted_at),
+        outcome=outcome.label,
+        copied=(
+            "The person who made the referral is copied into this email."
+            if copied
+            else "The person who made the referral has been told the outcome separately."
+        ),
+    )
+    subject = f"{form.short_title} passed on to you {EN_DASH} {submission.reference}"
+    attachments = _documents(services, submission)
+    return _email(services, pending, subject, text, cc=copied, attachments=attachments)
+
+
+def _allocation(services: Services, pending: Pending) -> Composed:
+    """To a lead professional: a link to the family's page, and nothing about the family."""
+    family_id = pending.family_id or pending.payload.get("family_id")
+    if not family_id:
+        raise CannotCompose("an allocation notice needs its family")
+    text = body(
+        services.settings,
+        messages.ALLOCATION,
+        link=link(services.settings, f"/staff/families/{family_id}"),
+    )
+    return _email(services, pending, "You have been allocated a family", text)
+
+
+def _item_line(item: Mapping[str, Any]) -> str:
+    """``EH-2026-7Q4K9  Family Story Assessment  due by …`` (reference, form, date)."""
+    due = _when(item.get("due_at"))
+    when = format_datetime(due) if due else "no date"
+    if item.get("overdue"):
+        state = f"overdue since {when}"
+    else:
+        latest = _when(item.get("latest_at"))
+        state = f"due by {when}" + (f", at the latest {format_datetime(latest)}" if latest else "")
+    return f"{item.get('reference') or '(no reference)'}  {item.get('due') or 'A form'}  {state}"
+
+
+def _reminder(services: Services, pending: Pending) -> Composed:
+    """A lead professional's (or a manager's) list of forms due or overdue: references
+    and dates, overdue first, never a family name."""
+    items = list(pending.payload.get("items") or [])
+    items.sort(key=lambda i: (not i.get("overdue"), str(i.get("due_at") or "")))
+    day = _day(pending.payload.get("day")) or utcnow().date()
+    intro = (
+        "These families have a form overdue:"
+        if pending.payload.get("scope") == "overdue"
+        else "These families you are the lead professional for have a form due or overdue:"
+    )
+    text = body(
+        services.settings,
+        messages.REMINDER,
+        intro=intro,
+        day=format_date(day, weekday=True),
+        items="\n".join(_item_line(i) for i in items) or "None.",
+        count=str(len(items)),
+        link=link(services.settings, "/staff/"),
+    )
+    subject = f"Early Help forms due or overdue {EN_DASH} {format_date(day)}"
+    return _email(services, pending, subject, text)
+
+
+def _digest(services: Services, pending: Pending) -> Composed:
+    """To the SPOC inbox: the references delivered there over the last working day."""
+    references = [str(r) for r in pending.payload.get("references") or []]
+    first = _day(pending.payload.get("day"))
+    last = _day(pending.payload.get("last_day")) or first
+    if first is None or last is None:
+        raise CannotCompose("a digest needs its day")
+    period = (
+        f"on {format_date(first, weekday=True)}"
+        if first == last
+        else f"from {format_date(first, weekday=True)} to {format_date(last, weekday=True)}"
+    )
+    text = body(
+        services.settings,
+        messages.DIGEST,
+        period=period,
+        count=str(len(references)),
+        references="\n".join(references) or "None.",
+    )
+    dates = format_date(first) if first == last else f"{format_date(first)} to {format_date(last)}"
+    return _email(services, pending, f"Forms delivered {EN_DASH} {dates}", text)
+
+
+COMPOSERS: dict[str, Callable[[Services, Pending], Composed]] = {
+    messages.SPOC: _spoc,
+    messages.ACKNOWLEDGEMENT: _acknowledgement,
+    messages.OUTCOME: _outcome,
+    messages.ONWARD: _onward,
+    messages.ALLOCATION: _allocation,
+    messages.REMINDER: _reminder,
+    messages.DIGEST: _digest,
+}

@@ -1,10 +1,16 @@
 """The outbox state machine: claim → compose → send → record, idempotently.
 
+A row is one message of any kind (``delivery.messages``): the form to the
+SPOC inbox, a referrer's acknowledgement or outcome, an onward referral, an
+allocation notice, a reminder, a digest. Each has its own Message-ID, fixed
+when it was queued, so a resend is recognisably the same message.
+
 A row is claimed with one conditional UPDATE, so of several workers only one
 wins it. ``sent`` rows are never touched again. Transient failures (SMTP 4xx,
 connection, timeout, TLS) are retried with exponential backoff and jitter
 until the retry window (24 hours by default) has passed; permanent ones (5xx, too large) fail at
-once. Every failure keeps a short reason for staff to read. Every change of
+once, as does a row that can never become an email (``CannotCompose``).
+Every failure keeps a short reason for staff to read. Every change of
 state is also written to ``outbox_events`` (``status.history`` reads them).
 """
 
@@ -14,6 +20,7 @@ import datetime as dt
 import logging
 import random
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 
@@ -23,7 +30,9 @@ from ..documents.bounded import RenderTimeout
 from ..mail.backends import PermanentSendError, TransientSendError, backend_from_url, check_size
 from ..services import Services
 from ..submissions.models import OutboxEvent, OutboxMessage, Submission, utcnow
-from .compose import compose
+from ..workspace.models import Referral
+from . import messages
+from .compose import CannotCompose, Pending, compose
 
 log = logging.getLogger(__name__)
 
@@ -72,18 +81,15 @@ def deliver(services: Services, outbox_id: str) -> Outcome:
     """Try to send one outbox row; safe to call any number of times."""
     if not claim(services, outbox_id):
         return Outcome("skipped")
-    with transaction(services.readers) as session:
-        row = session.get(OutboxMessage, outbox_id)
-        assert row is not None
-        submission = session.get(Submission, row.submission_id)
-        assert submission is not None
-        session.expunge_all()
+    row, submission, due = _load(services, outbox_id)
     try:
-        message = compose(services, submission, row.recipient)
-        check_size(message, services.settings.smtp_size_cap)
-        backend_from_url(services.settings.smtp_url, services.settings.pickup_dir).send(
-            message, [row.recipient]
+        composed = compose(services, _pending(services, row, submission, due))
+        check_size(composed.message, services.settings.smtp_size_cap)
+        refused = backend_from_url(services.settings.smtp_url, services.settings.pickup_dir).send(
+            composed.message, list(composed.recipients), optional=composed.optional
         )
+    except CannotCompose as exc:
+        return _record(services, row, "failed", exc.reason)
     except PermanentSendError as exc:
         return _record(services, row, "failed", exc.reason)
     except TransientSendError as exc:
@@ -93,7 +99,47 @@ def deliver(services: Services, outbox_id: str) -> Outcome:
     except Exception as exc:  # rendering or an unexpected fault: keep the row, retry
         log.exception("delivery of outbox row %s failed", outbox_id)
         return _retry_or_fail(services, row, f"internal error: {type(exc).__name__}")
-    return _record(services, row, "sent", None)
+    copies = "; ".join(f"copy refused: {reason}" for reason in refused)
+    return _record(services, row, "sent", copies or None)
+
+
+def _load(
+    services: Services, outbox_id: str
+) -> tuple[OutboxMessage, Submission | None, dt.datetime | None]:
+    """The claimed row, its submission (if it has one) and, for an acknowledgement,
+    when the referral's outcome is due (if the workspace has set its clock)."""
+    with transaction(services.readers) as session:
+        row = session.get(OutboxMessage, outbox_id)
+        assert row is not None
+        submission = session.get(Submission, row.submission_id) if row.submission_id else None
+        due = None
+        if row.kind == messages.ACKNOWLEDGEMENT and row.submission_id:
+            due = session.scalar(
+                select(Referral.outcome_due_at).where(Referral.submission_id == row.submission_id)
+            )
+        session.expunge_all()
+    return row, submission, aware(due) if due else None
+
+
+def _pending(
+    services: Services,
+    row: OutboxMessage,
+    submission: Submission | None,
+    due: dt.datetime | None,
+) -> Pending:
+    payload: dict[str, Any] = (
+        services.vault.open(row.payload_sealed) if row.payload_sealed is not None else {}
+    )
+    return Pending(
+        kind=row.kind,
+        recipient=row.recipient,
+        # Rows from before messages had their own ids are forms to the SPOC inbox.
+        message_id=row.message_id or row.submission_id or row.id,
+        submission=submission,
+        family_id=row.family_id,
+        payload=payload,
+        outcome_due_at=due,
+    )
 
 
 def _retry_or_fail(services: Services, row: OutboxMessage, reason: str) -> Outcome:
@@ -172,24 +218,33 @@ def due_ids(services: Services, limit: int = 100) -> list[str]:
         )
 
 
-def retry_now(services: Services, reference: str) -> list[str]:
-    """Make a failed or waiting message due now (staff action); the ids of the rows changed.
+def retry_now(
+    services: Services, reference: str | None = None, *, message_id: str | None = None
+) -> list[str]:
+    """Make failed or waiting messages due now (staff's "send again"); the ids changed.
 
-    The caller hands the ids to its task runner (the rows are committed first)."""
+    Either every unsent message of the submission ``reference``, or the one
+    outbox row ``message_id``. The caller hands the ids to its task runner
+    (the rows are committed first).
+    """
+    if (reference is None) == (message_id is None):
+        raise ValueError("give a reference or a message id")
     now = utcnow()
-    with transaction(services.sessions) as session:
-        ids = session.scalars(
+    unsent = OutboxMessage.status.in_(("failed", "retrying", "pending"))
+    if message_id is not None:
+        query = select(OutboxMessage.id).where(OutboxMessage.id == message_id, unsent)
+    else:
+        query = (
             select(OutboxMessage.id)
             .join(Submission, Submission.id == OutboxMessage.submission_id)
-            .where(
-                Submission.reference == reference,
-                OutboxMessage.status.in_(("failed", "retrying", "pending")),
-            )
-        ).all()
+            .where(Submission.reference == reference, unsent)
+        )
+    with transaction(services.sessions) as session:
+        ids = session.scalars(query).all()
         if ids:
             session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id.in_(ids))
+                .where(OutboxMessage.id.in_(ids), unsent)
                 .values(status="retrying", next_attempt_at=now, updated_at=now)
                 .execution_options(synchronize_session=False)
             )

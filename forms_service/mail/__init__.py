@@ -18,7 +18,7 @@ from .backends import (
     parse_smtp_url,
     tls_context,
 )
-from .message import Attachment, build_message, message_size
+from .message import Attachment, build_email, build_message, message_size
 
 __all__ = [
     "Attachment",
@@ -30,6 +30,7 @@ __all__ = [
     "SmtpSettings",
     "TransientSendError",
     "backend_from_url",
+    "build_email",
     "build_message",
     "check_size",
     "message_size",

@@ -9,6 +9,9 @@ Failures are sorted into two kinds, as RFC 5321 reply classes suggest:
 Both carry a short ``reason`` (never personal data, never the server's free
 text, which may echo addresses) and, for SMTP replies, the ``code``.
 The envelope recipients always come from the caller, never from headers.
+A caller may name some of them ``optional`` (a copy to the referrer): their
+refusal is returned, not raised, so the message to the others still counts
+as sent and is not sent to them again.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import smtplib
 import ssl
 import tempfile
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import parseaddr
@@ -72,7 +75,9 @@ class PermanentSendError(SendError):
 class Backend(Protocol):
     """Anything that can deliver a message to the given envelope recipients."""
 
-    def send(self, msg: EmailMessage, recipients: Sequence[str]) -> None: ...
+    def send(
+        self, msg: EmailMessage, recipients: Sequence[str], *, optional: Collection[str] = ()
+    ) -> list[str]: ...
 
 
 def check_size(msg: EmailMessage, cap_bytes: int) -> int:
@@ -228,8 +233,14 @@ class SmtpBackend:
         msg: EmailMessage,
         recipients: Sequence[str],
         envelope_from: str | None = None,
-    ) -> None:
-        """Send ``msg`` to exactly ``recipients`` (the envelope; headers are ignored)."""
+        *,
+        optional: Collection[str] = (),
+    ) -> list[str]:
+        """Send ``msg`` to exactly ``recipients`` (the envelope; headers are ignored).
+
+        Returns the refusal reasons of ``optional`` recipients (no addresses);
+        the refusal of any other recipient raises.
+        """
         to_addrs = _check_recipients(recipients)
         from_addr = envelope_from or parseaddr(str(msg.get("From", "")))[1]
         if not is_plain_address(from_addr):
@@ -257,9 +268,11 @@ class SmtpBackend:
                     raise PermanentSendError(f"too_large: {size} bytes > server SIZE {limit}")
             stage = "send"
             refused = client.send_message(msg, from_addr, to_addrs=to_addrs)
-            if refused:
-                code, text = next(iter(refused.values()))
+            required = [reply for address, reply in refused.items() if address not in optional]
+            if required:
+                code, text = required[0]
                 raise _reply_error(code, text, "rcpt")
+            return [_reply_error(code, text, "rcpt").reason for code, text in refused.values()]
         except SendError:
             raise
         except smtplib.SMTPRecipientsRefused as exc:
@@ -340,8 +353,14 @@ class PickupDirectoryBackend:
         name = safe_filename(message_id) if message_id else f"message-{uuid.uuid4().hex}"
         return self.directory / f"{name}.eml"
 
-    def send(self, msg: EmailMessage, recipients: Sequence[str] | None = None) -> None:
-        """Write ``msg``; ``recipients`` are validated but not written."""
+    def send(
+        self,
+        msg: EmailMessage,
+        recipients: Sequence[str] | None = None,
+        *,
+        optional: Collection[str] = (),
+    ) -> list[str]:
+        """Write ``msg``; ``recipients`` are validated but not written (none is refused)."""
         if recipients is not None:
             _check_recipients(recipients)
         try:
@@ -362,6 +381,7 @@ class PickupDirectoryBackend:
         except OSError as exc:
             reason = f"pickup directory write failed: {type(exc).__name__}"
             raise TransientSendError(reason) from None
+        return []
 
 
 def _fsync_dir(directory: Path) -> None:

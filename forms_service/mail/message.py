@@ -1,4 +1,8 @@
-"""Building the referral email: plain-text body, generated attachments, safe headers.
+"""Building an email: plain-text body, generated attachments, safe headers.
+
+``build_email`` makes any message the service sends (a subject, To, optional
+Cc, a body, attachments); ``build_message`` is the form to the SPOC inbox,
+whose subject is the form's title and the reference.
 
 No user-typed text ever goes into a header. The values that do (form title,
 reference, addresses, ids) are server-controlled but are still cleaned:
@@ -15,6 +19,7 @@ import datetime as dt
 import email
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
@@ -22,6 +27,7 @@ from email.utils import format_datetime
 
 __all__ = [
     "Attachment",
+    "build_email",
     "build_message",
     "clean_header_value",
     "is_plain_address",
@@ -98,31 +104,63 @@ def build_message(
     submission_id: str,
     date: dt.datetime | None = None,
 ) -> EmailMessage:
-    """The email for one submission.
+    """The email for one submission to the SPOC inbox.
 
     The Message-ID is ``<submission_id@message_id_domain>`` so a resend after a
     crash carries the same id. Raises ``ValueError`` for a sender or recipient
     that is not a single plain address, or an unusable id, domain or MIME type.
     """
-    for label, address in (("sender", sender), ("recipient", recipient)):
+    return build_email(
+        subject=f"{clean_header_value(form_title)} {EN_DASH} {clean_header_value(reference)}",
+        sender=sender,
+        to=recipient,
+        body=body,
+        attachments=attachments,
+        message_id=submission_id,
+        message_id_domain=message_id_domain,
+        date=date,
+    )
+
+
+def build_email(
+    *,
+    subject: str,
+    sender: str,
+    to: str,
+    body: str,
+    message_id: str,
+    message_id_domain: str,
+    cc: Sequence[str] = (),
+    attachments: Sequence[Attachment] = (),
+    date: dt.datetime | None = None,
+) -> EmailMessage:
+    """Any one message: ``To`` one address, optional ``Cc``, Message-ID ``<message_id@domain>``.
+
+    The subject is cleaned like every header value (callers put only server
+    text in it: kind words and a reference). Addresses must each be one plain
+    address; the message is parsed back to prove its headers are exactly these.
+    """
+    for label, address in (("sender", sender), ("recipient", to), *(("cc", a) for a in cc)):
         if not is_plain_address(address):
             raise ValueError(f"{label} must be a single plain email address")
-    if not _ID_PART.fullmatch(submission_id or ""):
-        raise ValueError("submission_id must match [A-Za-z0-9._-]{1,128}")
+    if not _ID_PART.fullmatch(message_id or ""):
+        raise ValueError("message id must match [A-Za-z0-9._-]{1,128}")
     if not _DOMAIN.fullmatch(message_id_domain or ""):
         raise ValueError("message_id_domain is not a valid domain name")
 
-    subject = f"{clean_header_value(form_title)} {EN_DASH} {clean_header_value(reference)}"
+    subject = clean_header_value(subject)
     when = date if date is not None else dt.datetime.now(dt.UTC)
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
 
     msg = EmailMessage(policy=policy.SMTP)
     msg["From"] = sender
-    msg["To"] = recipient
+    msg["To"] = to
+    if cc:
+        msg["Cc"] = ", ".join(cc)
     msg["Subject"] = subject
     msg["Date"] = format_datetime(when)
-    msg["Message-ID"] = f"<{submission_id}@{message_id_domain}>"
+    msg["Message-ID"] = f"<{message_id}@{message_id_domain}>"
     msg.set_content(_clean_body(body), charset="utf-8", cte="quoted-printable")
     for item in attachments:
         if not (_MIME_TOKEN.fullmatch(item.maintype) and _MIME_TOKEN.fullmatch(item.subtype)):
@@ -133,16 +171,17 @@ def build_message(
             subtype=item.subtype,
             filename=safe_filename(item.filename),
         )
-    _verify_headers(msg, subject)
+    _verify_headers(msg, subject, ["cc"] if cc else [])
     return msg
 
 
-def _verify_headers(msg: EmailMessage, subject: str) -> None:
+def _verify_headers(msg: EmailMessage, subject: str, extra: list[str]) -> None:
     """Parse the serialised message back: exactly our headers, once each."""
     parsed = email.message_from_bytes(msg.as_bytes(), policy=policy.default)
     names = [name.lower() for name in parsed.keys()]
     expected = sorted(
         [h.lower() for h in EXPECTED_HEADERS]
+        + extra
         + (["content-type"] if "content-type" in names else [])
         + (["content-transfer-encoding"] if "content-transfer-encoding" in names else [])
     )

@@ -1,7 +1,8 @@
-"""Submitting: validate, then store the submission, its family and its outbox row together.
+"""Submitting: validate, then store the submission, its family and its outbox rows together.
 
 Nothing tells the user "received" until :func:`submit` has committed. It
-returns the new outbox row's id and queues nothing: the caller hands the id to
+returns the new outbox rows' ids (the form to the SPOC inbox and, for a
+referral, the referrer's acknowledgement) and queues nothing: the caller hands the id to
 its task runner after the commit, and a sweeper picks up any row whose task
 was lost, so a crash between the two loses nothing. Answers are
 sealed before they reach the database; the family record, its blind match
@@ -19,18 +20,20 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from .. import audit
 from ..auth.actor import Actor
 from ..db import transaction
 from ..definitions.model import FormDefinition
+from ..delivery import messages
 from ..families import record
 from ..families.service import attach, index_submission, match_digests
 from ..flow.navigation import visible_pages
 from ..services import Services
 from ..workspace.service import on_submission
 from .answers import AnswersInvalid, validate
-from .models import Draft, IdempotencyKey, OutboxEvent, OutboxMessage, Submission, new_id
+from .models import Draft, IdempotencyKey, Submission, new_id
 from .references import new_reference
 from .rules import check_rules
 
@@ -82,7 +85,7 @@ def submit(
     family_id: str | None = None,
     idempotency: Idempotency | None = None,
 ) -> Received:
-    """Validate ``data`` and commit it with its family and one outbox row.
+    """Validate ``data`` and commit it with its family and its outbox rows.
 
     The caller queues ``received.outbox_ids`` for delivery once this returns.
 
@@ -210,11 +213,8 @@ def _store(
             channel=channel,
             submitted_by=actor.user_id,
         )
-        message = OutboxMessage(
-            id=new_id(), submission=submission, recipient=services.settings.spoc_inbox
-        )
-        event = OutboxEvent(message=message, status="pending", detail="received")
-        session.add_all((submission, message, event))
+        session.add(submission)
+        outbox_ids = _queue_mail(session, services, form, answers, submission.id, actor)
         index_submission(session, form, answers, digests, family, submission.id, actor.who)
         on_submission(session, services, form, answers, submission, family)
         if draft is not None:
@@ -238,7 +238,45 @@ def _store(
             family_id=family.id,
             detail=f"form={form.id}; {channel}",
         )
-        return Received(submission.id, submission.reference, family.id, outbox_ids=(message.id,))
+        return Received(submission.id, submission.reference, family.id, outbox_ids=outbox_ids)
+
+
+def _queue_mail(
+    session: Session,
+    services: Services,
+    form: FormDefinition,
+    answers: dict[str, Any],
+    submission_id: str,
+    actor: Actor,
+) -> tuple[str, ...]:
+    """The form to the SPOC inbox and, when the form names a referrer's email, their
+    acknowledgement (only to a trusted address): in the submission's transaction."""
+    settings = services.settings
+    ids = [
+        messages.queue(
+            session,
+            services.vault,
+            kind=messages.SPOC,
+            recipient=settings.spoc_inbox,
+            submission_id=submission_id,
+            detail="received",
+            message_id=submission_id,
+        )
+    ]
+    if form.record.referrer_email:
+        acknowledgement = messages.queue_for_referrer(
+            session,
+            services.vault,
+            settings,
+            kind=messages.ACKNOWLEDGEMENT,
+            address=messages.referrer_address(form, answers),
+            submission_id=submission_id,
+            payload={"form_id": form.id},
+            who=actor.who,
+        )
+        if acknowledgement is not None:
+            ids.append(acknowledgement)
+    return tuple(ids)
 
 
 def find_by_reference(services: Services, reference: str) -> Submission | None:

@@ -27,7 +27,7 @@ from ..auth.actor import Actor
 from ..auth.models import User
 from ..clock import aware, utcnow
 from ..db import transaction
-from ..definitions.model import FormDefinition, value_at
+from ..definitions.model import FormDefinition
 from ..definitions.registry import Registry
 from ..delivery import messages
 from ..families import record
@@ -236,8 +236,8 @@ def _decide_outcome(
     family.updated_at = now
     answers = services.vault.open(submission.answers_sealed)
     referrer = referrer_address(services, form, answers)
-    onward = services.settings.onward_addresses.get(outcome.onward or "", "")
-    sends: tuple[tuple[str, str, dict[str, str]], ...] = (
+    onward = services.settings.onward_address(outcome.onward) if outcome.onward else None
+    sends: tuple[tuple[str, str | None, dict[str, str]], ...] = (
         (messages.OUTCOME, referrer, {}),
         (messages.ONWARD, onward, {"cc": referrer}),
     )
@@ -258,11 +258,8 @@ def _decide_outcome(
 
 def referrer_address(services: Services, form: FormDefinition, answers: dict[str, Any]) -> str:
     """The referrer's work email, when the form asks for one and it may be emailed; else ""."""
-    path = form.record.referrer_email
-    address = value_at(answers, path) if path else None
-    if not isinstance(address, str) or not messages.may_email(services.settings, address):
-        return ""
-    return address.strip()
+    address = messages.referrer_address(form, answers)
+    return address if address and messages.may_email(services.settings, address) else ""
 
 
 # --------------------------------------------------------------------------- allocation

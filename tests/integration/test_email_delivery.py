@@ -43,11 +43,11 @@ def test_spoc_inbox_receives_email_with_both_documents(
         )
         assert reply.status_code == 201
         reference = reply.get_json()["reference"]
-        _wait_for(lambda: len(smtp.messages) == 1)
+        # The form to the SPOC inbox, and the referrer's acknowledgement.
+        _wait_for(lambda: len(smtp.messages) == 2)
     finally:
         task_runner(app).stop()
-    received = smtp.messages[0]
-    assert received.rcpt_tos == ["c-spoc@council.example.gov.uk"]
+    [received] = [m for m in smtp.messages if m.rcpt_tos == ["c-spoc@council.example.gov.uk"]]
     message = received.parsed()
     assert message["Subject"] == f"Early Help request – {reference}"
     assert not any(m["last_name"] in str(message["Subject"]) for m in answers["household"])

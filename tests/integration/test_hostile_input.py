@@ -51,8 +51,15 @@ def _hostile_answers(payload: str) -> dict[str, Any]:
 
 
 def _documents(services: Services) -> tuple[email.message.EmailMessage, bytes, bytes]:
-    eml = next(services.settings.pickup_dir.glob("*.eml"))
-    message = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
+    """The form to the SPOC inbox (every message's headers are checked for injection)."""
+    mail = [
+        email.message_from_bytes(eml.read_bytes(), policy=policy.default)
+        for eml in services.settings.pickup_dir.glob("*.eml")
+    ]
+    assert len(mail) == 2  # the form, and the referrer's acknowledgement
+    for each in mail:
+        assert each["Bcc"] is None and all("evil" not in value for _, value in each.items())
+    [message] = [m for m in mail if m["To"] == services.settings.spoc_inbox]
     parts = {
         p.get_filename().rsplit(".", 1)[1]: p.get_content() for p in message.iter_attachments()
     }
