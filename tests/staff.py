@@ -77,6 +77,14 @@ def user_headers(services: Services, user: StaffUser) -> dict[str, str]:
     return bearer(tokens.create(services, f"acts as {user.email}", CLI, user_email=user.email))
 
 
+def family_of(services: Services, reference: str) -> str:
+    """The id of the family a form's reference belongs to."""
+    with services.readers() as db:
+        return str(
+            db.scalars(select(Submission.family_id).where(Submission.reference == reference)).one()
+        )
+
+
 def stored_answers(services: Services, reference: str | None = None) -> dict[str, Any]:
     """The opened answers of the submission with ``reference`` (or the only one)."""
     with services.readers() as db:

@@ -95,3 +95,22 @@ def form_json_schema(form: FormDefinition, schema_id: str) -> dict[str, Any]:
         **body,
         **({"x-rules": rules} if rules else {}),
     }
+
+
+def schema_document(description: str, **extra: Any) -> dict[str, Any]:
+    """The OpenAPI shape of a JSON Schema document this service publishes (a form's
+    submission body, the handover): the keywords every one of them has."""
+    return {
+        "type": "object",
+        "description": description,
+        "required": ["$schema", "$id", "title", "type", "properties", "additionalProperties"],
+        "properties": {
+            "$schema": {"const": DIALECT},
+            "$id": {"type": "string", "format": "uri"},
+            "title": {"type": "string"},
+            "type": {"const": "object"},
+            "properties": {"type": "object"},
+            "additionalProperties": {"const": False},
+            **extra,
+        },
+    }

@@ -23,7 +23,7 @@ from apispec import APISpec
 
 from ..definitions.model import ACCESS_LEVELS, FormDefinition
 from ..submissions.models import MAX_IDEMPOTENCY_KEY
-from .json_schema import DIALECT, REFERENCE_PATTERN, X_RULES_DOC, form_json_schema
+from .json_schema import REFERENCE_PATTERN, X_RULES_DOC, form_json_schema, schema_document
 from .openapi_staff import add_staff_operations
 
 OPENAPI_VERSION = "3.1.0"
@@ -122,20 +122,10 @@ FORM_LIST: dict[str, Any] = {
 }
 
 #: The shape every published form schema has (the exact one is embedded per form).
-FORM_SCHEMA_DOCUMENT: dict[str, Any] = {
-    "type": "object",
-    "description": "A JSON Schema 2020-12 document: the submission body of one form",
-    "required": ["$schema", "$id", "title", "type", "properties", "additionalProperties"],
-    "properties": {
-        "$schema": {"const": DIALECT},
-        "$id": {"type": "string", "format": "uri"},
-        "title": {"type": "string"},
-        "type": {"const": "object"},
-        "properties": {"type": "object"},
-        "additionalProperties": {"const": False},
-        "x-rules": {"type": "array", "items": {"$ref": "#/components/schemas/XRule"}},
-    },
-}
+FORM_SCHEMA_DOCUMENT = schema_document(
+    "A JSON Schema 2020-12 document: the submission body of one form",
+    **{"x-rules": {"type": "array", "items": {"$ref": "#/components/schemas/XRule"}}},
+)
 
 OPENAPI_SHAPE: dict[str, Any] = {
     "type": "object",

@@ -19,7 +19,7 @@ from ..fieldtypes.text import EMAIL
 from ..workspace.models import REFERRAL_STATUSES
 from ..workspace.service import MAX_REASON
 from . import handover as documents
-from .json_schema import DIALECT, REFERENCE_PATTERN
+from .json_schema import REFERENCE_PATTERN, schema_document
 from .staff import MAX_PAGE, PAGE_SIZE, STATUS_FILTERS
 
 JSON = "application/json"
@@ -87,20 +87,10 @@ OUTCOME_RECORDED: dict[str, Any] = documents.closed_object(
 )
 
 #: The shape of the published handover schema (the schema itself is ``Handover``).
-HANDOVER_SCHEMA_DOCUMENT: dict[str, Any] = {
-    "type": "object",
-    "description": "A JSON Schema 2020-12 document: the handover reply's schema, which this "
-    "document also names `Handover`",
-    "required": ["$schema", "$id", "title", "type", "properties", "additionalProperties"],
-    "properties": {
-        "$schema": {"const": DIALECT},
-        "$id": {"type": "string", "format": "uri"},
-        "title": {"type": "string"},
-        "type": {"const": "object"},
-        "properties": {"type": "object"},
-        "additionalProperties": {"const": False},
-    },
-}
+HANDOVER_SCHEMA_DOCUMENT = schema_document(
+    "A JSON Schema 2020-12 document: the handover reply's schema, which this "
+    "document also names `Handover`"
+)
 
 ALLOCATION_REQUEST: dict[str, Any] = {
     "type": "object",

@@ -19,7 +19,7 @@ from forms_service.submissions.models import Submission
 from forms_service.workspace.service import allocate_by_reference as allocate
 from tests.conftest import make_app, task_runner
 from tests.factories import SURNAMES, ehfsa_answers, family_story_answers, tacaf_review_answers
-from tests.staff import referral_headers, signed_in, staff_user
+from tests.staff import family_of, referral_headers, signed_in, staff_user
 from tests.webuser import csrf_token
 
 
@@ -29,13 +29,6 @@ def _refer(app: Flask, answers: dict[str, object]) -> str:
     )
     assert reply.status_code == 201, reply.get_json()
     return str(reply.get_json()["reference"])
-
-
-def _family_of(services: Services, reference: str) -> str:
-    with services.readers() as db:
-        return str(
-            db.scalars(select(Submission.family_id).where(Submission.reference == reference)).one()
-        )
 
 
 def test_a_second_referral_for_the_same_children_is_found_and_can_be_merged(
@@ -51,7 +44,7 @@ def test_a_second_referral_for_the_same_children_is_found_and_can_be_merged(
     for member in unrelated["household"]:
         member["last_name"] = "Nobodyelse"
     _refer(app, unrelated)
-    one, two = _family_of(services, first), _family_of(services, second)
+    one, two = family_of(services, first), family_of(services, second)
     assert one != two
     assert possible_matches(services, two) == [one]  # by surname and date of birth
     with services.readers() as db:
@@ -112,7 +105,7 @@ def test_a_closing_review_closes_the_family_and_a_new_form_reopens_it(
         "/api/v1/forms/family-story/submissions", json=family_story_answers(), headers=headers
     )
     fs_ref = story.get_json()["reference"]
-    family = _family_of(services, fs_ref)
+    family = family_of(services, fs_ref)
     review = {**tacaf_review_answers(), "decision": "close", "close_reason": "declined"}
     review.pop("next_meeting", None)
     review.update({"what_helped": "Talking.", "who_to_contact": "The school office."})

@@ -26,7 +26,7 @@ from tests.factories import (
     family_story_answers,
     tacaf_review_answers,
 )
-from tests.staff import StaffUser, referral_headers, staff_user, user_headers
+from tests.staff import StaffUser, family_of, referral_headers, staff_user, user_headers
 
 Headers = dict[str, str]
 
@@ -38,13 +38,6 @@ def _refer(app: Flask, form_id: str = "ehfsa", answers: dict[str, Any] | None = 
     )
     assert reply.status_code == 201, reply.get_json()
     return str(reply.get_json()["reference"])
-
-
-def _family_of(services: Services, reference: str) -> str:
-    with services.readers() as db:
-        return str(
-            db.scalars(select(Submission.family_id).where(Submission.reference == reference)).one()
-        )
 
 
 def _conforms(client: FlaskClient, component: str, body: Any) -> None:
@@ -253,7 +246,7 @@ def test_an_outcome_is_404_for_an_unknown_reference_or_anyone_who_does_not_triag
 def test_allocation_gives_the_lead_professional_the_family_and_only_them(
     app: Flask, client: FlaskClient, services: Services, as_cspoc: Headers
 ) -> None:
-    family_id = _family_of(services, _refer(app))
+    family_id = family_of(services, _refer(app))
     lead = staff_user(services, "lead-professional", name="Jo Bennett")
     other = staff_user(services, "lead-professional")
     as_lead, as_other = user_headers(services, lead), user_headers(services, other)
@@ -285,7 +278,7 @@ def test_allocation_gives_the_lead_professional_the_family_and_only_them(
 def test_a_bad_allocation_is_400_naming_the_email(
     app: Flask, client: FlaskClient, services: Services, as_cspoc: Headers
 ) -> None:
-    url = f"/api/v1/families/{_family_of(services, _refer(app))}/allocation"
+    url = f"/api/v1/families/{family_of(services, _refer(app))}/allocation"
     manager = staff_user(services, "manager")
     for body in (
         {"email": "nobody@council.example.gov.uk"},
@@ -309,7 +302,7 @@ def test_the_timeline_shows_submissions_decisions_allocations_and_what_is_due(
     app: Flask, client: FlaskClient, services: Services, as_cspoc: Headers
 ) -> None:
     reference = _refer(app)
-    family_id = _family_of(services, reference)
+    family_id = family_of(services, reference)
     client.post(
         f"/api/v1/referrals/{reference}/outcome",
         json={"outcome": "intensive_support", "reason": "Needs a lead professional."},
@@ -349,7 +342,7 @@ def test_a_referral_token_gets_404_and_no_token_401_on_every_staff_route(
     app: Flask, client: FlaskClient, services: Services, method: str, path: str, body: Any
 ) -> None:
     reference = _refer(app)
-    url = path.format(family=_family_of(services, reference), reference=reference)
+    url = path.format(family=family_of(services, reference), reference=reference)
     as_referrer = client.open(url, method=method, json=body, headers=referral_headers(app))
     assert as_referrer.status_code == 404, as_referrer.get_json()
     assert as_referrer.get_json()["errors"]["_form"]
@@ -376,7 +369,7 @@ def _family_with_all_four_forms(
     client = app.test_client()
     references = {"ehfsa": _refer(app)}
     references["cspoc-request"] = _refer(app, "cspoc-request", cspoc_request_answers())
-    family_id = _family_of(services, references["ehfsa"])
+    family_id = family_of(services, references["ehfsa"])
     with services.readers() as db:  # the duty worker links the request to the same family
         request_id = db.scalars(
             select(Submission.id).where(Submission.reference == references["cspoc-request"])
@@ -411,7 +404,7 @@ def _family_with_all_four_forms(
     )
     assert review.status_code == 201, review.get_json()
     references["tacaf-review"] = review.get_json()["reference"]
-    assert {_family_of(services, r) for r in references.values()} == {family_id}
+    assert {family_of(services, r) for r in references.values()} == {family_id}
     return family_id, references
 
 
@@ -472,7 +465,7 @@ def test_the_handover_document_validates_against_its_published_schema(
 def test_the_handover_is_404_for_a_family_that_is_not_yours(
     app: Flask, client: FlaskClient, services: Services, as_cspoc: Headers
 ) -> None:
-    family_id = _family_of(services, _refer(app))
+    family_id = family_of(services, _refer(app))
     other = staff_user(services, "lead-professional")
     reply = client.get(
         f"/api/v1/families/{family_id}/handover", headers=user_headers(services, other)

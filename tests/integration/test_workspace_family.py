@@ -27,7 +27,7 @@ from forms_service.submissions.models import OutboxEvent, OutboxMessage, Submiss
 from forms_service.workspace.service import allocate, record_outcome
 from tests.factories import ehfsa_answers, family_story_answers, tacaf_review_answers
 from tests.readback import flat, pdf_text
-from tests.staff import StaffUser, referral_headers, signed_in, staff_user, user_headers
+from tests.staff import StaffUser, family_of, referral_headers, signed_in, staff_user, user_headers
 from tests.webuser import csrf_token
 
 
@@ -55,13 +55,6 @@ def _refer(app: Flask) -> str:
     return str(reply.get_json()["reference"])
 
 
-def _family_of(services: Services, reference: str) -> str:
-    with services.readers() as db:
-        return str(
-            db.scalars(select(Submission.family_id).where(Submission.reference == reference)).one()
-        )
-
-
 def _submission_id(services: Services, reference: str) -> str:
     with services.readers() as db:
         return str(db.scalars(select(Submission.id).where(Submission.reference == reference)).one())
@@ -70,7 +63,7 @@ def _submission_id(services: Services, reference: str) -> str:
 @pytest.fixture
 def case(app: Flask, services: Services) -> Case:
     reference = _refer(app)
-    family_id = _family_of(services, reference)
+    family_id = family_of(services, reference)
     duty = staff_user(services, "cspoc", name="Dana Duty")
     lead = staff_user(services, "lead-professional", name="Lee Lead")
     record_outcome(services, _actor(duty), reference, "intensive_support", "Needs a plan.")
@@ -270,7 +263,7 @@ def test_what_is_due_next_follows_allocation_then_the_family_story(
 def test_an_unallocated_family_has_nothing_due(app: Flask, services: Services) -> None:
     reference = _refer(app)
     duty = signed_in(app.test_client(), services, staff_user(services, "cspoc"))
-    page = _page(duty, _family_of(services, reference))
+    page = _page(duty, family_of(services, reference))
     assert "Nothing yet: the family's forms fall due once a lead professional" in page
 
 
