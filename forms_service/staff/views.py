@@ -171,9 +171,12 @@ def _audit_filter() -> audit.AuditFilter:
             value = dt.date.fromisoformat(request.args.get(name, ""))
         except ValueError:
             return None
-        # days as the council counts them
+        # days as the council counts them, compared in UTC (SQLite stores times without
+        # their zone: a London bound would be an hour out in summer)
         start = dt.datetime.combine(value, dt.time(), tzinfo=LONDON)
-        return start + dt.timedelta(days=1) if end else start
+        if end:
+            start = dt.datetime.combine(value + dt.timedelta(days=1), dt.time(), tzinfo=LONDON)
+        return start.astimezone(dt.UTC)
 
     action = request.args.get("action") or None
     outcome = request.args.get("outcome") or None

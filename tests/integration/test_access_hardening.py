@@ -5,6 +5,7 @@ Also the administrator's fixes for people who are stuck: unlock, a new set-up li
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -244,6 +245,25 @@ def test_a_refused_start_is_filed_under_the_family_it_aimed_at(
     assert "New form started from an earlier form" in by_reference.text
     short = manager.get(f"/staff/audit?family={family[:8]}&action=submission.start_from")
     assert "Refused" in short.text and "No events match" not in short.text
+
+
+def test_the_audit_log_counts_days_in_london_time_in_summer(app: Flask, services: Services) -> None:
+    """00:30 on 2 July in London is 23:30 UTC on 1 July: it belongs to 2 July's events."""
+    with services.sessions.begin() as db:
+        db.add(
+            AuditEvent(
+                at=dt.datetime(2026, 7, 1, 23, 30, tzinfo=dt.UTC),
+                actor_kind="system",
+                action="keys.rotated",
+                outcome="ok",
+                detail="just after midnight",
+            )
+        )
+    manager = signed_in(app.test_client(), services, staff_user(services, "manager"))
+    second = manager.get("/staff/audit?action=keys.rotated&from=2026-07-02&to=2026-07-02")
+    assert "just after midnight" in second.text
+    first = manager.get("/staff/audit?action=keys.rotated&from=2026-07-01&to=2026-07-01")
+    assert "just after midnight" not in first.text
 
 
 def test_a_family_plan_of_a_form_without_one_is_not_recorded_as_downloaded(
