@@ -33,7 +33,7 @@ from .delivery import messages
 from .families.models import Family, MatchKey
 from .services import Services
 from .submissions.models import Draft, IdempotencyKey, OutboxEvent, OutboxMessage, Submission
-from .workspace.models import Allocation, FamilyNeed, Referral
+from .workspace.models import Allocation, FamilyNeed, Referral, ReviewTiming
 
 UNDELIVERED = ("pending", "retrying", "sending", "failed")
 WAITING = ("pending", "retrying", "sending")
@@ -160,6 +160,7 @@ def _purge_family_submissions(session: Session, family_id: str, who: Who) -> tup
         session.execute(delete(Referral).where(Referral.submission_id == submission_id))
         session.execute(delete(MatchKey).where(MatchKey.submission_id == submission_id))
         session.execute(delete(FamilyNeed).where(FamilyNeed.submission_id == submission_id))
+        session.execute(delete(ReviewTiming).where(ReviewTiming.submission_id == submission_id))
         session.execute(delete(IdempotencyKey).where(IdempotencyKey.submission_id == submission_id))
         session.execute(delete(Draft).where(Draft.submission_id == submission_id))
         session.execute(delete(Submission).where(Submission.id == submission_id))

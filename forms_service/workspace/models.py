@@ -50,18 +50,36 @@ class Referral(Base):
 
 
 class Allocation(Base):
-    """A lead professional's allocation to a family, from when until when."""
+    """A lead professional's allocation to a family, from when until when.
+
+    The Family Story's clock is recorded here as it runs (``story_limit_at`` at
+    allocation, ``story_done_at`` when the form due after allocation is sent),
+    so the dashboard counts assessments in time with one aggregate instead of
+    working out each allocation's working days on every view.
+    """
 
     __tablename__ = "allocations"
+    #: Covers the dashboard's count of Family Stories in time over a period.
+    __table_args__ = (
+        Index("ix_allocations_period", "allocated_at", "story_limit_at", "story_done_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     family_id: Mapped[str] = mapped_column(ForeignKey("families.id"), index=True)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
     allocated_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    allocated_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, index=True
-    )
+    allocated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    #: The latest time for the form due after allocation (its latest working days).
+    #: None when no first assessment is owed: the family already had a plan (it
+    #: needs a review next), or no form falls due after allocation.
+    story_limit_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
+    #: When the first such form after the allocation was sent (None: not yet).
+    story_done_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
 
 
 class FamilyNeed(Base):
@@ -82,3 +100,26 @@ class FamilyNeed(Base):
     submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
     headline: Mapped[str] = mapped_column(String(64))
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ReviewTiming(Base):
+    """A review (the form due after a plan) and the time it was due by, recorded on submit.
+
+    Due ``due.weeks`` after the family's previous plan (the latest form with a
+    family plan sent before it), worked out once when the review is sent, so
+    the dashboard counts reviews in time with one aggregate. A first review
+    with no plan before it has no row: there is nothing to measure it from.
+    Ids and times only, like ``family_needs``.
+    """
+
+    __tablename__ = "review_timings"
+    #: Covers the dashboard's count of reviews in time over a period.
+    __table_args__ = (Index("ix_review_timings_period", "form_id", "sent_at", "due_at"),)
+
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
+    form_id: Mapped[str] = mapped_column(String(64))
+    sent_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    #: The plan it was measured from (no foreign key: retention deletes a family's
+    #: forms one by one, in no particular order).
+    measured_from: Mapped[str] = mapped_column(String(36))

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from forms_service.auth.actor import ANONYMOUS, Actor
 from forms_service.auth.models import User
 from forms_service.db import transaction
+from forms_service.definitions.registry import Registry
 from forms_service.families.models import Family
 from forms_service.formats import csv_cell
 from forms_service.migrate import upgrade
@@ -22,8 +23,14 @@ from forms_service.services import Services
 from forms_service.submissions.models import Submission
 from forms_service.submissions.service import submit
 from forms_service.workspace import reports
-from forms_service.workspace.models import Allocation, FamilyNeed, Referral
-from forms_service.workspace.service import allocate, record_outcome, referral_clocks
+from forms_service.workspace.clock import due_after_weeks
+from forms_service.workspace.models import Allocation, FamilyNeed, Referral, ReviewTiming
+from forms_service.workspace.service import (
+    allocate,
+    record_outcome,
+    referral_clocks,
+    story_limit,
+)
 from tests.conftest import make_app, task_runner
 from tests.factories import (
     cspoc_request_answers,
@@ -127,25 +134,41 @@ def _submission(session: Any, reference: str) -> Submission:
     return session.scalars(select(Submission).where(Submission.reference == reference)).one()
 
 
-def _moved(session: Any, reference: str, when: dt.datetime) -> Submission:
-    """The submission sent at ``when``, with the needs it named indexed at that time."""
+def _moved(session: Any, registry: Registry, reference: str, when: dt.datetime) -> Submission:
+    """The submission sent at ``when``, with what was recorded when it was sent moved too:
+    the needs it named, the Family Story clocks it stopped, its own time as a review, and
+    the due time of each review measured from it (as a plan)."""
     found = _submission(session, reference)
+    was = found.submitted_at
     found.submitted_at = when
     session.execute(
         update(FamilyNeed).where(FamilyNeed.submission_id == found.id).values(recorded_at=when)
     )
+    session.execute(
+        update(Allocation)
+        .where(Allocation.family_id == found.family_id, Allocation.story_done_at == was)
+        .values(story_done_at=when)
+    )
+    session.execute(
+        update(ReviewTiming).where(ReviewTiming.submission_id == found.id).values(sent_at=when)
+    )
+    for later in session.scalars(
+        select(ReviewTiming).where(ReviewTiming.measured_from == found.id)
+    ):
+        weeks = registry.get(later.form_id).due.weeks
+        later.due_at = due_after_weeks(when, weeks)
     return found
 
 
 def _sent_at(services: Services, reference: str, when: dt.datetime) -> None:
     with transaction(services.sessions) as session:
-        _moved(session, reference, when)
+        _moved(session, services.registry, reference, when)
 
 
 def _received(services: Services, reference: str, when: dt.datetime) -> None:
     """The referral came in at ``when``: its clocks as they would have started then."""
     with transaction(services.sessions) as session:
-        found = _moved(session, reference, when)
+        found = _moved(session, services.registry, reference, when)
         session.get(Family, found.family_id).opened_at = when
         referral = session.get(Referral, found.id)
         referral.received_at = when
@@ -173,6 +196,9 @@ def _allocated(
             .order_by(Allocation.id.desc())
         ).first()
         latest.allocated_at = when
+        latest.story_limit_at = story_limit(
+            session, services.registry, services.settings.clock_rules, family_id, when
+        )
 
 
 def _quarter(services: Services) -> Quarter:
@@ -233,10 +259,9 @@ def quarter(services: Services) -> Quarter:
 
 
 def test_each_timeliness_figure_counts_exactly(services: Services, quarter: Quarter) -> None:
-    rules = services.settings.clock_rules
     with services.readers() as session:
         referrals = reports.referral_timeliness(session, QUARTER, NOW)
-        stories = reports.story_timeliness(session, services.registry, rules, QUARTER, NOW)
+        stories = reports.story_timeliness(session, services.registry, QUARTER, NOW)
         reviews = reports.review_timeliness(session, services.registry, QUARTER)
     assert (referrals.met, referrals.total) == (1, 3)
     assert (stories.met, stories.total) == (1, 3)
@@ -249,10 +274,9 @@ def test_a_clock_still_running_is_counted_once_it_runs_out(
     services: Services, quarter: Quarter
 ) -> None:
     later = at("2025-04-30T12:00:00")  # R4's outcome and F4's assessment are now late too
-    rules = services.settings.clock_rules
     with services.readers() as session:
         referrals = reports.referral_timeliness(session, QUARTER, later)
-        stories = reports.story_timeliness(session, services.registry, rules, QUARTER, later)
+        stories = reports.story_timeliness(session, services.registry, QUARTER, later)
     assert (referrals.met, referrals.total) == (1, 4)
     assert (stories.met, stories.total) == (1, 4)
 
