@@ -225,12 +225,14 @@ def seed(
                     "updated_at": submitted,
                 }
             )
-            need_rows.extend(
+            need_rows.extend(  # the same three headlines in each of the family's forms
                 {
                     "family_id": family_id,
                     "submission_id": submission_id,
                     "headline": headlines[(i + k) % len(headlines)],
                     "recorded_at": submitted,
+                    "previous_at": submitted - dt.timedelta(days=42) if n else None,
+                    "first_of_form": k == 0,
                 }
                 for k in range(3)
             )

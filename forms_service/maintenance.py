@@ -111,7 +111,9 @@ def _purge_closed_families(
             left = session.scalars(
                 select(Submission.id).where(Submission.family_id == family_id).limit(1)
             ).first()
-            if left is None:
+            if left is not None:
+                FamilyNeed.relink(session, family_id)  # the needs it still has, run on again
+            else:
                 session.execute(delete(MatchKey).where(MatchKey.family_id == family_id))
                 _delete_messages(session, OutboxMessage.family_id == family_id)
                 session.execute(delete(Allocation).where(Allocation.family_id == family_id))

@@ -9,8 +9,21 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    and_,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
 from ..clock import utcnow
 from ..db import Base
@@ -87,12 +100,19 @@ class FamilyNeed(Base):
 
     Written on submit so the dashboard counts needs without opening answers:
     a headline id and the family's random id, no names or words of the family.
+
+    Counted without ``DISTINCT``: ``previous_at`` is when the same family last
+    named the same headline before this row (None: never), so of a family's
+    rows for a headline within a period exactly one has ``previous_at`` before
+    the period (or none), and counting those counts families; and
+    ``first_of_form`` marks one row per submission, so counting those counts
+    forms. ``relink`` sets ``previous_at`` again when a family's rows move.
     """
 
     __tablename__ = "family_needs"
-    #: Covers the dashboard's count of families by headline over a period.
+    #: Covers the dashboard's count of families and forms by headline over a period.
     __table_args__ = (
-        Index("ix_family_needs_period", "recorded_at", "headline", "family_id", "submission_id"),
+        Index("ix_family_needs_period", "recorded_at", "headline", "previous_at", "first_of_form"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -100,6 +120,33 @@ class FamilyNeed(Base):
     submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
     headline: Mapped[str] = mapped_column(String(64))
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    previous_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    first_of_form: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    @classmethod
+    def relink(cls, session: Session, family_id: str) -> None:
+        """Set ``previous_at`` of every row of ``family_id`` from its rows as they now are
+        (after a merge brought another family's rows, or times were corrected); rows sent
+        at the same moment are ordered by id."""
+        earlier = aliased(cls)
+        previous = (
+            select(func.max(earlier.recorded_at))
+            .where(
+                earlier.family_id == cls.family_id,
+                earlier.headline == cls.headline,
+                or_(
+                    earlier.recorded_at < cls.recorded_at,
+                    and_(earlier.recorded_at == cls.recorded_at, earlier.id < cls.id),
+                ),
+            )
+            .scalar_subquery()
+        )
+        session.execute(
+            update(cls)
+            .where(cls.family_id == family_id)
+            .values(previous_at=previous)
+            .execution_options(synchronize_session=False)
+        )
 
 
 class ReviewTiming(Base):

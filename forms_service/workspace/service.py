@@ -124,18 +124,43 @@ def on_submission(
             status=AWAITING,
         )
         session.add(referral)
+    _index_needs(session, form, answers, submission, family)
+    record_timing(session, services.registry, form, submission, family)
+    refresh_due(session, services.registry, services.settings.clock_rules, family)
+    return referral
+
+
+def _index_needs(
+    session: Session,
+    form: FormDefinition,
+    answers: dict[str, Any],
+    submission: Submission,
+    family: Family,
+) -> None:
+    """One ``family_needs`` row per headline the form names, each linked to when the family
+    last named it (so the dashboard counts families without DISTINCT)."""
+    headlines = sorted({headline[:64] for headline in needs_in(form, answers)})
+    if not headlines:
+        return
+    previous = {
+        headline: at
+        for headline, at in session.execute(
+            select(FamilyNeed.headline, func.max(FamilyNeed.recorded_at))
+            .where(FamilyNeed.family_id == family.id, FamilyNeed.headline.in_(headlines))
+            .group_by(FamilyNeed.headline)
+        )
+    }
     session.add_all(
         FamilyNeed(
             family_id=family.id,
             submission_id=submission.id,
-            headline=headline[:64],
+            headline=headline,
             recorded_at=submission.submitted_at,
+            previous_at=previous.get(headline),
+            first_of_form=n == 0,
         )
-        for headline in sorted(needs_in(form, answers))
+        for n, headline in enumerate(headlines)
     )
-    record_timing(session, services.registry, form, submission, family)
-    refresh_due(session, services.registry, services.settings.clock_rules, family)
-    return referral
 
 
 def due_form(registry: Registry, after: str) -> FormDefinition | None:

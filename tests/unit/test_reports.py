@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 
 from forms_service.auth.actor import ANONYMOUS, Actor
 from forms_service.auth.models import User
+from forms_service.clock import aware
 from forms_service.db import transaction
 from forms_service.definitions.registry import Registry
 from forms_service.families.models import Family
@@ -23,7 +24,7 @@ from forms_service.services import Services
 from forms_service.submissions.models import Submission
 from forms_service.submissions.service import submit
 from forms_service.workspace import reports
-from forms_service.workspace.clock import due_after_weeks
+from forms_service.workspace.clock import due_after_weeks, due_after_working_days
 from forms_service.workspace.models import Allocation, FamilyNeed, Referral, ReviewTiming
 from forms_service.workspace.service import (
     allocate,
@@ -144,6 +145,7 @@ def _moved(session: Any, registry: Registry, reference: str, when: dt.datetime) 
     session.execute(
         update(FamilyNeed).where(FamilyNeed.submission_id == found.id).values(recorded_at=when)
     )
+    FamilyNeed.relink(session, found.family_id)
     session.execute(
         update(Allocation)
         .where(Allocation.family_id == found.family_id, Allocation.story_done_at == was)
@@ -344,8 +346,13 @@ def test_the_same_figures_on_postgresql(tmp_path: Path, fresh_postgres_url: str)
             services, Actor("user", user_id=manager.id, role="manager"), QUARTER
         )
         assert rows is not None
+        # Oldest first; F1 and F2 opened at the same moment, so by id (random) between them.
+        same_time = sorted(q.families[f] for f in ("F1", "F2"))
         assert [r.family_id for r in rows] == [
-            q.families[f] for f in ("F5", "F1", "F2", "F3", "F4")
+            q.families["F5"],
+            *same_time,
+            q.families["F3"],
+            q.families["F4"],
         ]
         assert [label for label, _ in rows[3].needs] == [  # in the need list's order
             "Getting a good education",
@@ -401,3 +408,64 @@ def test_a_referral_after_midnight_in_summer_counts_on_the_london_day(
             for period in (june, july)
         }
     assert waiting == {6: [0], 7: [1]}
+
+
+def test_the_clocks_are_recorded_as_the_work_happens(services: Services) -> None:
+    """Unmoved: allocation records the Family Story's latest time (15 working days), the story
+    stops it, a review records 6 weeks after the plan before it, and an allocation after a
+    plan owes no first assessment."""
+    duty_user = staff_user(services, "cspoc")
+    duty = Actor("user", user_id=duty_user.id, role="cspoc")
+    worker = staff_user(services, "lead-professional")
+    jo = Actor("user", user_id=worker.id, role="lead-professional")
+    with services.readers() as session:
+        family_id = _submission(session, _refer(services, "ehfsa", ehfsa_answers(3))).family_id
+    allocate(services, duty, family_id, worker.email)
+    story = _send(services, jo, "family-story", family_story_answers(), family_id)
+    review = _send(services, jo, "tacaf-review", tacaf_review_answers(), family_id)
+    allocate(services, duty, family_id, worker.email)  # again, after the plan
+    rules = services.settings.clock_rules
+    with services.readers() as session:
+        first, again = session.scalars(
+            select(Allocation).where(Allocation.family_id == family_id).order_by(Allocation.id)
+        ).all()
+        story_sent = _submission(session, story).submitted_at
+        timing = session.get(ReviewTiming, _submission(session, review).id)
+    assert first.story_limit_at is not None
+    assert aware(first.story_limit_at) == due_after_working_days(
+        aware(first.allocated_at), 15, rules
+    )
+    assert first.story_done_at is not None and aware(first.story_done_at) == aware(story_sent)
+    assert (again.story_limit_at, again.story_done_at) == (None, None)
+    assert timing is not None
+    assert aware(timing.due_at) == due_after_weeks(aware(story_sent), 6)
+    assert timing.measured_from == _submission(session, story).id
+    with services.readers() as session:
+        needs = session.execute(
+            select(Submission.reference, FamilyNeed.headline, FamilyNeed.previous_at)
+            .join(Submission, Submission.id == FamilyNeed.submission_id)
+            .where(FamilyNeed.family_id == family_id)
+        ).all()
+        firsts = session.scalars(
+            select(FamilyNeed.submission_id).where(FamilyNeed.first_of_form.is_(True))
+        ).all()
+    # The story names education and money again: each row runs on from the referral's.
+    assert {(h, p is None) for ref, h, p in needs if ref == story} == {
+        ("EDU", False),
+        ("FIN", False),
+    }
+    assert {h for ref, h, p in needs if ref != story and p is None} == {"EDU", "FIN", "REL"}
+    assert len(firsts) == len(set(firsts)) == 3  # one row per form that named a need
+
+
+def test_a_first_review_with_no_plan_before_it_records_no_due_time(services: Services) -> None:
+    worker = staff_user(services, "lead-professional")
+    jo = Actor("user", user_id=worker.id, role="lead-professional")
+    with services.readers() as session:
+        family_id = _submission(session, _refer(services, "ehfsa", ehfsa_answers(3))).family_id
+    duty_user = staff_user(services, "cspoc")
+    allocate(services, Actor("user", user_id=duty_user.id, role="cspoc"), family_id, worker.email)
+    review = _send(services, jo, "tacaf-review", tacaf_review_answers(), family_id)
+    with services.readers() as session:
+        assert session.get(ReviewTiming, _submission(session, review).id) is None
+        assert session.scalars(select(ReviewTiming)).all() == []

@@ -92,6 +92,8 @@ def upgrade() -> None:
         sa.Column("submission_id", sa.String(length=36), nullable=False),
         sa.Column("headline", sa.String(length=64), nullable=False),
         sa.Column("recorded_at", TIME, nullable=False),
+        sa.Column("previous_at", TIME, nullable=True),
+        sa.Column("first_of_form", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(["family_id"], ["families.id"]),
         sa.ForeignKeyConstraint(["submission_id"], ["submissions.id"]),
         sa.PrimaryKeyConstraint("id"),
@@ -101,7 +103,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_family_needs_period",
         "family_needs",
-        ["recorded_at", "headline", "family_id", "submission_id"],
+        ["recorded_at", "headline", "previous_at", "first_of_form"],
     )
     op.create_index("ix_submissions_form_time", "submissions", ["form_id", "submitted_at"])
     op.create_index(
@@ -112,7 +114,10 @@ def upgrade() -> None:
         batch.add_column(sa.Column("due_form", sa.String(length=64), nullable=True))
         batch.add_column(sa.Column("due_at", TIME, nullable=True))
         batch.add_column(sa.Column("due_limit_at", TIME, nullable=True))
-        batch.create_index("ix_families_caseload", ["lead_professional_id", "due_limit_at"])
+        batch.create_index(
+            "ix_families_caseload",
+            ["lead_professional_id", "due_limit_at", "status", "merged_into_id"],
+        )
     with op.batch_alter_table("drafts") as batch:
         batch.add_column(sa.Column("copy_taken_at", TIME, nullable=True))
     with op.batch_alter_table("outbox") as batch:
