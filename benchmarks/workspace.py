@@ -33,8 +33,17 @@ from forms_service.families.models import Family
 from forms_service.services import Services
 from forms_service.submissions.models import OutboxMessage, Submission
 from forms_service.submissions.references import new_reference
-from forms_service.workspace.models import AWAITING, DECIDED, Allocation, FamilyNeed, Referral
+from forms_service.workspace.clock import due_after_weeks, due_after_working_days
+from forms_service.workspace.models import (
+    AWAITING,
+    DECIDED,
+    Allocation,
+    FamilyNeed,
+    Referral,
+    ReviewTiming,
+)
 from forms_service.workspace.reports import headline_labels
+from forms_service.workspace.service import due_form, plan_forms
 from tests.factories import (
     cspoc_request_answers,
     ehfsa_answers,
@@ -111,6 +120,13 @@ def seed(
     headlines = list(headline_labels(services.registry))
     family_rows, submission_rows, referral_rows, allocation_rows, outbox_rows = [], [], [], [], []
     need_rows: list[dict[str, Any]] = []
+    timing_rows: list[dict[str, Any]] = []
+    rules = services.settings.clock_rules
+    story, review = due_form(services.registry, "allocation"), due_form(services.registry, "plan")
+    assert story is not None and story.due is not None and story.due.latest_working_days
+    assert review is not None and review.due is not None and review.due.weeks
+    story_days, review_weeks = story.due.latest_working_days, review.due.weeks
+    plans = set(plan_forms(services.registry))
     for i in range(families):
         family_id = new_id()
         opened = now - dt.timedelta(days=rng.uniform(1, 700))
@@ -134,23 +150,44 @@ def seed(
             }
         )
         if allocated:
-            allocation_rows.append(
-                {
-                    "family_id": family_id,
-                    "user_id": lead,
-                    "allocated_by": people["cspoc"][0],
-                    "allocated_at": opened + dt.timedelta(days=2),
-                }
-            )
+            allocation = {
+                "family_id": family_id,
+                "user_id": lead,
+                "allocated_by": people["cspoc"][0],
+                "allocated_at": opened + dt.timedelta(days=2),
+                # As ``assign`` records it: no plan yet, so the Family Story is owed.
+                "story_limit_at": due_after_working_days(
+                    opened + dt.timedelta(days=2), story_days, rules
+                ),
+                "story_done_at": None,
+            }
+            allocation_rows.append(allocation)
         referral_form = "ehfsa" if i % 3 else "cspoc-request"
         forms = [referral_form] + (
             ["family-story"] + ["tacaf-review"] * (per_family - 2)
             if allocated
             else [referral_form] * (per_family - 1)
         )
+        plan: tuple[str, dt.datetime] | None = None
         for n, form_id in enumerate(forms):
             submission_id = new_id()
             submitted = opened + dt.timedelta(days=n * 42)
+            # What ``on_submission`` records: the story stops the allocation's clock; a
+            # review is due 6 weeks after the plan before it.
+            if form_id == "family-story" and allocated and allocation["story_done_at"] is None:
+                allocation["story_done_at"] = submitted
+            if form_id == "tacaf-review" and plan is not None:
+                timing_rows.append(
+                    {
+                        "submission_id": submission_id,
+                        "form_id": form_id,
+                        "sent_at": submitted,
+                        "due_at": due_after_weeks(plan[1], review_weeks),
+                        "measured_from": plan[0],
+                    }
+                )
+            if form_id in plans:
+                plan = (submission_id, submitted)
             submission_rows.append(
                 {
                     "id": submission_id,
@@ -188,12 +225,14 @@ def seed(
                     "updated_at": submitted,
                 }
             )
-            need_rows.extend(
+            need_rows.extend(  # the same three headlines in each of the family's forms
                 {
                     "family_id": family_id,
                     "submission_id": submission_id,
                     "headline": headlines[(i + k) % len(headlines)],
                     "recorded_at": submitted,
+                    "previous_at": submitted - dt.timedelta(days=42) if n else None,
+                    "first_of_form": k == 0,
                 }
                 for k in range(3)
             )
@@ -223,6 +262,7 @@ def seed(
         (Allocation, allocation_rows),
         (OutboxMessage, outbox_rows),
         (FamilyNeed, need_rows),
+        (ReviewTiming, timing_rows),
     ):
         _insert(services, model, rows)
     if services.engine.dialect.name == "postgresql":

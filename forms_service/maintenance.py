@@ -33,7 +33,7 @@ from .delivery import messages
 from .families.models import Family, MatchKey
 from .services import Services
 from .submissions.models import Draft, IdempotencyKey, OutboxEvent, OutboxMessage, Submission
-from .workspace.models import Allocation, FamilyNeed, Referral
+from .workspace.models import Allocation, FamilyNeed, Referral, ReviewTiming
 
 UNDELIVERED = ("pending", "retrying", "sending", "failed")
 WAITING = ("pending", "retrying", "sending")
@@ -111,7 +111,9 @@ def _purge_closed_families(
             left = session.scalars(
                 select(Submission.id).where(Submission.family_id == family_id).limit(1)
             ).first()
-            if left is None:
+            if left is not None:
+                FamilyNeed.relink(session, family_id)  # the needs it still has, run on again
+            else:
                 session.execute(delete(MatchKey).where(MatchKey.family_id == family_id))
                 _delete_messages(session, OutboxMessage.family_id == family_id)
                 session.execute(delete(Allocation).where(Allocation.family_id == family_id))
@@ -160,6 +162,7 @@ def _purge_family_submissions(session: Session, family_id: str, who: Who) -> tup
         session.execute(delete(Referral).where(Referral.submission_id == submission_id))
         session.execute(delete(MatchKey).where(MatchKey.submission_id == submission_id))
         session.execute(delete(FamilyNeed).where(FamilyNeed.submission_id == submission_id))
+        session.execute(delete(ReviewTiming).where(ReviewTiming.submission_id == submission_id))
         session.execute(delete(IdempotencyKey).where(IdempotencyKey.submission_id == submission_id))
         session.execute(delete(Draft).where(Draft.submission_id == submission_id))
         session.execute(delete(Submission).where(Submission.id == submission_id))

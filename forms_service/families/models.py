@@ -29,7 +29,17 @@ class Family(Base):
     """
 
     __tablename__ = "families"
-    __table_args__ = (Index("ix_families_caseload", "lead_professional_id", "due_limit_at"),)
+    #: "My families" sorts one person's families by ``due_limit_at``; the status columns
+    #: after it let the dashboard count every caseload from the index alone.
+    __table_args__ = (
+        Index(
+            "ix_families_caseload",
+            "lead_professional_id",
+            "due_limit_at",
+            "status",
+            "merged_into_id",
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     status: Mapped[str] = mapped_column(String(16), default="provisional", index=True)

@@ -477,6 +477,7 @@ def merge(services: Services, source_id: str, target_id: str, who: Who) -> None:
                 .values(family_id=target.id)
                 .execution_options(synchronize_session=False)
             )
+        FamilyNeed.relink(session, target.id)  # its needs now run on from the target's
         source.merged_into_id = target.id
         source.status = "closed"
         source.closed_at = utcnow()

@@ -17,10 +17,11 @@ Days are London days (as the audit log's filter counts them), and a period's
 bounds go to the database as UTC: SQLite keeps times without their zone, so a
 London-time bound would be an hour out in summer.
 
-Cost: timeliness, outcomes and caseloads are aggregate queries on indexed
-columns. Needs are only in the sealed answers, so the need figures open the
-answers of every form sent in the period (one decryption each), and the claim
-export opens every form of every family active in the period.
+Cost: every figure is an aggregate query on an index. When each Family Story
+and review was due, and the needs each form names, are recorded as they happen
+(``workspace.service.on_submission`` and ``assign``), never worked out per row
+here; only the claim export opens answers (every form of every family active
+in the period).
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session
 
 from .. import audit
 from ..auth import policy
@@ -40,15 +41,15 @@ from ..auth.actor import Actor
 from ..auth.models import User
 from ..clock import aware, utcnow
 from ..db import transaction
-from ..definitions.model import Due, FormDefinition
+from ..definitions.model import FormDefinition
 from ..definitions.registry import Registry, UnknownForm
 from ..families.models import Family
 from ..formats import LONDON
 from ..services import Services
 from ..submissions.models import Submission
-from .clock import ClockRules, due_after_weeks, due_after_working_days
-from .models import Allocation, FamilyNeed, Referral
+from .models import Allocation, FamilyNeed, Referral, ReviewTiming
 from .needs import HEADLINE, need_lists, needs_in, outcomes_met_in
+from .service import due_form
 
 #: The dashboard's default period: the last three months.
 DEFAULT_MONTHS = 3
@@ -160,7 +161,7 @@ def dashboard(
 ) -> Dashboard | None:
     """Every figure of the manager dashboard for ``period`` (None: not a manager; audited)."""
     now = aware(now or utcnow())
-    registry, rules = services.registry, services.settings.clock_rules
+    registry = services.registry
     with transaction(services.sessions) as session:
         if not _allowed(session, actor, "dashboard.viewed"):
             return None
@@ -169,7 +170,7 @@ def dashboard(
             period,
             [
                 referral_timeliness(session, period, now),
-                story_timeliness(session, registry, rules, period, now),
+                story_timeliness(session, registry, period, now),
                 review_timeliness(session, registry, period),
             ],
             outcome_volumes(session, registry, period),
@@ -216,21 +217,8 @@ def referral_timeliness(session: Session, period: Period, now: dt.datetime) -> R
     return Ratio("referrals", "Referrals with an outcome within 48 hours", int(on_time), int(total))
 
 
-def _due_form(registry: Registry, after: str) -> FormDefinition | None:
-    """The form that falls due after ``after`` ("allocation" or "plan"), from its ``due:``."""
-    return next((f for f in registry.all() if f.due is not None and f.due.after == after), None)
-
-
-def _plan_forms(registry: Registry) -> list[str]:
-    return [f.id for f in registry.all() if f.family_plan is not None]
-
-
-def _working_days_limit(due: Due) -> int:
-    return due.latest_working_days or due.working_days or 0
-
-
 def story_timeliness(
-    session: Session, registry: Registry, rules: ClockRules, period: Period, now: dt.datetime
+    session: Session, registry: Registry, period: Period, now: dt.datetime
 ) -> Ratio:
     """Allocations in the period whose Family Story (the form due after allocation) was sent
     within its latest limit in working days (15).
@@ -239,69 +227,46 @@ def story_timeliness(
     allocation of a family that already had a plan is not counted: that family
     needs a review next, not a first assessment. An allocation still waiting
     is counted once its limit has passed (late), not before.
+
+    The limit and the time the form came are recorded as they happen
+    (``Allocation.story_limit_at``, ``story_done_at``; a family with a plan
+    already gets no limit), so this is one aggregate.
     """
-    form = _due_form(registry, "allocation")
+    form = due_form(registry, "allocation")
     if form is None or form.due is None:
         return Ratio("stories", "Family Story Assessments", 0, 0)
-    days = _working_days_limit(form.due)
+    days = form.due.latest_working_days or form.due.working_days or 0
     label = f"{form.short_title}s within {days} working days of allocation"
-    first_sent = (
-        select(func.min(Submission.submitted_at))
-        .where(
-            Submission.family_id == Allocation.family_id,
-            Submission.form_id == form.id,
-            Submission.submitted_at >= Allocation.allocated_at,
+    met = case((Allocation.story_done_at <= Allocation.story_limit_at, 1), else_=0)
+    total, on_time = session.execute(
+        select(func.count(), func.coalesce(func.sum(met), 0)).where(
+            _in(Allocation.allocated_at, period),
+            Allocation.story_limit_at.is_not(None),
+            or_(Allocation.story_done_at.is_not(None), Allocation.story_limit_at < now),
         )
-        .scalar_subquery()
-    )
-    planned_before = exists().where(
-        Submission.family_id == Allocation.family_id,
-        Submission.form_id.in_(_plan_forms(registry)),
-        Submission.submitted_at < Allocation.allocated_at,
-    )
-    met = total = 0
-    for allocated_at, sent_at in session.execute(
-        select(Allocation.allocated_at, first_sent).where(
-            _in(Allocation.allocated_at, period), ~planned_before
-        )
-    ):
-        limit = due_after_working_days(aware(allocated_at), days, rules)
-        if sent_at is None and limit >= now:
-            continue  # still within its time
-        total += 1
-        met += sent_at is not None and aware(sent_at) <= limit
-    return Ratio("stories", label, met, total)
+    ).one()
+    return Ratio("stories", label, int(on_time), int(total))
 
 
 def review_timeliness(session: Session, registry: Registry, period: Period) -> Ratio:
     """Reviews (the form due after a plan) sent in the period within ``due.weeks`` (6) of the
-    family's previous plan (the latest form with a family plan sent before the review)."""
-    form = _due_form(registry, "plan")
+    family's previous plan (the latest form with a family plan sent before the review).
+
+    The time each review was due by is recorded when it is sent
+    (``ReviewTiming``; a first review with no plan before it has none and is
+    not counted), so this is one aggregate.
+    """
+    form = due_form(registry, "plan")
     if form is None or form.due is None or form.due.weeks is None:
         return Ratio("reviews", "Reviews", 0, 0)
-    weeks = form.due.weeks
-    label = f"{form.short_title}s within {weeks} weeks of the previous plan"
-    earlier = aliased(Submission)
-    previous = (
-        select(func.max(earlier.submitted_at))
-        .where(
-            earlier.family_id == Submission.family_id,
-            earlier.form_id.in_(_plan_forms(registry)),
-            earlier.submitted_at < Submission.submitted_at,
+    label = f"{form.short_title}s within {form.due.weeks} weeks of the previous plan"
+    met = case((ReviewTiming.sent_at <= ReviewTiming.due_at, 1), else_=0)
+    total, on_time = session.execute(
+        select(func.count(), func.coalesce(func.sum(met), 0)).where(
+            ReviewTiming.form_id == form.id, _in(ReviewTiming.sent_at, period)
         )
-        .scalar_subquery()
-    )
-    met = total = 0
-    for sent_at, previous_at in session.execute(
-        select(Submission.submitted_at, previous).where(
-            Submission.form_id == form.id, _in(Submission.submitted_at, period)
-        )
-    ):
-        if previous_at is None:
-            continue  # a first review with no plan before it: nothing to measure from
-        total += 1
-        met += aware(sent_at) <= due_after_weeks(aware(previous_at), weeks)
-    return Ratio("reviews", label, met, total)
+    ).one()
+    return Ratio("reviews", label, int(on_time), int(total))
 
 
 def outcome_volumes(session: Session, registry: Registry, period: Period) -> list[Count]:
@@ -376,27 +341,28 @@ def needs_by_headline(
 
     Each family counts once per headline however many forms name it. Reads the
     ``family_needs`` index written on submit (``workspace.service.on_submission``),
-    so no answers are opened.
+    so no answers are opened, in one pass without DISTINCT: a family is counted
+    by its first row in the period (the one whose ``previous_at`` is before it),
+    a form by its ``first_of_form`` row.
     """
-    read = session.scalar(
-        select(func.count(FamilyNeed.submission_id.distinct())).where(
-            _in(FamilyNeed.recorded_at, period)
+    new_to_period = or_(FamilyNeed.previous_at.is_(None), FamilyNeed.previous_at < period.start)
+    counted: Counter[str] = Counter()
+    read = 0
+    for headline, families, forms in session.execute(
+        select(
+            FamilyNeed.headline,
+            func.coalesce(func.sum(case((new_to_period, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((FamilyNeed.first_of_form, 1), else_=0)), 0),
         )
-    )
-    counted = Counter(
-        {
-            headline: int(n)
-            for headline, n in session.execute(
-                select(FamilyNeed.headline, func.count(FamilyNeed.family_id.distinct()))
-                .where(_in(FamilyNeed.recorded_at, period))
-                .group_by(FamilyNeed.headline)
-            )
-        }
-    )
+        .where(_in(FamilyNeed.recorded_at, period))
+        .group_by(FamilyNeed.headline)
+    ):
+        counted[headline] = int(families)
+        read += int(forms)
     labels = headline_labels(services.registry)
     bars = [Count(label, counted.pop(value, 0)) for value, label in labels.items()]
     bars.extend(Count(value, n) for value, n in counted.items())  # no longer offered
-    return bars, int(read or 0)
+    return bars, read
 
 
 # --------------------------------------------------------------------------- the claim

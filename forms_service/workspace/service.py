@@ -16,7 +16,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
 from .. import audit
@@ -37,7 +37,7 @@ from ..families.service import FamilyUnavailable, current, decide, record_change
 from ..services import Services
 from ..submissions.models import OutboxMessage, Submission
 from .clock import ClockRules, due_after_hours, due_after_weeks, due_after_working_days
-from .models import AWAITING, DECIDED, Allocation, FamilyNeed, Referral
+from .models import AWAITING, DECIDED, Allocation, FamilyNeed, Referral, ReviewTiming
 from .needs import needs_in
 
 #: The longest reason a worker may give for an outcome.
@@ -124,17 +124,130 @@ def on_submission(
             status=AWAITING,
         )
         session.add(referral)
+    _index_needs(session, form, answers, submission, family)
+    record_timing(session, services.registry, form, submission, family)
+    refresh_due(session, services.registry, services.settings.clock_rules, family)
+    return referral
+
+
+def _index_needs(
+    session: Session,
+    form: FormDefinition,
+    answers: dict[str, Any],
+    submission: Submission,
+    family: Family,
+) -> None:
+    """One ``family_needs`` row per headline the form names, each linked to when the family
+    last named it (so the dashboard counts families without DISTINCT)."""
+    headlines = sorted({headline[:64] for headline in needs_in(form, answers)})
+    if not headlines:
+        return
+    previous = {
+        headline: at
+        for headline, at in session.execute(
+            select(FamilyNeed.headline, func.max(FamilyNeed.recorded_at))
+            .where(FamilyNeed.family_id == family.id, FamilyNeed.headline.in_(headlines))
+            .group_by(FamilyNeed.headline)
+        )
+    }
     session.add_all(
         FamilyNeed(
             family_id=family.id,
             submission_id=submission.id,
-            headline=headline[:64],
+            headline=headline,
             recorded_at=submission.submitted_at,
+            previous_at=previous.get(headline),
+            first_of_form=n == 0,
         )
-        for headline in sorted(needs_in(form, answers))
+        for n, headline in enumerate(headlines)
     )
-    refresh_due(session, services.registry, services.settings.clock_rules, family)
-    return referral
+
+
+def due_form(registry: Registry, after: str) -> FormDefinition | None:
+    """The form that falls due after ``after`` ("allocation" or "plan"), from its ``due:``."""
+    return next((f for f in registry.all() if f.due is not None and f.due.after == after), None)
+
+
+def plan_forms(registry: Registry) -> list[str]:
+    """The forms that hold a family plan (``family_plan:``)."""
+    return [f.id for f in registry.all() if f.family_plan is not None]
+
+
+def record_timing(
+    session: Session,
+    registry: Registry,
+    form: FormDefinition,
+    submission: Submission,
+    family: Family,
+) -> None:
+    """Record, as it happens, whether this form came in time, so the dashboard only counts.
+
+    The form due after allocation (the Family Story) stops the clock of every
+    allocation of the family still waiting for one; the form due after a plan
+    (a review) is stored with the time it was due by: ``due.weeks`` after the
+    family's previous plan, the latest form with a family plan sent before it
+    (none before it: nothing to measure from, so nothing is stored).
+    """
+    counted = due_form(registry, form.due.after) if form.due is not None else None
+    if form.due is None or counted is None or counted.id != form.id:
+        return
+    sent = aware(submission.submitted_at or utcnow())
+    if form.due.after == "allocation":
+        session.execute(
+            update(Allocation)
+            .where(
+                Allocation.family_id == family.id,
+                Allocation.story_done_at.is_(None),
+                Allocation.allocated_at <= sent,
+            )
+            .values(story_done_at=sent)
+            .execution_options(synchronize_session=False)
+        )
+    elif form.due.after == "plan" and form.due.weeks is not None:
+        previous = session.execute(
+            select(Submission.id, Submission.submitted_at)
+            .where(
+                Submission.family_id == family.id,
+                Submission.form_id.in_(plan_forms(registry)),
+                Submission.submitted_at < sent,
+            )
+            .order_by(Submission.submitted_at.desc())
+            .limit(1)
+        ).first()
+        if previous is not None:
+            session.add(
+                ReviewTiming(
+                    submission_id=submission.id,
+                    form_id=form.id,
+                    sent_at=sent,
+                    due_at=due_after_weeks(aware(previous.submitted_at), form.due.weeks),
+                    measured_from=previous.id,
+                )
+            )
+
+
+def story_limit(
+    session: Session, registry: Registry, rules: ClockRules, family_id: str, at: dt.datetime
+) -> dt.datetime | None:
+    """The latest time for the Family Story (the form due after allocation) of an allocation
+    made ``at``: its latest working days later; None when the family had a plan before then
+    (it needs a review next, not a first assessment) or no form is due after allocation."""
+    form = due_form(registry, "allocation")
+    if form is None or form.due is None:
+        return None
+    planned = session.scalar(
+        select(
+            exists().where(
+                Submission.family_id == family_id,
+                Submission.form_id.in_(plan_forms(registry)),
+                Submission.submitted_at < at,
+            )
+        )
+    )
+    if planned:
+        return None
+    days = form.due.latest_working_days or form.due.working_days or 0
+    return due_after_working_days(aware(at), days, rules)
 
 
 def refresh_due(session: Session, registry: Registry, rules: ClockRules, family: Family) -> None:
@@ -143,14 +256,13 @@ def refresh_due(session: Session, registry: Registry, rules: ClockRules, family:
     family.due_form = family.due_at = family.due_limit_at = None
     if family.status == "closed" or family.lead_professional_id is None:
         return
-    plan_forms = [f.id for f in registry.all() if f.family_plan is not None]
     latest_plan = session.scalar(
         select(func.max(Submission.submitted_at)).where(
-            Submission.family_id == family.id, Submission.form_id.in_(plan_forms)
+            Submission.family_id == family.id, Submission.form_id.in_(plan_forms(registry))
         )
     )
     after, start = ("plan", latest_plan) if latest_plan else ("allocation", family.allocated_at)
-    form = next((f for f in registry.all() if f.due is not None and f.due.after == after), None)
+    form = due_form(registry, after)
     if form is None or form.due is None or start is None:
         return
     start = aware(start)
@@ -327,6 +439,9 @@ def assign(
             user_id=user.id,
             allocated_by=who.id if who.kind == "user" else None,
             allocated_at=now,
+            story_limit_at=story_limit(
+                session, services.registry, services.settings.clock_rules, family.id, now
+            ),
         )
     )
     family.lead_professional_id = user.id

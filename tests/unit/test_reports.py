@@ -14,7 +14,9 @@ from sqlalchemy import select, update
 
 from forms_service.auth.actor import ANONYMOUS, Actor
 from forms_service.auth.models import User
+from forms_service.clock import aware
 from forms_service.db import transaction
+from forms_service.definitions.registry import Registry
 from forms_service.families.models import Family
 from forms_service.formats import csv_cell
 from forms_service.migrate import upgrade
@@ -22,8 +24,14 @@ from forms_service.services import Services
 from forms_service.submissions.models import Submission
 from forms_service.submissions.service import submit
 from forms_service.workspace import reports
-from forms_service.workspace.models import Allocation, FamilyNeed, Referral
-from forms_service.workspace.service import allocate, record_outcome, referral_clocks
+from forms_service.workspace.clock import due_after_weeks, due_after_working_days
+from forms_service.workspace.models import Allocation, FamilyNeed, Referral, ReviewTiming
+from forms_service.workspace.service import (
+    allocate,
+    record_outcome,
+    referral_clocks,
+    story_limit,
+)
 from tests.conftest import make_app, task_runner
 from tests.factories import (
     cspoc_request_answers,
@@ -127,25 +135,42 @@ def _submission(session: Any, reference: str) -> Submission:
     return session.scalars(select(Submission).where(Submission.reference == reference)).one()
 
 
-def _moved(session: Any, reference: str, when: dt.datetime) -> Submission:
-    """The submission sent at ``when``, with the needs it named indexed at that time."""
+def _moved(session: Any, registry: Registry, reference: str, when: dt.datetime) -> Submission:
+    """The submission sent at ``when``, with what was recorded when it was sent moved too:
+    the needs it named, the Family Story clocks it stopped, its own time as a review, and
+    the due time of each review measured from it (as a plan)."""
     found = _submission(session, reference)
+    was = found.submitted_at
     found.submitted_at = when
     session.execute(
         update(FamilyNeed).where(FamilyNeed.submission_id == found.id).values(recorded_at=when)
     )
+    FamilyNeed.relink(session, found.family_id)
+    session.execute(
+        update(Allocation)
+        .where(Allocation.family_id == found.family_id, Allocation.story_done_at == was)
+        .values(story_done_at=when)
+    )
+    session.execute(
+        update(ReviewTiming).where(ReviewTiming.submission_id == found.id).values(sent_at=when)
+    )
+    for later in session.scalars(
+        select(ReviewTiming).where(ReviewTiming.measured_from == found.id)
+    ):
+        weeks = registry.get(later.form_id).due.weeks
+        later.due_at = due_after_weeks(when, weeks)
     return found
 
 
 def _sent_at(services: Services, reference: str, when: dt.datetime) -> None:
     with transaction(services.sessions) as session:
-        _moved(session, reference, when)
+        _moved(session, services.registry, reference, when)
 
 
 def _received(services: Services, reference: str, when: dt.datetime) -> None:
     """The referral came in at ``when``: its clocks as they would have started then."""
     with transaction(services.sessions) as session:
-        found = _moved(session, reference, when)
+        found = _moved(session, services.registry, reference, when)
         session.get(Family, found.family_id).opened_at = when
         referral = session.get(Referral, found.id)
         referral.received_at = when
@@ -173,6 +198,9 @@ def _allocated(
             .order_by(Allocation.id.desc())
         ).first()
         latest.allocated_at = when
+        latest.story_limit_at = story_limit(
+            session, services.registry, services.settings.clock_rules, family_id, when
+        )
 
 
 def _quarter(services: Services) -> Quarter:
@@ -233,10 +261,9 @@ def quarter(services: Services) -> Quarter:
 
 
 def test_each_timeliness_figure_counts_exactly(services: Services, quarter: Quarter) -> None:
-    rules = services.settings.clock_rules
     with services.readers() as session:
         referrals = reports.referral_timeliness(session, QUARTER, NOW)
-        stories = reports.story_timeliness(session, services.registry, rules, QUARTER, NOW)
+        stories = reports.story_timeliness(session, services.registry, QUARTER, NOW)
         reviews = reports.review_timeliness(session, services.registry, QUARTER)
     assert (referrals.met, referrals.total) == (1, 3)
     assert (stories.met, stories.total) == (1, 3)
@@ -249,10 +276,9 @@ def test_a_clock_still_running_is_counted_once_it_runs_out(
     services: Services, quarter: Quarter
 ) -> None:
     later = at("2025-04-30T12:00:00")  # R4's outcome and F4's assessment are now late too
-    rules = services.settings.clock_rules
     with services.readers() as session:
         referrals = reports.referral_timeliness(session, QUARTER, later)
-        stories = reports.story_timeliness(session, services.registry, rules, QUARTER, later)
+        stories = reports.story_timeliness(session, services.registry, QUARTER, later)
     assert (referrals.met, referrals.total) == (1, 4)
     assert (stories.met, stories.total) == (1, 4)
 
@@ -320,8 +346,13 @@ def test_the_same_figures_on_postgresql(tmp_path: Path, fresh_postgres_url: str)
             services, Actor("user", user_id=manager.id, role="manager"), QUARTER
         )
         assert rows is not None
+        # Oldest first; F1 and F2 opened at the same moment, so by id (random) between them.
+        same_time = sorted(q.families[f] for f in ("F1", "F2"))
         assert [r.family_id for r in rows] == [
-            q.families[f] for f in ("F5", "F1", "F2", "F3", "F4")
+            q.families["F5"],
+            *same_time,
+            q.families["F3"],
+            q.families["F4"],
         ]
         assert [label for label, _ in rows[3].needs] == [  # in the need list's order
             "Getting a good education",
@@ -377,3 +408,64 @@ def test_a_referral_after_midnight_in_summer_counts_on_the_london_day(
             for period in (june, july)
         }
     assert waiting == {6: [0], 7: [1]}
+
+
+def test_the_clocks_are_recorded_as_the_work_happens(services: Services) -> None:
+    """Unmoved: allocation records the Family Story's latest time (15 working days), the story
+    stops it, a review records 6 weeks after the plan before it, and an allocation after a
+    plan owes no first assessment."""
+    duty_user = staff_user(services, "cspoc")
+    duty = Actor("user", user_id=duty_user.id, role="cspoc")
+    worker = staff_user(services, "lead-professional")
+    jo = Actor("user", user_id=worker.id, role="lead-professional")
+    with services.readers() as session:
+        family_id = _submission(session, _refer(services, "ehfsa", ehfsa_answers(3))).family_id
+    allocate(services, duty, family_id, worker.email)
+    story = _send(services, jo, "family-story", family_story_answers(), family_id)
+    review = _send(services, jo, "tacaf-review", tacaf_review_answers(), family_id)
+    allocate(services, duty, family_id, worker.email)  # again, after the plan
+    rules = services.settings.clock_rules
+    with services.readers() as session:
+        first, again = session.scalars(
+            select(Allocation).where(Allocation.family_id == family_id).order_by(Allocation.id)
+        ).all()
+        story_sent = _submission(session, story).submitted_at
+        timing = session.get(ReviewTiming, _submission(session, review).id)
+    assert first.story_limit_at is not None
+    assert aware(first.story_limit_at) == due_after_working_days(
+        aware(first.allocated_at), 15, rules
+    )
+    assert first.story_done_at is not None and aware(first.story_done_at) == aware(story_sent)
+    assert (again.story_limit_at, again.story_done_at) == (None, None)
+    assert timing is not None
+    assert aware(timing.due_at) == due_after_weeks(aware(story_sent), 6)
+    assert timing.measured_from == _submission(session, story).id
+    with services.readers() as session:
+        needs = session.execute(
+            select(Submission.reference, FamilyNeed.headline, FamilyNeed.previous_at)
+            .join(Submission, Submission.id == FamilyNeed.submission_id)
+            .where(FamilyNeed.family_id == family_id)
+        ).all()
+        firsts = session.scalars(
+            select(FamilyNeed.submission_id).where(FamilyNeed.first_of_form.is_(True))
+        ).all()
+    # The story names education and money again: each row runs on from the referral's.
+    assert {(h, p is None) for ref, h, p in needs if ref == story} == {
+        ("EDU", False),
+        ("FIN", False),
+    }
+    assert {h for ref, h, p in needs if ref != story and p is None} == {"EDU", "FIN", "REL"}
+    assert len(firsts) == len(set(firsts)) == 3  # one row per form that named a need
+
+
+def test_a_first_review_with_no_plan_before_it_records_no_due_time(services: Services) -> None:
+    worker = staff_user(services, "lead-professional")
+    jo = Actor("user", user_id=worker.id, role="lead-professional")
+    with services.readers() as session:
+        family_id = _submission(session, _refer(services, "ehfsa", ehfsa_answers(3))).family_id
+    duty_user = staff_user(services, "cspoc")
+    allocate(services, Actor("user", user_id=duty_user.id, role="cspoc"), family_id, worker.email)
+    review = _send(services, jo, "tacaf-review", tacaf_review_answers(), family_id)
+    with services.readers() as session:
+        assert session.get(ReviewTiming, _submission(session, review).id) is None
+        assert session.scalars(select(ReviewTiming)).all() == []

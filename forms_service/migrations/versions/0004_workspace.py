@@ -1,5 +1,5 @@
 """The staff workspace: referral clocks and outcomes, allocations, what is due, the
-needs each form names (for the dashboard),
+needs each form names and when each Family Story and review was due (for the dashboard),
 and an outbox of one row per message (kind, recipient, own Message-ID).
 
 Existing outbox rows are the forms sent to the SPOC inbox (kind ``spoc``).
@@ -63,12 +63,28 @@ def upgrade() -> None:
         sa.Column("allocated_by", sa.String(length=36), nullable=True),
         sa.Column("allocated_at", TIME, nullable=False),
         sa.Column("ended_at", TIME, nullable=True),
+        sa.Column("story_limit_at", TIME, nullable=True),
+        sa.Column("story_done_at", TIME, nullable=True),
         sa.ForeignKeyConstraint(["family_id"], ["families.id"]),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"]),
         sa.PrimaryKeyConstraint("id"),
     )
-    for column in ("family_id", "user_id", "allocated_at"):
+    for column in ("family_id", "user_id"):
         op.create_index(f"ix_allocations_{column}", "allocations", [column])
+    op.create_index(
+        "ix_allocations_period", "allocations", ["allocated_at", "story_limit_at", "story_done_at"]
+    )
+    op.create_table(
+        "review_timings",
+        sa.Column("submission_id", sa.String(length=36), nullable=False),
+        sa.Column("form_id", sa.String(length=64), nullable=False),
+        sa.Column("sent_at", TIME, nullable=False),
+        sa.Column("due_at", TIME, nullable=False),
+        sa.Column("measured_from", sa.String(length=36), nullable=False),
+        sa.ForeignKeyConstraint(["submission_id"], ["submissions.id"]),
+        sa.PrimaryKeyConstraint("submission_id"),
+    )
+    op.create_index("ix_review_timings_period", "review_timings", ["form_id", "sent_at", "due_at"])
     op.create_table(
         "family_needs",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -76,6 +92,8 @@ def upgrade() -> None:
         sa.Column("submission_id", sa.String(length=36), nullable=False),
         sa.Column("headline", sa.String(length=64), nullable=False),
         sa.Column("recorded_at", TIME, nullable=False),
+        sa.Column("previous_at", TIME, nullable=True),
+        sa.Column("first_of_form", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(["family_id"], ["families.id"]),
         sa.ForeignKeyConstraint(["submission_id"], ["submissions.id"]),
         sa.PrimaryKeyConstraint("id"),
@@ -85,7 +103,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_family_needs_period",
         "family_needs",
-        ["recorded_at", "headline", "family_id", "submission_id"],
+        ["recorded_at", "headline", "previous_at", "first_of_form"],
     )
     op.create_index("ix_submissions_form_time", "submissions", ["form_id", "submitted_at"])
     op.create_index(
@@ -96,7 +114,10 @@ def upgrade() -> None:
         batch.add_column(sa.Column("due_form", sa.String(length=64), nullable=True))
         batch.add_column(sa.Column("due_at", TIME, nullable=True))
         batch.add_column(sa.Column("due_limit_at", TIME, nullable=True))
-        batch.create_index("ix_families_caseload", ["lead_professional_id", "due_limit_at"])
+        batch.create_index(
+            "ix_families_caseload",
+            ["lead_professional_id", "due_limit_at", "status", "merged_into_id"],
+        )
     with op.batch_alter_table("drafts") as batch:
         batch.add_column(sa.Column("copy_taken_at", TIME, nullable=True))
     with op.batch_alter_table("outbox") as batch:
@@ -133,5 +154,6 @@ def downgrade() -> None:
     op.drop_index("ix_submissions_family_form_time", table_name="submissions")
     op.drop_index("ix_submissions_form_time", table_name="submissions")
     op.drop_table("family_needs")
+    op.drop_table("review_timings")
     op.drop_table("allocations")
     op.drop_table("referrals")
