@@ -70,7 +70,10 @@ class Settings:
     #: Where an outcome sends the documents on: (key, address) pairs, the keys being
     #: the ``onward`` of outcomes in the forms (``social_care``, ``panel``).
     onward_addresses: tuple[tuple[str, str], ...] = ()
-    #: The hour (UK time) from which each working day's digest and reminders go.
+    #: Whether this installation sends the daily digest and reminders (off for a copy of
+    #: the service that must not email staff, such as a training copy), and the hour
+    #: (UK time) from which they go each working day.
+    daily_mail: bool = True
     daily_mail_hour: int = 7
     schemas_dir: Path = PROJECT_ROOT / "form_schemas"
     templates_dir: Path = PROJECT_ROOT / "doc_templates"
@@ -260,6 +263,18 @@ def _onward(raw: str) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
+def _boolean(name: str) -> Callable[[str], bool]:
+    def parse(raw: str) -> bool:
+        value = raw.strip().lower()
+        if value in {"1", "true", "yes", "on"}:
+            return True
+        if value in {"0", "false", "no", "off"}:
+            return False
+        raise ConfigError(f"{name} must be true or false")
+
+    return parse
+
+
 def _hour(raw: str) -> int:
     value = _number("FORMS_DAILY_MAIL_HOUR", "hours")(raw)
     if value > 23:
@@ -337,6 +352,7 @@ ENV_KEYS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "FORMS_LEVEL4_EMAIL": ("level4_email", str),
     "FORMS_CSPOC_PHONE": ("cspoc_phone", str),
     "FORMS_TRUSTED_EMAIL_DOMAINS": ("trusted_email_domains", _domains),
+    "FORMS_DAILY_MAIL": ("daily_mail", _boolean("FORMS_DAILY_MAIL")),
     "FORMS_DAILY_MAIL_HOUR": ("daily_mail_hour", _hour),
     "FORMS_ONWARD_ADDRESSES": ("onward_addresses", _onward),
     "FORMS_TASK_MODE": ("task_mode", str),

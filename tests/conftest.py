@@ -27,6 +27,9 @@ def make_app(tmp_path: Path, **overrides: Any) -> Flask:
         "task_mode": "sync",
         "spoc_inbox": "c-spoc@council.example.gov.uk",
         "secret_key": "x" * 40,
+        # No digest or reminders from a delivery thread when a test runs on a working
+        # morning: tests of the daily mail turn it on.
+        "daily_mail": False,
     }
     config.update(overrides)
     return create_app(config)

@@ -48,9 +48,14 @@ def local_midnight(day: dt.date) -> dt.datetime:
 
 
 def is_mail_morning(settings: Settings, now: dt.datetime) -> bool:
-    """Whether the daily mail may go now: a working day, from the configured hour (UK)."""
+    """Whether the daily mail may go now: turned on, a working day, from the configured
+    hour (UK time)."""
     local = aware(now).astimezone(LONDON)
-    return settings.calendar.is_working_day(local.date()) and local.hour >= settings.daily_mail_hour
+    return (
+        settings.daily_mail
+        and settings.calendar.is_working_day(local.date())
+        and local.hour >= settings.daily_mail_hour
+    )
 
 
 def digest_days(calendar: WorkingCalendar, today: dt.date) -> tuple[dt.date, dt.date]:

@@ -25,6 +25,7 @@ from tests.factories import ehfsa_answers
 from tests.smtp_server import SmtpTestServer, free_port
 
 SUBMISSIONS = 200
+SPOC = "c-spoc@council.example.gov.uk"
 KILLS = 4
 
 
@@ -100,7 +101,8 @@ def test_sigkill_during_200_submissions_loses_nothing(tmp_path: Path) -> None:
         **os.environ,
         "FORMS_INSTANCE_PATH": str(instance),
         "FORMS_SMTP_URL": smtp.url("smtp"),
-        "FORMS_SPOC_INBOX": "c-spoc@council.example.gov.uk",
+        "FORMS_SPOC_INBOX": SPOC,
+        "FORMS_DAILY_MAIL": "false",  # no digest in the SPOC inbox if run on a working morning
         "FORMS_SECRET_KEY": "k" * 40,
         "FORMS_SWEEP_SECONDS": "0.5",
         "FORMS_LEASE_SECONDS": "2",
@@ -140,14 +142,28 @@ def test_sigkill_during_200_submissions_loses_nothing(tmp_path: Path) -> None:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         stored = {r for (r,) in db.execute("SELECT reference FROM submissions")}
         ids = dict(db.execute("SELECT reference, id FROM submissions").fetchall())
+        sent = Counter(k for (k,) in db.execute("SELECT kind FROM outbox WHERE status = 'sent'"))
+        acknowledgement_ids = dict(
+            db.execute(
+                "SELECT s.reference, o.message_id FROM outbox o "
+                "JOIN submissions s ON s.id = o.submission_id WHERE o.kind = 'acknowledgement'"
+            ).fetchall()
+        )
     assert kills == KILLS
     assert set(acknowledged) <= stored, "an acknowledged referral was lost"
-    assert statuses["sent"] == len(stored), statuses
-    per_reference = Counter(m.parsed()["Subject"].split("– ")[1] for m in smtp.messages)
-    assert set(per_reference) == stored, "a stored referral was never delivered"
+    # Each referral is a form to the SPOC inbox and an acknowledgement to its referrer.
+    assert sent == {"spoc": len(stored), "acknowledgement": len(stored)}, statuses
+    per_reference = Counter(
+        (m.rcpt_tos[0], m.parsed()["Subject"].split("– ")[1]) for m in smtp.messages
+    )
+    assert {ref for to, ref in per_reference if to == SPOC} == stored, (
+        "a stored referral was never delivered"
+    )
+    assert {ref for to, ref in per_reference if to != SPOC} == stored
     for message in smtp.messages:
         reference = message.parsed()["Subject"].split("– ")[1]
-        assert message.parsed()["Message-ID"].startswith(f"<{ids[reference]}@")
+        expected = ids[reference] if message.rcpt_tos == [SPOC] else acknowledgement_ids[reference]
+        assert message.parsed()["Message-ID"].startswith(f"<{expected}@")
     duplicates = sum(count - 1 for count in per_reference.values())
     assert duplicates <= KILLS, per_reference.most_common(5)
     print(

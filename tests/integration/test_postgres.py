@@ -31,6 +31,7 @@ from tests.webuser import WebUser
 
 API = "/api/v1/forms/ehfsa/submissions"
 ROWS = 50
+MESSAGES = 2 * ROWS  # each referral's form, and its acknowledgement
 THREADS = 4
 
 
@@ -86,10 +87,17 @@ def test_api_submission_is_stored_and_mailed_on_postgres(pg_app: Flask) -> None:
         answers = services.vault.open(submission.answers_sealed)
         assert answers["referrer"] == sent["referrer"]
         assert submission.submitted_at.tzinfo is not None
-        assert [row.status for row in rows] == ["sent"]  # task_mode sync: delivered at once
-    mails = sorted(services.settings.pickup_dir.glob("*.eml"))
-    assert len(mails) == 1
-    message = email.message_from_bytes(mails[0].read_bytes(), policy=policy.default)
+        # task_mode sync: the form and the referrer's acknowledgement, delivered at once
+        assert sorted((row.kind, row.status) for row in rows) == [
+            ("acknowledgement", "sent"),
+            ("spoc", "sent"),
+        ]
+    mails = [
+        email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        for path in services.settings.pickup_dir.glob("*.eml")
+    ]
+    assert len(mails) == 2
+    [message] = [m for m in mails if m["To"] == services.settings.spoc_inbox]
     names = {part.get_filename() for part in message.iter_attachments()}
     assert names == {f"{reference}.pdf", f"{reference}.docx"}
 
@@ -130,14 +138,15 @@ def test_nul_character_in_the_web_flow_on_postgres(pg_app: Flask) -> None:
 
 
 def _pending_rows(services: Services, count: int) -> list[str]:
-    """Rows left pending: ``submit`` queues nothing (the test delivers them itself)."""
+    """Rows left pending: ``submit`` queues nothing (the test delivers them itself).
+    Each referral makes two: its form to the SPOC inbox, and the acknowledgement."""
     form = services.registry.get("ehfsa")
     for _ in range(count):
         submit(services, form, ehfsa_answers(1), channel="api", actor=ANONYMOUS)
     with transaction(services.sessions) as session:
         pending = select(OutboxMessage.id).where(OutboxMessage.status == "pending")
         ids = list(session.scalars(pending))
-    assert len(ids) == count
+    assert len(ids) == MESSAGES
     return ids
 
 
@@ -169,11 +178,11 @@ def _race(services: Services, ids: list[str]) -> list[str]:
 
 
 def _assert_each_sent_once(services: Services, smtp: SmtpTestServer, outcomes: list[str]) -> None:
-    assert outcomes.count("sent") == ROWS
-    assert outcomes.count("skipped") == ROWS * (THREADS - 1)
-    assert len(smtp.messages) == ROWS
+    assert outcomes.count("sent") == MESSAGES
+    assert outcomes.count("skipped") == MESSAGES * (THREADS - 1)
+    assert len(smtp.messages) == MESSAGES
     message_ids = [m.parsed()["Message-ID"] for m in smtp.messages]
-    assert len(set(message_ids)) == ROWS
+    assert len(set(message_ids)) == MESSAGES
     with transaction(services.sessions) as session:
         statuses = dict(
             session.execute(
@@ -182,9 +191,13 @@ def _assert_each_sent_once(services: Services, smtp: SmtpTestServer, outcomes: l
         )
         attempts = set(session.scalars(select(OutboxMessage.attempts)))
         submission_ids = set(session.scalars(select(Submission.id)))
-    assert statuses == {"sent": ROWS}
+        acknowledgement_ids = set(
+            session.scalars(select(OutboxMessage.id).where(OutboxMessage.kind == "acknowledgement"))
+        )
+    assert statuses == {"sent": MESSAGES}
     assert attempts == {1}
-    assert {mid.strip("<>").split("@")[0] for mid in message_ids} == submission_ids
+    left_parts = {mid.strip("<>").split("@")[0] for mid in message_ids}
+    assert left_parts == submission_ids | acknowledgement_ids
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from forms_service.workdays import WorkingCalendar
 
 TRUSTED = Settings(trusted_email_domains=("gov.uk", "nhs.net", "nhs.uk", "sch.uk"))
 LONDON_SUMMER = dt.timedelta(hours=1)
+KEYS = {"secret_key": "x" * 40, "data_keys": ("k",), "index_key": "i" * 40}
 
 
 @pytest.mark.parametrize(
@@ -58,7 +59,7 @@ def test_trusted_domains_and_onward_addresses_are_read_from_the_environment() ->
             "FORMS_CSPOC_PHONE": "01702 212345",
             "FORMS_DAILY_MAIL_HOUR": "8",
         },
-        overrides={"secret_key": "x" * 40, "data_keys": ("k",), "index_key": "i" * 40},
+        overrides=KEYS,
     )
     assert settings.trusted_email_domains == ("gov.uk", "nhs.net", "sch.uk")
     assert settings.onward_address("social_care") == "first.contact@southend.gov.uk"
@@ -75,6 +76,7 @@ def test_trusted_domains_and_onward_addresses_are_read_from_the_environment() ->
         ("FORMS_ONWARD_ADDRESSES", "social_care"),
         ("FORMS_ONWARD_ADDRESSES", "social_care=a@b.gov.uk\r\nBcc: c@d.example"),
         ("FORMS_DAILY_MAIL_HOUR", "24"),
+        ("FORMS_DAILY_MAIL", "sometimes"),
     ],
 )
 def test_bad_mail_settings_stop_the_service_naming_the_variable(name: str, value: str) -> None:
@@ -128,9 +130,12 @@ def test_the_morning_mail_goes_on_working_days_from_its_hour(
     assert is_mail_morning(Settings(), moment) is goes
 
 
-def test_a_closure_day_has_no_morning_mail() -> None:
+def test_a_closure_day_or_a_copy_with_daily_mail_off_has_no_morning_mail() -> None:
     closed = Settings(closure_days=(dt.date(2026, 12, 29),))
     assert not is_mail_morning(closed, dt.datetime(2026, 12, 29, 9, 0, tzinfo=dt.UTC))
+    assert is_mail_morning(Settings(), dt.datetime(2026, 12, 30, 9, 0, tzinfo=dt.UTC))
+    off = settings_from_env({"FORMS_DAILY_MAIL": "false"}, overrides=KEYS)
+    assert not is_mail_morning(off, dt.datetime(2026, 12, 30, 9, 0, tzinfo=dt.UTC))
 
 
 @pytest.mark.parametrize(
