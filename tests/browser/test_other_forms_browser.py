@@ -122,10 +122,16 @@ def test_full_journey(
     expected = validate_submission(form, make_answers(), services.settings.contacts)
     assert _without_blanks(stored_answers) == _without_blanks(expected)
 
-    # Mailed: one message in the pickup folder, naming the reference.
-    mails = list(live_server.pickup_dir.glob("*.eml"))
-    assert len(mails) == 1, mails
-    assert reference in mails[0].read_text(encoding="utf-8", errors="replace")
+    # Mailed: one message to the SPOC inbox, naming the reference (and, for a form that
+    # names its referrer's email, their acknowledgement).
+    mails = [
+        m.read_text(encoding="utf-8", errors="replace")
+        for m in live_server.pickup_dir.glob("*.eml")
+    ]
+    spoc = services.settings.spoc_inbox
+    assert sum(f"To: {spoc}" in mail for mail in mails) == 1, mails
+    assert len(mails) == (2 if form.record.referrer_email else 1)
+    assert all(reference in mail for mail in mails)
 
 
 def test_family_story_starts_from_an_ehfsa_reference(page: Any, live_server: Any, axe: Any) -> None:
