@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 
 from .config import settings_from_env
 from .services import build_services
+from .web.json_limits import BoundedJSONProvider
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -31,6 +32,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         static_folder="web/static/govuk",
         static_url_path="/assets",
     )
+    app.json = BoundedJSONProvider(app)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.max_content_length,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import jsonschema
+import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
@@ -97,6 +99,33 @@ def test_malformed_json_is_400_and_wrong_content_type_415(api_client: FlaskClien
     assert reply.status_code == 400
     assert reply.get_json()["errors"]["_form"]
     assert api_client.post("/api/v1/forms/ehfsa/submissions", data="a=b").status_code == 415
+
+
+@pytest.mark.parametrize("depth", [33, 1_000, 100_000])
+def test_deeply_nested_json_is_400_not_500(api_client: FlaskClient, depth: int) -> None:
+    """A body nested past 32 levels is refused like any malformed body, never parsed."""
+    body = '{"household": ' + "[" * depth + "]" * depth + "}"
+    reply = api_client.post(
+        "/api/v1/forms/ehfsa/submissions", data=body, content_type="application/json"
+    )
+    assert reply.status_code == 400
+    assert reply.get_json()["errors"]["_form"]
+
+
+def test_nesting_within_the_limit_is_parsed_and_answered_422(api_client: FlaskClient) -> None:
+    """32 levels (deeper than any form) still reach validation: the limit is not too tight."""
+    body = '{"household": ' + "[" * 31 + "]" * 31 + "}"
+    reply = api_client.post(
+        "/api/v1/forms/ehfsa/submissions", data=body, content_type="application/json"
+    )
+    assert reply.status_code == 422
+
+
+def test_every_json_route_shares_the_bounded_parser(app: Flask) -> None:
+    """The staff API and any later JSON route read bodies through ``app.json``: bounded."""
+    with pytest.raises(ValueError, match="deeper than 32"):
+        app.json.loads("[" * 5_000 + "]" * 5_000)
+    assert app.json.loads('{"a": ["[[[[", {"b": []}]}') == {"a": ["[[[[", {"b": []}]}
 
 
 def test_wrong_types_are_422_not_500(api_client: FlaskClient) -> None:
