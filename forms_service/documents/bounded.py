@@ -1,11 +1,16 @@
-"""Rendering with a time limit, in a separate process that can be killed.
+"""Rendering with a time limit, in separate processes that can be killed.
 
 WeasyPrint documents that pathological input can make a render slow or loop,
-and a thread cannot be stopped. So the worker hands each render to a
-long-lived child process (started with ``spawn``, safe beside threads; its
-caches stay warm between renders) and waits at most ``timeout`` seconds. On
-timeout the child is killed and replaced, and :class:`RenderTimeout` tells
+and a thread cannot be stopped. So each render is handed to a long-lived child
+process (started with ``spawn``, safe beside threads; its caches stay warm
+between renders) and given at most ``timeout`` seconds. On timeout that child,
+and only that child, is killed and replaced, and :class:`RenderTimeout` tells
 the outbox to retry later; the submission itself is untouched.
+
+The pool is pebble's ``ProcessPool``, which times each task separately and
+replaces a worker that dies. The hand-made pool it replaces killed every child
+when one render overran, so a neighbouring render died with it (and cleaning
+up touched the executor's private ``_processes`` after ``shutdown``).
 """
 
 from __future__ import annotations
@@ -15,21 +20,17 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from typing import Any
+
+from pebble import ProcessExpired, ProcessPool
 
 from .renderer import DocumentRenderer, RenderedDocuments, SubmissionRecord
 
 
 class RenderTimeout(Exception):
     """The render took longer than allowed and was stopped."""
-
-
-_lock = threading.Lock()
-_pool: ProcessPoolExecutor | None = None
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -46,29 +47,56 @@ def _exit_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="watch-parent", daemon=True).start()
 
 
-def _executor(processes: int) -> ProcessPoolExecutor:
-    """The render pool (made with ``processes`` children the first time it is needed)."""
-    global _pool
-    with _lock:
-        if _pool is None:
-            _pool = ProcessPoolExecutor(
-                max_workers=max(1, processes),
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_exit_with_parent,
-                initargs=(os.getpid(),),
-            )
-        return _pool
+class RenderPool:
+    """``processes`` render children, each task with its own time limit."""
+
+    def __init__(self, processes: int) -> None:
+        self.processes = max(1, processes)
+        self._lock = threading.Lock()
+        self._pool: ProcessPool | None = None
+
+    def _running(self) -> ProcessPool:
+        with self._lock:
+            if self._pool is None or not self._pool.active:
+                self._pool = ProcessPool(
+                    max_workers=self.processes,
+                    initializer=_exit_with_parent,
+                    initargs=(os.getpid(),),
+                    context=multiprocessing.get_context("spawn"),
+                )
+            return self._pool
+
+    def run(self, call: Callable[..., Any], *args: Any, timeout: float, **kwargs: Any) -> Any:
+        """``call(*args, **kwargs)`` in a child, or ``RenderTimeout`` after ``timeout`` s of work.
+
+        The time counts from when a child starts the task, so a render waiting
+        behind others is not charged for their time.
+        """
+        future = self._running().schedule(call, args=args, kwargs=kwargs, timeout=timeout)
+        try:
+            return future.result()
+        except FutureTimeout:
+            raise RenderTimeout(f"rendering took longer than {timeout:g} s") from None
+        except ProcessExpired:
+            raise RenderTimeout("the render process stopped unexpectedly") from None
+
+    def close(self) -> None:
+        """Stop the children (tests and a clean shutdown); the next ``run`` starts new ones."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.stop()
+            pool.join(timeout=10)
 
 
-def _discard(pool: ProcessPoolExecutor) -> None:
-    """Kill a pool whose render overran, so the next render gets a fresh child."""
-    global _pool
-    with _lock:
-        if _pool is pool:
-            _pool = None
-    for process in list(getattr(pool, "_processes", {}).values()):
-        process.kill()
-    pool.shutdown(wait=False, cancel_futures=True)
+_pools_lock = threading.Lock()
+_pools: dict[int, RenderPool] = {}
+
+
+def _pool_of(processes: int) -> RenderPool:
+    """The process-wide pool with ``processes`` children (made the first time it is needed)."""
+    with _pools_lock:
+        return _pools.setdefault(processes, RenderPool(processes))
 
 
 def render_bounded(
@@ -117,14 +145,6 @@ def _bounded(
     """``call(record, **options)`` in the render process (in place in a daemonic one)."""
     if multiprocessing.current_process().daemon:
         return call(record, **options)
-    pool = _executor(processes)
     # The renderer and the record are pickled to the child: answers as a plain dict.
-    future = pool.submit(call, replace(record, answers=dict(record.answers)), **options)
-    try:
-        return future.result(timeout=timeout)
-    except FutureTimeout:
-        _discard(pool)
-        raise RenderTimeout(f"rendering took longer than {timeout:g} s") from None
-    except BrokenProcessPool:
-        _discard(pool)
-        raise RenderTimeout("the render process stopped unexpectedly") from None
+    plain = replace(record, answers=dict(record.answers))
+    return _pool_of(processes).run(call, plain, timeout=timeout, **options)
