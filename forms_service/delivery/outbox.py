@@ -22,7 +22,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from ..clock import aware
 from ..db import transaction
@@ -95,7 +95,7 @@ def deliver(services: Services, outbox_id: str) -> Outcome:
     except TransientSendError as exc:
         return _retry_or_fail(services, row, exc.reason)
     except RenderTimeout as exc:
-        return _retry_or_fail(services, row, str(exc))
+        return _render_timed_out(services, row, str(exc))
     except Exception as exc:  # rendering or an unexpected fault: keep the row, retry
         log.exception("delivery of outbox row %s failed", outbox_id)
         return _retry_or_fail(services, row, f"internal error: {type(exc).__name__}")
@@ -140,6 +140,32 @@ def _pending(
         payload=payload,
         outcome_due_at=due,
     )
+
+
+#: How a render that overran is recorded; the second time the row fails with it.
+RENDER_TIMEOUT = "render_timeout"
+
+
+def _render_timed_out(services: Services, row: OutboxMessage, reason: str) -> Outcome:
+    """Retry a render that overran once (the machine may have been busy); fail the row
+    the second time, visibly, instead of retrying a document that cannot be made in
+    time for the whole retry window while it holds up every other render.
+
+    A failed row to the SPOC inbox turns ``/healthz`` red (the alert) and shows as
+    failed on the staff pages, where it can be sent again by hand.
+    """
+    with transaction(services.readers) as session:
+        earlier = session.scalar(
+            select(func.count())
+            .select_from(OutboxEvent)
+            .where(
+                OutboxEvent.outbox_id == row.id,
+                OutboxEvent.detail.startswith(RENDER_TIMEOUT),
+            )
+        )
+    if earlier:
+        return _record(services, row, "failed", f"{RENDER_TIMEOUT}: {reason}, twice")
+    return _retry_or_fail(services, row, f"{RENDER_TIMEOUT}: {reason}")
 
 
 def _retry_or_fail(services: Services, row: OutboxMessage, reason: str) -> Outcome:

@@ -247,3 +247,20 @@ def test_a_render_that_overruns_is_stopped_retried_and_the_submission_kept(
     _sweep_until_settled(app)
     assert _rows(services)[0].status == "sent"
     assert reference in _to_spoc(smtp)[0].parsed()["Subject"]
+
+
+def test_a_render_that_overruns_twice_fails_visibly_instead_of_retrying_all_day(
+    tmp_path: Path, smtp: SmtpTestServer
+) -> None:
+    """The second timeout ends the row as ``failed: render_timeout`` and turns /healthz red."""
+    app = _app(tmp_path, smtp.url("smtp"), render_timeout_seconds=0.001)
+    services: Services = app.extensions["forms"]
+    _submit(app, 1)
+    assert _rows(services)[0].status == "retrying"
+    _sweep_until_settled(app)
+    row = _rows(services)[0]
+    assert row.status == "failed"
+    assert (row.last_error or "").startswith("render_timeout")
+    assert row.attempts == 2
+    assert _to_spoc(smtp) == []
+    assert app.test_client().get("/healthz").status_code == 503
