@@ -4,7 +4,8 @@ The documented normalisation (README "What happens to what you type"):
 Unicode NFC; line endings become ``\\n``; characters that XML 1.0 forbids (and
 so would corrupt a DOCX or be dropped by the PDF) are removed; single-line
 answers have runs of white space, including pasted line breaks, folded to one
-space. What is stored is exactly what the documents and the email show.
+space; in longer answers, more than one blank line between paragraphs becomes
+one. What is stored is exactly what the documents and the email show.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import unicodedata
 
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
 _SPACES = re.compile(r"\s+")
+#: More than one blank line between paragraphs prints as empty pages, and says nothing.
+_BLANK_LINES = re.compile(r"\n{3,}")
 
 
 def strip_xml_illegal(value: str) -> str:
@@ -29,4 +32,4 @@ def normalise(value: str, *, single_line: bool) -> str:
     if single_line:
         return _SPACES.sub(" ", value).strip()
     lines = [line.rstrip() for line in value.split("\n")]
-    return "\n".join(lines).strip("\n").strip()
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines).strip("\n").strip())

@@ -29,9 +29,10 @@ _ILLEGAL = "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f\\ufffe\\uffff"
 _SOLID = f"[^\\s{_ILLEGAL}]"
 #: One line as stored: no leading, trailing or doubled white space.
 ONE_LINE = f"^{_SOLID}+(?: {_SOLID}+)*$"
-#: Several lines as stored: lines end without spaces, no blank first or last line.
+#: Several lines as stored: lines end without spaces, no blank first or last line,
+#: at most one blank line between paragraphs.
 _BLANK = f"[^\\S\\r\\n{_ILLEGAL}]"
-MANY_LINES = f"^{_SOLID}(?:{_BLANK}*{_SOLID}|\\n+{_BLANK}*{_SOLID})*$"
+MANY_LINES = f"^{_SOLID}(?:{_BLANK}*{_SOLID}|\\n{{1,2}}{_BLANK}*{_SOLID})*$"
 NFC_RULE = "Text is stored in Unicode normalisation form C; lengths count characters after that."
 
 POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})$")
@@ -61,6 +62,11 @@ class TextAnswer(Answer):
         limit = self.kind.limit(d)
         if len(cleaned) > limit:
             raise self.fail(f"{self.noun} must be {limit:,} characters or fewer")
+        most_lines = self.kind.max_lines(d)
+        if most_lines is not None and cleaned.count("\n") >= most_lines:
+            raise self.fail(
+                f"{self.noun} must be {most_lines} lines or fewer: join short lines together"
+            )
         if d.min_length and len(cleaned) < d.min_length:
             raise self.fail(f"{self.noun} must be {d.min_length} characters or more")
         return self._check_rules(self.kind.clean(self, cleaned))
@@ -83,6 +89,10 @@ class TextType(FieldType):
     def limit(self, definition: Field) -> int:
         """The longest answer allowed, in characters after normalisation."""
         return definition.max_length or self.default_max
+
+    def max_lines(self, definition: Field) -> int | None:
+        """The most lines an answer may have (None: a single line by nature)."""
+        return None
 
     def clean(self, answer: TextAnswer, value: str) -> str:
         """Per-type format check and canonical form; plain text passes through."""
@@ -130,6 +140,25 @@ class LongTextType(TextType):
     one_line = False
     default_max = 5000
     wtf_class = TextAreaField
+    #: Characters per line allowed on average: a line break every 40 characters
+    #: is already a list of short points. Without a bound, 5,000 characters as
+    #: 2,500 one-letter lines printed 50 pages for one answer (issue 14).
+    chars_per_line: ClassVar[int] = 40
+    min_lines: ClassVar[int] = 10
+
+    def max_lines(self, definition: Field) -> int | None:
+        return max(self.min_lines, self.limit(definition) // self.chars_per_line)
+
+    def rules(self, definition: Field) -> list[XRule]:
+        most = self.max_lines(definition) or 0
+        return [
+            *super().rules(definition),
+            XRule(
+                "lines",
+                f"At most {most} lines (at most {most - 1} line breaks).",
+                lambda value: not isinstance(value, str) or value.count("\n") < most,
+            ),
+        ]
 
     def widget_params(
         self, definition: Field, field: WTField, errors: Errors, conditional: Conditional

@@ -16,8 +16,10 @@ import pytest
 from flask.testing import FlaskClient
 from lxml import etree
 from pypdf import PdfReader
+from sqlalchemy import select
 
 from forms_service.services import Services
+from forms_service.submissions.models import Submission
 from tests.factories import ehfsa_answers
 from tests.webuser import WebUser
 
@@ -144,6 +146,26 @@ def test_one_over_the_maximum_length_is_refused(api_client: FlaskClient) -> None
     assert errors["referrer.full_name"] == ["Your full name must be 100 characters or fewer"]
     answers["referrer"]["full_name"] = "n" * 100
     assert api_client.post("/api/v1/forms/ehfsa/submissions", json=answers).status_code == 201
+
+
+def test_an_answer_of_one_letter_lines_is_refused_and_blank_runs_fold(
+    api_client: FlaskClient, services: Services
+) -> None:
+    """5,000 characters as 2,500 one-letter lines printed 50 pages: at most 125 lines, and
+    runs of blank lines keep one (what is stored is what prints)."""
+    answers = ehfsa_answers()
+    answers["working_well"] = "a\n" * 2_500
+    reply = api_client.post("/api/v1/forms/ehfsa/submissions", json=answers)
+    assert reply.get_json()["errors"]["working_well"] == [
+        "What is working well for this family must be 125 lines or fewer: join short lines together"
+    ]
+    answers["working_well"] = "\n".join(["a line"] * 125)
+    answers["support_so_far"] = "First.\n\n\n\n\n\nSecond."
+    reply = api_client.post("/api/v1/forms/ehfsa/submissions", json=answers)
+    assert reply.status_code == 201
+    with services.sessions() as db:
+        stored = db.scalars(select(Submission)).one()
+        assert services.vault.open(stored.answers_sealed)["support_so_far"] == "First.\n\nSecond."
 
 
 def test_nothing_outside_the_instance_folder_is_read(tmp_path: Path) -> None:

@@ -551,12 +551,11 @@ def test_every_long_text_at_5000_characters(
     line = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod. "
     value = ((line * 12 + "\n") * 10)[:4990] + "x" * 10
     answers = fx.ehfsa_with_every_long_text(form, value, today=fx.DOCUMENT_DAY)
-    started = time.perf_counter()
+    # How long it takes is measured by `make bench` (benchmarks/largest.py), not here:
+    # a timed assertion fails on a busy machine and proves nothing on an idle one.
     docs = DocumentRenderer(fx.TEMPLATES).render(
         SubmissionRecord(form, answers, fx.REFERENCE, fx.SUBMITTED_AT)
     )
-    elapsed = time.perf_counter() - started
-    assert elapsed < 10  # the SLO in reliability.md item 18, with room to spare
     assert len(pypdf.PdfReader(io.BytesIO(docs.pdf)).pages) > 20
     context = build_context(form, answers, fx.REFERENCE, fx.SUBMITTED_AT)
     shown = sum(1 for v in all_values(context) if v == value)
@@ -587,14 +586,11 @@ def test_a_one_megabyte_answer_renders(form: FormDefinition, no_weasyprint_warni
     assert megabyte in html
     if not os.environ.get("FORMS_SLOW_TESTS"):
         answers["presenting_issues"] = megabyte[:250_000]
-    started = time.perf_counter()
     pdf = DocumentRenderer(fx.TEMPLATES).pdf(
         SubmissionRecord(form, answers, fx.REFERENCE, fx.SUBMITTED_AT)
     )
-    elapsed = time.perf_counter() - started
     pages = len(pypdf.PdfReader(io.BytesIO(pdf)).pages)
     assert pages > 40
-    assert elapsed < 60
 
 
 # --- the other forms' records -------------------------------------------------
