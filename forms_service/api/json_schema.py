@@ -15,8 +15,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..definitions.model import FormDefinition
-from ..fieldtypes import object_schema
+from ..definitions.model import Field, FormDefinition
+from ..fieldtypes import object_schema, type_of
+from ..fieldtypes.answer_options import described
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 REFERENCE_PATTERN = "^[A-Z]{2,4}-[2-9A-Z]{4}-[2-9A-Z]{4}$"
@@ -33,10 +34,29 @@ def form_rules(form: FormDefinition) -> list[dict[str, str]]:
     A message names the item that breaks the rule (``{label}``); published,
     it stands for any item, so the placeholder reads as an ellipsis.
     """
+    fields = tuple(form.fields)
     return [
         {"id": f"form-rule-{number}", "rule": re.sub(r"\{[a-z_]+\}", "…", rule.message)}
         for number, rule in enumerate(form.rules, start=1)
+    ] + [
+        {
+            "id": f"options-from-answers:{path}",
+            "rule": f"{path} ({fld.label}): {described(fld, fields)}",
+        }
+        for path, fld in _drawing_options(fields, "")
     ]
+
+
+def _drawing_options(fields: tuple[Field, ...], prefix: str) -> list[tuple[str, Field]]:
+    """Every choice whose options come from answers, by path (``plan[].who``)."""
+    found: list[tuple[str, Field]] = []
+    for fld in fields:
+        path = f"{prefix}{fld.name}"
+        if fld.options_from_answers:
+            found.append((path, fld))
+        suffix = "[]." if type_of(fld).repeats else "."
+        found.extend(_drawing_options(fld.fields, path + suffix))
+    return found
 
 
 def _required_unless_prefilled(body: dict[str, Any]) -> dict[str, Any]:

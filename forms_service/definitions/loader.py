@@ -176,6 +176,7 @@ def _cross_check(form: FormDefinition, templates_dir: Path | None) -> list[str]:
             problems.append(f"{where}.show_if: '{page.show_if.field}' is not on an earlier page")
     problems.extend(_check_paths(form))
     problems.extend(_check_record(form))
+    problems.extend(_check_answer_options(form))
     if templates_dir is not None:
         templates = [("documents.pdf", form.documents.pdf), ("documents.docx", form.documents.docx)]
         if form.family_plan is not None:
@@ -186,6 +187,41 @@ def _cross_check(form: FormDefinition, templates_dir: Path | None) -> list[str]:
         for key, name in templates:
             if not (templates_dir / name).is_file():
                 problems.append(f"{key}: template '{name}' not found in {templates_dir}")
+    return problems
+
+
+def _fields_drawing_options(fields: tuple[Field, ...], where: str) -> list[tuple[str, Field]]:
+    """Every choice (at any depth) whose options come from answers, with its path."""
+    found: list[tuple[str, Field]] = []
+    for fld in fields:
+        if fld.options_from_answers:
+            found.append((f"{where}{fld.name}", fld))
+        found.extend(_fields_drawing_options(fld.fields, f"{where}{fld.name}."))
+    return found
+
+
+def _check_answer_options(form: FormDefinition) -> list[str]:
+    """``options_from_answers`` must name a list or group of this form whose items
+    have every field its label fills in (an ``optional`` source may be absent)."""
+    top = tuple(form.fields)
+    problems: list[str] = []
+    for path, fld in _fields_drawing_options(top, ""):
+        for source in fld.options_from_answers:
+            where = f"{path}.options_from_answers: '{source.source}'"
+            group = resolve(top, source.source)
+            if group is None:
+                if not source.optional:
+                    problems.append(f"{where} is not a field of this form")
+                continue
+            if group.type not in {"group", "repeating"}:
+                problems.append(f"{where} is not a list or a group")
+                continue
+            names = {f.name for f in group.fields}
+            problems.extend(
+                f"{where}: '{name}' is not one of its fields"
+                for name in source.placeholders
+                if name not in names
+            )
     return problems
 
 

@@ -23,6 +23,7 @@ from ..fieldtypes import type_names
 from .model import (
     ACCESS_LEVELS,
     DUE_AFTER,
+    AnswerOptions,
     AtLeastOneRule,
     Condition,
     Copy,
@@ -116,6 +117,13 @@ class OptionSchema(_Builds):
     hint = mf.String()
 
 
+class AnswerOptionsSchema(_Builds):
+    __model__ = AnswerOptions
+    source = mf.String(required=True, validate=NAME, data_key="list")
+    label = mf.String(required=True, validate=validate.Regexp(r"\{[a-z][a-z0-9_]*\}"))
+    optional = mf.Boolean()
+
+
 class ConditionSchema(_Builds):
     __model__ = Condition
     field = mf.String(required=True, validate=NAME)
@@ -194,13 +202,24 @@ class FieldSchema(_Builds):
     count_hints = FrozenList(mf.Nested(CountHintSchema))
     minimum = mf.Integer()
     maximum = mf.Integer()
+    options_from_answers = FrozenList(
+        mf.Nested(AnswerOptionsSchema), validate=validate.Length(min=1)
+    )
+    record_marker = mf.String(validate=validate.Length(min=1, max=80))
     messages = mf.Dict(keys=mf.String(), values=mf.String())
 
     @validates_schema
     def _type_specific(self, data: dict[str, Any], **_: Any) -> None:
         kind = data.get("type")
         if kind in {"choice", "multi_choice"} and not data.get("options"):
-            raise ValidationError("a choice field needs options", "options")
+            if kind == "multi_choice" or not data.get("options_from_answers"):
+                raise ValidationError("a choice field needs options", "options")
+        if "options_from_answers" in data and kind != "choice":
+            raise ValidationError(
+                "only a choice draws options from answers", "options_from_answers"
+            )
+        if "record_marker" in data and kind != "yes_no":
+            raise ValidationError("only a yes/no field marks a record", "record_marker")
         if kind in {"group", "repeating"} and not data.get("fields"):
             raise ValidationError("a group needs fields", "fields")
         if kind not in {"group", "repeating"} and "fields" in data:

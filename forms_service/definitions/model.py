@@ -14,6 +14,7 @@ attributes it needs, and it checks itself, so no reader dispatches on a string.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -55,6 +56,29 @@ class Option:
     value: str
     label: str
     hint: str | None = None
+
+
+@dataclass(frozen=True)
+class AnswerOptions:
+    """Options of a choice drawn from other answers of the same submission.
+
+    Each item of the repeating group ``source`` (``list:`` in a schema file;
+    or the one group of that name)
+    offers one option whose text is ``label`` with every ``{field}`` filled
+    by that item's answer as a reader sees it (an option's label, not its
+    code): ``"{first_name} {last_name}"`` offers "Grace Okonkwo". An
+    ``optional`` source is skipped in a form that has no such answer, so a
+    shared block can draw on the professionals where a form lists them.
+    """
+
+    source: str
+    label: str
+    optional: bool = False
+
+    @property
+    def placeholders(self) -> tuple[str, ...]:
+        """The answer names ``label`` fills in, in order."""
+        return tuple(re.findall(r"\{([a-z][a-z0-9_]*)\}", self.label))
 
 
 @dataclass(frozen=True)
@@ -188,6 +212,10 @@ class Field:
     count_hints: tuple[CountHint, ...] = ()
     minimum: int | None = None
     maximum: int | None = None
+    #: A choice whose options also come from other answers (see ``fieldtypes/answer_options``).
+    options_from_answers: tuple[AnswerOptions, ...] = ()
+    #: A yes/no whose "yes" the practitioner's record shows beside the item's heading.
+    record_marker: str | None = None
     messages: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
 
     @property

@@ -145,6 +145,13 @@ def _entry_name(fld: Field, item: Mapping[str, Any]) -> str:
     return ""
 
 
+def _markers(fld: Field, item: Mapping[str, Any]) -> list[str]:
+    """The schema's ``record_marker`` of each yes/no answered "yes" in ``item``:
+    "Left out of the family's copy" beside a person the plan leaves out, so a
+    reader of the record cannot miss it."""
+    return [f.record_marker for f in fld.fields if f.record_marker and item.get(f.name) is True]
+
+
 def _table(fld: Field, items: list[Mapping[str, Any]]) -> dict[str, Any]:
     """A repeating group: a summary table, then each item's other answers.
 
@@ -167,9 +174,12 @@ def _table(fld: Field, items: list[Mapping[str, Any]]) -> dict[str, Any]:
         rows.append(cells)
         heading = f"{noun[:1].upper()}{noun[1:]} {number}"
         name = _entry_name(fld, item)
+        if name:
+            heading = f"{heading}: {name}"
+        heading = " – ".join([heading, *_markers(fld, item)])
         details = _rows(fld.fields, item, skip=frozenset(summary))
         if details:  # a row says everything when the group has no other questions
-            entries.append({"heading": f"{heading}: {name}" if name else heading, "rows": details})
+            entries.append({"heading": heading, "rows": details})
     return {
         "name": fld.name,
         "title": fld.label,

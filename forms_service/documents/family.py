@@ -15,6 +15,7 @@ place text and never pick or format anything:
       changes:        [{outcome, member}]  the actions' outcomes, in the family's words
       actions:        [{what, who, by_when, measure}]  this plan's actions, then any
                                         action carried forward from the last plan
+                      (``who`` and ``member``: a household member by first name)
       next_meeting:   {date, place} or None (a review that closes the plan)
       who_to_contact: text or ""        (answers.who_to_contact, when closing)
       worker:         {name, job_title, phone, email}
@@ -25,11 +26,20 @@ place text and never pick or format anything:
 
 Nothing else from the answers reaches the family's copy: no third-party
 information, agency checks, scores, statuses or who asked for help.
+
+A household member marked ``leave_out_of_plan`` (a court order, a risk to the
+family's safety) appears nowhere in it: not among the members, and no
+change or action whose ``who`` or ``member`` names them or whose words
+mention them (their full name, their other names, and their first name
+unless someone still in the plan shares it). Actions carried forward from an
+earlier plan are tested the same way, so a review's copied ``who`` text is
+caught too. The practitioners' record keeps everything, marked.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import phonenumbers
@@ -39,8 +49,11 @@ from ..formats import format_date
 #: Answer paths (dots through groups and repeating groups) the family plan reads.
 FAMILY_PLAN_FIELDS = (
     "household.first_name",
+    "household.last_name",
+    "household.other_names",
     "household.role",
     "household.relationship",
+    "household.leave_out_of_plan",
     "analysis.working_well",
     "analysis.worried_about",
     "analysis.needs_to_happen",
@@ -103,6 +116,15 @@ def _group(answers: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
+def _members(answers: Mapping[str, Any], names: tuple[str, ...]) -> list[dict[str, str]]:
+    """Everyone not left out; a relationship that names a left-out person is not printed."""
+    members = [_member(p) for p in _items(answers, "household") if not is_left_out(p)]
+    for member in members:
+        if mentions([member["about"]], names):
+            member["about"] = ""
+    return members
+
+
 def _member(person: Mapping[str, Any]) -> dict[str, str]:
     """One family member: first name and, for everyone but the main child, who they are."""
     first = _text(person.get("first_name"))
@@ -118,22 +140,87 @@ def _member(person: Mapping[str, Any]) -> dict[str, str]:
     return {"name": first, "about": relationship}
 
 
-def _actions(answers: Mapping[str, Any]) -> list[dict[str, str]]:
+def is_left_out(person: Mapping[str, Any]) -> bool:
+    """Whether the worker marked this household member to be left out of the family's copy."""
+    return person.get("leave_out_of_plan") is True
+
+
+def _fold(text: Any) -> str:
+    return " ".join(str(text or "").split())
+
+
+def left_out_names(answers: Mapping[str, Any]) -> tuple[str, ...]:
+    """The names that must not appear in the family's copy.
+
+    Each left-out person's full name and other names; their first name too,
+    unless someone who stays in the plan has the same first name (a son named
+    after his father keeps his actions).
+    """
+    household = _items(answers, "household")
+    kept_first = {_fold(p.get("first_name")).casefold() for p in household if not is_left_out(p)}
+    names: list[str] = []
+    for person in filter(is_left_out, household):
+        first, last = _fold(person.get("first_name")), _fold(person.get("last_name"))
+        names += [f"{first} {last}".strip(), _fold(person.get("other_names"))]
+        if first.casefold() not in kept_first:
+            names.append(first)
+    return tuple(sorted({n for n in names if n}, key=len, reverse=True))
+
+
+def mentions(texts: Iterable[Any], names: tuple[str, ...]) -> bool:
+    """Whether any of ``texts`` holds one of ``names`` as whole words (any case)."""
+    if not names:
+        return False
+    pattern = re.compile(
+        r"(?<!\w)(?:" + "|".join(re.escape(n) for n in names) + r")(?!\w)", re.IGNORECASE
+    )
+    return any(pattern.search(_fold(text)) for text in texts)
+
+
+def first_names(answers: Mapping[str, Any]) -> dict[str, str]:
+    """Each household member's full name (as "Who will do it?" stores it) → first name:
+    the family's copy uses first names only."""
+    return {
+        _fold(f"{_fold(p.get('first_name'))} {_fold(p.get('last_name'))}"): _fold(
+            p.get("first_name")
+        )
+        for p in _items(answers, "household")
+        if _fold(p.get("first_name"))
+    }
+
+
+def _person(value: Any, names: Mapping[str, str]) -> str:
+    text = _text(value)
+    return names.get(_fold(text), text)
+
+
+def _for_the_family(item: Mapping[str, Any], names: tuple[str, ...], *keys: str) -> bool:
+    """An action or change may go in the family's copy: none of its ``keys`` names a
+    left-out person."""
+    return not mentions((item.get(key) for key in keys), names)
+
+
+def _actions(answers: Mapping[str, Any], names: tuple[str, ...]) -> list[dict[str, str]]:
+    keys = ("outcome", "member", "what", "who", "measure")
+    people = first_names(answers)
     actions = [
         {
             "what": _text(item.get("what")),
-            "who": _text(item.get("who")),
+            "who": _person(item.get("who"), people),
             "by_when": short_date(item.get("by_when")) or NO_DATE,
             "measure": _text(item.get("measure")) or CHECK_AT_NEXT_MEETING,
         }
         for item in _items(answers, "plan")
+        if _for_the_family(item, names, *keys)
     ]
     for item in _items(answers, "previous_actions"):
+        if not _for_the_family(item, names, "action", "who", "comment"):
+            continue
         if item.get("carry_forward") is True and item.get("status") != "closed":
             actions.append(
                 {
                     "what": _text(item.get("action")),
-                    "who": _text(item.get("who")),
+                    "who": _person(item.get("who"), people),
                     "by_when": short_date(item.get("by_when")) or NO_DATE,
                     "measure": CHECK_AT_NEXT_MEETING,
                 }
@@ -141,12 +228,16 @@ def _actions(answers: Mapping[str, Any]) -> list[dict[str, str]]:
     return actions
 
 
-def _changes(answers: Mapping[str, Any]) -> list[dict[str, str]]:
-    """Each distinct outcome the family wants, with who it is for."""
+def _changes(answers: Mapping[str, Any], names: tuple[str, ...]) -> list[dict[str, str]]:
+    """Each distinct outcome the family wants, with who it is for (none that
+    names a left-out person, nor one whose action does)."""
     seen: set[tuple[str, str]] = set()
     changes: list[dict[str, str]] = []
+    people = first_names(answers)
     for item in _items(answers, "plan"):
-        key = (_text(item.get("outcome")), _text(item.get("member")))
+        if not _for_the_family(item, names, "outcome", "member", "what", "who", "measure"):
+            continue
+        key = (_text(item.get("outcome")), _person(item.get("member"), people))
         if key[0] and key not in seen:
             seen.add(key)
             changes.append({"outcome": key[0], "member": key[1]})
@@ -158,6 +249,7 @@ def build_family_plan(answers: Mapping[str, Any], contacts: Mapping[str, str]) -
     analysis = _group(answers, "analysis")
     worker = _group(answers, "worker")
     meeting = _group(answers, "next_meeting")
+    names = left_out_names(answers)
     next_meeting = None
     if meeting.get("date"):
         next_meeting = {
@@ -165,12 +257,12 @@ def build_family_plan(answers: Mapping[str, Any], contacts: Mapping[str, str]) -
             "place": _text(meeting.get("place")),
         }
     return {
-        "members": [_member(p) for p in _items(answers, "household")],
+        "members": _members(answers, names),
         "working_well": _text(analysis.get("working_well")) or NOT_WRITTEN,
         "worried_about": _text(analysis.get("worried_about")) or NOT_WRITTEN,
         "needs_to_happen": _text(analysis.get("needs_to_happen")),
-        "changes": _changes(answers),
-        "actions": _actions(answers),
+        "changes": _changes(answers, names),
+        "actions": _actions(answers, names),
         "next_meeting": next_meeting,
         "who_to_contact": _text(answers.get("who_to_contact")),
         "worker": {

@@ -5,7 +5,7 @@ re-exported here; a new type is a new class in one of these modules (or a
 new module imported below) plus its tests.
 """
 
-from . import choice, containers, date, number, text
+from . import answer_options, choice, containers, date, number, text
 from .base import (
     NOT_GIVEN,
     Answer,
@@ -26,6 +26,7 @@ from .scopes import (
     contacts_key,
     form_class,
     object_schema,
+    offer_options,
     page_form,
 )
 
@@ -35,6 +36,7 @@ __all__ = [
     "Answer",
     "FieldType",
     "XRule",
+    "answer_options",
     "answers_of",
     "answers_schema",
     "choice",
@@ -46,6 +48,7 @@ __all__ = [
     "is_required",
     "number",
     "object_schema",
+    "offer_options",
     "page_form",
     "register",
     "render_fields",

@@ -7,20 +7,42 @@ from typing import Any, ClassVar
 from wtforms import BooleanField, StringField
 from wtforms import Field as WTField
 
-from ..definitions.model import Field
+from ..definitions.model import Field, Option
+from .answer_options import tidy
 from .base import Answer, FieldType, register
 from .widgets import Conditional, Errors, error_message, question
 
 #: GOV.UK: radios for a short list, a select beyond this many options.
 MOST_RADIOS = 12
+#: The longest option text drawn from answers (two 100-character names and a label).
+DRAWN_MAX_LENGTH = 300
+
+
+def drawn_limit(definition: Field) -> int:
+    """The longest answer a choice drawing options from answers takes."""
+    return definition.max_length or DRAWN_MAX_LENGTH
 
 
 class ChoiceAnswer(Answer):
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if self.definition.options_from_answers:
+            return self._drawn(value)
         allowed = {o.value for o in self.definition.options}
         if not isinstance(value, str) or value not in allowed:
             raise self.missing()
         return self._check_rules(value)
+
+    def _drawn(self, value: Any) -> str:
+        """An option drawn from other answers: checked here as text only; whether the
+        answers offer it is checked with them (``answer_options.unoffered``)."""
+        text = tidy(value) if isinstance(value, str) else ""
+        if not text:
+            raise self.missing()
+        if len(text) > drawn_limit(self.definition):
+            raise self.fail(
+                f"{self.noun} must be {drawn_limit(self.definition)} characters or fewer"
+            )
+        return text
 
 
 class MultiChoiceAnswer(Answer):
@@ -97,29 +119,53 @@ class ChoiceType(Picked):
     answer = ChoiceAnswer
 
     def hosts_reveals(self, definition: Field) -> bool:
-        return len(definition.options) <= MOST_RADIOS
+        return not definition.options_from_answers and len(definition.options) <= MOST_RADIOS
 
     def widget_params(
         self, definition: Field, field: WTField, errors: Errors, conditional: Conditional
     ) -> tuple[str, dict[str, Any]]:
-        if not self.hosts_reveals(definition):
+        offered = self.offered_on(definition, field)
+        if len(offered) > MOST_RADIOS:
             return "govukSelect", {
                 **question(definition, field, errors),
                 "items": [{"value": "", "text": "Select an option"}]
                 + [
                     {"value": o.value, "text": o.label, "selected": field.data == o.value}
-                    for o in definition.options
+                    for o in offered
                 ],
             }
-        options = [(o.value, o.label, o.hint) for o in definition.options]
+        options = [(o.value, o.label, o.hint) for o in offered]
         return "govukRadios", {
             **question(definition, field, errors, fieldset=True),
             "classes": "",
             "items": radio_items(options, field.data, conditional),
         }
 
+    @staticmethod
+    def offered_on(definition: Field, field: WTField) -> tuple[Option, ...]:
+        """The options on this page: those the view drew from the draft's answers
+        (``scopes.offer_options``), else the schema's own."""
+        drawn: tuple[Option, ...] | None = getattr(field, "offered", None)
+        return drawn if drawn is not None else definition.options
+
     def json_schema(self, definition: Field) -> dict[str, Any]:
-        return {"type": "string", "enum": [o.value for o in definition.options]}
+        if not definition.options_from_answers:
+            return {"type": "string", "enum": [o.value for o in definition.options]}
+        schema: dict[str, Any] = {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": drawn_limit(definition),
+            "description": "One of the options this submission's other answers offer: see "
+            "x-options-from-answers (each item of that answer, its label filled in with the "
+            "item's answers as shown to a reader) and the fixed examples.",
+            "x-options-from-answers": [
+                {"list": s.source, "label": s.label, "optional": s.optional}
+                for s in definition.options_from_answers
+            ],
+        }
+        if definition.options:
+            schema["examples"] = [o.value for o in definition.options]
+        return schema
 
     def show(self, definition: Field, value: Any) -> str:
         return definition.option_label(value)

@@ -16,6 +16,7 @@ from marshmallow import RAISE, Schema, ValidationError, pre_load, validates_sche
 from wtforms import Form
 
 from ..definitions.model import Condition, Field
+from .answer_options import offered
 from .base import is_required, required_message, type_of
 
 UNKNOWN_FIELD = "This is not a question on this form. Remove it"
@@ -108,6 +109,24 @@ def page_form(definitions: tuple[Field, ...], formdata: Any, data: dict[str, Any
     return cls(formdata=formdata) if formdata is not None else cls(formdata=None, data=data)
 
 
+def offer_options(
+    form: Form,
+    definitions: tuple[Field, ...],
+    answers: Mapping[str, Any],
+    fields: tuple[Field, ...],
+) -> Form:
+    """Give each choice on a bound page the options ``answers`` offer (see
+    ``answer_options``): set per request on the bound field, never on the
+    cached class. ``fields`` are the form's top-level fields."""
+    for d in definitions:
+        kind = type_of(d)
+        if d.options_from_answers:
+            form[d.name].offered = offered(d, answers, fields)
+        elif kind.group:
+            offer_options(form[d.name].form, d.fields, answers, fields)
+    return form
+
+
 def answers_of(definitions: tuple[Field, ...], form: Form) -> dict[str, Any]:
     """A bound form's answers in the API's JSON shape, blanks left out."""
     answers: dict[str, Any] = {}
@@ -164,7 +183,7 @@ def field_schema(d: Field) -> dict[str, Any]:
     if d.stop is not None:
         schema["not"] = {"const": d.stop.when}
     if d.hint:
-        schema["description"] = d.hint
+        schema["description"] = " ".join(filter(None, (d.hint, schema.get("description"))))
     rules = kind.rules(d)
     if rules:
         schema["x-rules"] = [rule.published() for rule in rules]

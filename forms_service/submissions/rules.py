@@ -14,14 +14,22 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..definitions.model import FormDefinition
+from ..fieldtypes.answer_options import unoffered
 
 
 def check_rules(form: FormDefinition, answers: Mapping[str, Any]) -> dict[str, list[str]]:
-    """Errors keyed by the path of the field to correct."""
+    """Errors keyed by the path of the field to correct.
+
+    Besides the schema's ``rules:``, a choice whose options come from other
+    answers ("Who will do it?") must be one those answers offer.
+    """
+    fields = tuple(form.fields)
     errors: dict[str, list[str]] = {}
     for rule in form.rules:
         for message in rule.broken(form, answers, form.calendar):
             errors.setdefault(rule.error_path, []).append(message)
+    for path, messages in unoffered(fields, answers, answers, fields).items():
+        errors.setdefault(path, []).extend(messages)
     return errors
 
 

@@ -32,7 +32,8 @@ from ..definitions.model import Field, FormDefinition, Page, resolve
 from ..definitions.registry import UnknownForm
 from ..documents.bounded import RenderTimeout
 from ..families.service import FamilyUnavailable
-from ..fieldtypes import answers_of, page_form, type_of
+from ..fieldtypes import answers_of, offer_options, page_form, type_of
+from ..fieldtypes.answer_options import unoffered
 from ..fieldtypes.messages import fill_contacts
 from ..flow import drafts, referrer_copy
 from ..flow.navigation import next_page, page_for_error, previous_page, triggered_stop
@@ -139,10 +140,10 @@ def _timed_out(exc: CSRFError) -> ResponseReturnValue:
         return render_template("error.html", title="This page timed out", body=SESSION_EXPIRED), 400
     group = page_now.repeating
     if group is None:
-        form = page_form(page_now.fields, request.form, {})
+        form = _bound(page_now.fields, request.form, {}, saved)
         return _render_page(page_now, form, saved, {}, expired=True), 400
     if request.endpoint == "forms.item":
-        form = page_form(group.fields, request.form, {})
+        form = _bound(group.fields, request.form, {}, saved)
         number = (request.view_args or {}).get("index")
         return _render_item(page_now, form, number, {}, expired=True), 400
     items = list(saved.get(group.name) or [])
@@ -151,6 +152,22 @@ def _timed_out(exc: CSRFError) -> ResponseReturnValue:
 
 def _saved(form_def: FormDefinition) -> dict[str, Any]:
     return drafts.answers(services(), session, form_def.id, current_actor())
+
+
+def _bound(
+    fields: tuple[Field, ...], formdata: Any, data: dict[str, Any], saved: dict[str, Any]
+) -> Form:
+    """A bound page form whose choices drawn from answers offer the draft's people."""
+    form = page_form(fields, formdata, data)
+    return offer_options(form, fields, saved, tuple(definition().fields))
+
+
+def _check_offered(fields: tuple[Field, ...], clean: dict[str, Any], saved: dict[str, Any]) -> None:
+    """Refuse a choice the draft's answers do not offer (``answer_options``), as a
+    field error on this page."""
+    errors = unoffered(fields, clean, saved, tuple(definition().fields))
+    if errors:
+        raise AnswersInvalid(errors)
 
 
 def _url(endpoint: str, **values: Any) -> str:
@@ -250,8 +267,8 @@ def page() -> Response | str | tuple[str, int]:
     if page_now.repeating is not None:
         return _list_page(page_now, page_now.repeating, saved)
     if request.method == "GET":
-        return _render_page(page_now, page_form(page_now.fields, None, saved), saved, {})
-    form = page_form(page_now.fields, request.form, {})
+        return _render_page(page_now, _bound(page_now.fields, None, saved, saved), saved, {})
+    form = _bound(page_now.fields, request.form, {}, saved)
     data = answers_of(page_now.fields, form)
     stop = triggered_stop(page_now.fields, data)
     if stop is not None:
@@ -261,6 +278,7 @@ def page() -> Response | str | tuple[str, int]:
         return render_template("stop.html", definition=form_def, stop=stop, body=body)
     try:
         clean = validate(page_now.fields, data, services().settings.contacts)
+        _check_offered(page_now.fields, clean, {**saved, **clean})
     except AnswersInvalid as exc:
         return _render_page(page_now, form, saved, exc.errors)
     drafts.save(
@@ -301,6 +319,7 @@ def _list_page(page: Page, group: Field, saved: dict[str, Any]) -> Response | st
     if request.method == "POST":
         try:
             validate((group,), {group.name: items}, services().settings.contacts)
+            _check_offered((group,), {group.name: items}, saved)
         except AnswersInvalid as exc:
             errors = exc.errors
         else:
@@ -368,10 +387,11 @@ def item(index: int | None = None) -> Response | str | tuple[str, int]:
     number = None if position is None else position + 1
     if request.method == "GET":
         current = items[position] if position is not None else {}
-        return _render_item(page_now, page_form(group.fields, None, current), number, {})
-    form = page_form(group.fields, request.form, {})
+        return _render_item(page_now, _bound(group.fields, None, current, saved), number, {})
+    form = _bound(group.fields, request.form, {}, saved)
     try:
         clean = validate(group.fields, answers_of(group.fields, form), services().settings.contacts)
+        _check_offered(group.fields, clean, saved)
     except AnswersInvalid as exc:
         return _render_item(page_now, form, number, exc.errors)
     if position is None:

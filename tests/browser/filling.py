@@ -68,6 +68,12 @@ def _fill_one(page: Any, fld: Field, value: Any, name: str, reveals: dict[str, A
         year, month, day = str(value).split("-")
         for part, text in (("day", str(int(day))), ("month", str(int(month))), ("year", year)):
             _by_name(page, f"{name}-{part}", "input").fill(text)
+    elif fld.options_from_answers:  # radios or a select, by how many people the answers offer
+        select = _by_name(page, name, "select")
+        if select.count():
+            select.select_option(str(value))
+        else:
+            _radio(page, name, str(value)).check()
     elif fld.type == "yes_no" or (fld.type == "choice" and len(fld.options) <= MAX_RADIOS):
         option = ("yes" if value else "no") if fld.type == "yes_no" else str(value)
         if option in reveals:

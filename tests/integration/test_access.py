@@ -92,6 +92,8 @@ def world(tmp_path: Path) -> Iterator[World]:
     story = {**family_story_answers(), "prefill_from": b_ref}
     for key in ("household", "referrer", "consent", "professionals"):
         del story[key]
+    for action in story["plan"]:  # the referral's household (all called Bravo) names no one here
+        action.update(who="The whole family", member="The whole family")
     reply = app.test_client().post(
         "/api/v1/forms/family-story/submissions", json=story, headers=user_headers(services, b)
     )

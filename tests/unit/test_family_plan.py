@@ -109,10 +109,12 @@ def family_texts(docs: RenderedDocuments) -> dict[str, str]:
 
 
 def expected_actions(answers: dict[str, Any]) -> list[dict[str, str]]:
-    """What the family's table must show: this plan, then actions carried forward."""
-    rows = [{"what": a["what"], "who": a["who"]} for a in answers["plan"]]
+    """What the family's table must show: this plan, then actions carried forward
+    (a household member who does an action by first name only)."""
+    first = {f"{p['first_name']} {p['last_name']}": p["first_name"] for p in answers["household"]}
+    rows = [{"what": a["what"], "who": first.get(a["who"], a["who"])} for a in answers["plan"]]
     rows += [
-        {"what": a["action"], "who": a["who"]}
+        {"what": a["action"], "who": first.get(a["who"], a["who"])}
         for a in answers.get("previous_actions", [])
         if a["carry_forward"] and a["status"] != "closed"
     ]
