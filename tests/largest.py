@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from forms_service.definitions.model import Field
+from forms_service.fieldtypes.answer_options import offered
 from forms_service.submissions.service import validate_submission
 
 from .factories import (
@@ -60,7 +61,9 @@ def largest_answers(form_id: str) -> Answers:
     """The largest valid submission of ``form_id`` (validated before it is returned)."""
     definition = form(form_id)
     answers = copy.deepcopy(BASES[form_id]())
-    _grow(tuple(definition.fields), answers)
+    fields = tuple(definition.fields)
+    _grow(fields, answers)
+    _choose_people(fields, answers, answers, fields)
     return validate_submission(definition, answers, CONTACTS)
 
 
@@ -81,6 +84,22 @@ def _grow(fields: tuple[Field, ...], scope: Answers) -> None:
             _grow(fld.fields, group)
         elif fld.type in FREE_TEXT and fld.max_length and (value or not fld.required):
             scope[fld.name] = prose(fld.max_length)
+
+
+def _choose_people(
+    fields: tuple[Field, ...], scope: Answers, answers: Answers, top: tuple[Field, ...]
+) -> None:
+    """Names grew with the text: each choice drawn from the answers (who does an action)
+    takes the longest person now offered, as the largest body would."""
+    for fld in fields:
+        value = scope.get(fld.name)
+        if fld.options_from_answers and value is not None:
+            scope[fld.name] = max(offered(fld, answers, top), key=lambda o: len(o.value)).value
+        elif fld.type == "repeating" and isinstance(value, list):
+            for item in value:
+                _choose_people(fld.fields, item, answers, top)
+        elif fld.type == "group" and isinstance(value, dict):
+            _choose_people(fld.fields, value, answers, top)
 
 
 def _fill_list(fld: Field, items: list[Answers]) -> None:
