@@ -247,9 +247,9 @@ def with_glossary(form: FormDefinition, glossary: Glossary) -> FormDefinition:
     checks its answer against ``glossary``."""
     return map_fields(
         form,
-        lambda f: dataclasses.replace(f, glossary=glossary)
-        if f.family_facing and not f.own_words
-        else f,
+        lambda f: (
+            dataclasses.replace(f, glossary=glossary) if f.family_facing and not f.own_words else f
+        ),
     )
 
 
@@ -260,9 +260,9 @@ def _without_family_copy(form: FormDefinition) -> FormDefinition:
         return form
     return map_fields(
         form,
-        lambda f: dataclasses.replace(f, family_facing=False, own_words=False)
-        if f.family_facing
-        else f,
+        lambda f: (
+            dataclasses.replace(f, family_facing=False, own_words=False) if f.family_facing else f
+        ),
     )
 
 
