@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import math
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,12 @@ import pytest
 
 from forms_service.definitions.model import FormDefinition
 from forms_service.definitions.registry import Registry
-from forms_service.documents import DocumentRenderer, RenderedDocuments, SubmissionRecord
+from forms_service.documents import (
+    DocumentRenderer,
+    RenderedDocuments,
+    SubmissionRecord,
+    check_template_variables,
+)
 from forms_service.documents.family import build_family_plan
 from forms_service.submissions.service import validate_submission
 from tests import factories as fx
@@ -198,3 +204,20 @@ def test_the_large_print_plan_keeps_every_new_section_at_16pt_or_more() -> None:
     ):
         assert new in text, new
     assert "Dean" not in text
+
+
+def test_a_plan_template_that_reads_the_raw_answers_is_reported(tmp_path: Path) -> None:
+    """The practitioner's analysis is one ``answers.`` away: only ``family`` may be read."""
+    templates = tmp_path / "doc_templates"
+    shutil.copytree(fx.TEMPLATES, templates)
+    source = (templates / "shared" / "family_plan.html").read_text(encoding="utf-8")
+    (templates / "shared" / "family_plan.html").write_text(
+        source.replace("{{ family.worried_about }}", "{{ answers.analysis.worried_about }}"),
+        encoding="utf-8",
+    )
+    form = REGISTRY.get("family-story")
+    assert check_template_variables(form, templates) == [
+        "shared/family_plan.html: the family's plan reads 'answers'; it may read only family, "
+        "reference (practitioner-only answers never reach it)"
+    ]
+    assert check_template_variables(form, fx.TEMPLATES) == []
