@@ -21,7 +21,7 @@ from .audit import CLI
 from .auth.accounts import AccountError
 from .config import ROLES, ConfigError, settings_from_env
 from .definitions.loader import SchemaError
-from .definitions.registry import Registry, check_schema_files
+from .definitions.registry import Registry, check_schema_files, form_files
 from .documents.checks import check_template_variables
 from .documents.renderer import DocumentRenderer, SubmissionRecord
 from .submissions.answers import AnswersInvalid, validate
@@ -59,7 +59,7 @@ def _check_schemas(args: argparse.Namespace) -> int:
     if problems:
         print(f"{len(problems)} problem(s) found in {schemas}", file=sys.stderr)
         return 1
-    count = len(list(schemas.glob("*.yaml")))
+    count = len(form_files(schemas))
     print(f"All {count} form schema(s) in {schemas} and their templates are valid.")
     return 0
 

@@ -228,6 +228,11 @@ def _para(document: DocumentObject, *runs: tuple[str, bool]) -> Paragraph:
     return paragraph
 
 
+#: Room to sign and date by hand on the printed plan.
+SIGN_LINE = "_" * 24
+DATE_LINE = "_" * 12
+
+
 def build_family_plan() -> DocumentObject:
     """ "Our Family Plan": the family's copy. Large print, plain English, no acronyms.
 
@@ -268,6 +273,12 @@ def build_family_plan() -> DocumentObject:
     member.add_run("{{ member.name }}").bold = True
     member.add_run("{% if member.about %}, {{ member.about }}{% endif %}")
     _tag(document, "{%p endfor %}")
+
+    _tag(document, "{%p if family.child_words %}")
+    _heading(document, 'What {{ family.child_words.name or "our child" }} says')
+    document.add_paragraph("In their own words:")
+    document.add_paragraph("{{ family.child_words.words }}")
+    _tag(document, "{%p endif %}")
 
     _heading(document, "What is going well")
     document.add_paragraph("{{ family.working_well }}")
@@ -323,8 +334,8 @@ def build_family_plan() -> DocumentObject:
     _heading(document, "When we will meet again")
     _tag(document, "{%p if family.next_meeting %}")
     meeting = document.add_paragraph("We will meet again on ")
-    meeting.add_run("{{ family.next_meeting.date }}").bold = True
-    meeting.add_run("{% if family.next_meeting.place %} at {% endif %}")
+    meeting.add_run("{{ family.next_meeting.when }}").bold = True
+    meeting.add_run("{% if family.next_meeting.place %}, at {% endif %}")
     meeting.add_run("{{ family.next_meeting.place }}").bold = True
     meeting.add_run(".")
     document.add_paragraph(
@@ -340,6 +351,22 @@ def build_family_plan() -> DocumentObject:
     document.add_paragraph("If you need help again, contact your worker.")
     _tag(document, "{%p endif %}")
     _tag(document, "{%p endif %}")
+
+    _heading(document, "Do we agree with this plan?")
+    document.add_paragraph(
+        "Each adult in our family can sign here to say they agree with this plan. If you do "
+        "not agree with something, tell your worker and we will talk about it together."
+    )
+    _tag(document, "{%p for person in family.signatures %}")
+    _para(
+        document,
+        ("{% if person.name %}{{ person.name }}{% else %}Name: " + SIGN_LINE + "{% endif %}", True),
+    )
+    _tag(document, "{%p if person.agreed_on %}")
+    document.add_paragraph("{{ person.name }} agreed to this plan on {{ person.agreed_on }}.")
+    _tag(document, "{%p endif %}")
+    document.add_paragraph(f"Signed: {SIGN_LINE}    Date: {DATE_LINE}")
+    _tag(document, "{%p endfor %}")
 
     _heading(document, "Your worker")
     worker = document.add_paragraph("Your worker is ")

@@ -407,6 +407,10 @@ _ANALYSIS = {
         "Kayden is often late for school and sometimes misses it.\n"
         "Money is tight and the rent is behind."
     ),
+    "worried_about_for_family": (
+        "Kayden is missing the start of the school day.\n"
+        "Worries about money and the rent are making home life hard."
+    ),
     "needs_to_happen": "Mornings need a routine that works, and the rent needs a plan.",
     "scale": 4,
 }
@@ -452,6 +456,10 @@ _PLAN = [
 ]
 
 
+#: What Kayden said, printed in the family's plan exactly as he said it.
+CHILD_OWN_WORDS = "I hate mornings but I like my teacher, Miss Ali. I want a dog!"
+
+
 def family_plan_actions(*, today: dt.date | None = None) -> list[Answers]:
     """The plan as the Family Story Assessment holds it."""
     return list(_as_of(_PLAN, today))
@@ -494,6 +502,7 @@ def family_story_answers(actions: int = 4, *, today: dt.date | None = None) -> A
                 "Grace works evenings at the supermarket."
             ),
             "significant_events": "Moved to Orchard Close in 2024 after a flood.",
+            "child_own_words": CHILD_OWN_WORDS,
             "voices": [
                 {
                     "person": "Kayden",
@@ -534,7 +543,11 @@ def family_story_answers(actions: int = 4, *, today: dt.date | None = None) -> A
             "analysis": _ANALYSIS,
             "complicating_factors": "Grace works evenings, so appointments must be mornings.",
             "plan": _longer_plan(actions),
-            "next_meeting": {"date": "2027-01-05", "place": "Riverside Primary School"},
+            "next_meeting": {
+                "date": "2027-01-05",
+                "time": "16:00",
+                "place": "Riverside Primary School",
+            },
             "agreements": [{"name": "Grace Okonkwo", "agrees": True, "date": "2026-11-20"}],
             "young_person_comments": "Kayden drew a picture of the routine chart.",
             "manager_name": "Sam Patel",
@@ -616,6 +629,7 @@ def tacaf_review_answers(*, today: dt.date | None = None) -> Answers:
             "family_update": "Grace says mornings are better on chart days.",
             "child_voice": "Kayden says he likes getting stickers on the chart.",
             "child_voice_how": "Jo talked with Kayden at home before the meeting.",
+            "child_own_words": "I get a sticker when I am ready. I got five this week!",
             "practitioner_updates": "School: attendance up to 88% this half term.\n"
             "School nurse: no concerns about Kayden's health.",
             "previous_actions": _PREVIOUS_ACTIONS,

@@ -11,6 +11,7 @@ schema can find the line.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,14 @@ import yaml
 from marshmallow import ValidationError
 
 from ..errors import WHOLE, flatten_errors
-from .meta_schema import BlockSchema, FormSchema
+from .glossary import Glossary
+from .meta_schema import BlockSchema, FormSchema, GlossarySchema
 from .model import Field, FormDefinition, resolve
 
 BLOCKS_DIR = "blocks"
+#: The abbreviations family-facing answers may not use; a data file beside the
+#: forms, not a form.
+GLOSSARY_FILE = "glossary.yaml"
 MAX_INCLUDE_DEPTH = 5
 
 
@@ -247,6 +252,56 @@ def _check_paths(form: FormDefinition) -> list[str]:
     return problems
 
 
+def load_glossary(path: Path) -> Glossary:
+    """The glossary file at ``path`` (an empty glossary when there is none)."""
+    if not path.is_file():
+        return Glossary()
+    raw = _read_yaml(path)
+    try:
+        data = GlossarySchema().load(raw)
+    except ValidationError as exc:
+        raise SchemaError(f"{path}: {_error_lines(exc.messages)}") from exc
+    glossary = Glossary(tuple(data["terms"]))
+    problems = glossary.problems()
+    if problems:
+        raise SchemaError(f"{path}: " + "; ".join(problems))
+    return glossary
+
+
+def map_fields(form: FormDefinition, change: Callable[[Field], Field]) -> FormDefinition:
+    """``form`` with ``change`` applied to every field, inside groups too."""
+
+    def walk(fields: tuple[Field, ...]) -> tuple[Field, ...]:
+        return tuple(change(dataclasses.replace(f, fields=walk(f.fields))) for f in fields)
+
+    pages = tuple(dataclasses.replace(p, fields=walk(p.fields)) for p in form.pages)
+    return dataclasses.replace(form, pages=pages)
+
+
+def with_glossary(form: FormDefinition, glossary: Glossary) -> FormDefinition:
+    """Every family-facing field of ``form`` that is not the family's own words
+    checks its answer against ``glossary``."""
+    return map_fields(
+        form,
+        lambda f: (
+            dataclasses.replace(f, glossary=glossary) if f.family_facing and not f.own_words else f
+        ),
+    )
+
+
+def _without_family_copy(form: FormDefinition) -> FormDefinition:
+    """A form with no family plan prints nothing for the family, so a shared block's
+    ``family_facing`` means nothing there: no hint, no abbreviation check."""
+    if form.family_plan is not None:
+        return form
+    return map_fields(
+        form,
+        lambda f: (
+            dataclasses.replace(f, family_facing=False, own_words=False) if f.family_facing else f
+        ),
+    )
+
+
 def load_form(path: Path, templates_dir: Path | None = None) -> FormDefinition:
     """Load, validate and cross-check one form file."""
     raw = _read_yaml(path)
@@ -272,7 +327,7 @@ def load_form(path: Path, templates_dir: Path | None = None) -> FormDefinition:
         raise SchemaError(f"{path}: {_error_lines(exc.messages)}") from exc
     if form.id != path.stem:
         raise SchemaError(f"{path}: id: '{form.id}' must match the file name '{path.stem}'")
-    form = dataclasses.replace(form, source=str(path))
+    form = _without_family_copy(dataclasses.replace(form, source=str(path)))
     problems = _cross_check(form, templates_dir)
     if problems:
         raise SchemaError(f"{path}: " + "; ".join(problems))

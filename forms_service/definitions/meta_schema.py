@@ -207,6 +207,18 @@ class FieldSchema(_Builds):
     )
     record_marker = mf.String(validate=validate.Length(min=1, max=80))
     messages = mf.Dict(keys=mf.String(), values=mf.String())
+    family_facing = mf.Boolean()
+    own_words = mf.Boolean()
+
+    @validates_schema
+    def _family_facing(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("own_words") and not data.get("family_facing"):
+            raise ValidationError("own_words needs family_facing: true as well", "own_words")
+        if data.get("family_facing") and data.get("type") in {"group", "repeating"}:
+            raise ValidationError(
+                "mark the questions inside a group as family_facing, not the group",
+                "family_facing",
+            )
 
     @validates_schema
     def _type_specific(self, data: dict[str, Any], **_: Any) -> None:
@@ -364,6 +376,24 @@ class FormSchema(_Builds):
     outcomes = FrozenList(mf.Nested(OutcomeSchema))
     due = mf.Nested(DueSchema)
     pages = FrozenList(mf.Nested(PageSchema), required=True, validate=validate.Length(min=1))
+
+
+#: An abbreviation as people write it: capitals first, then capitals, digits, a
+#: hyphen or a lower-case letter ("C-SPOC", "SENCo").
+ABBREVIATION = validate.Regexp(
+    r"^[A-Z][A-Za-z0-9-]{0,19}$", error="must be an abbreviation, like TAF or C-SPOC"
+)
+
+
+class GlossarySchema(_Strict):
+    """``form_schemas/glossary.yaml``: abbreviation → the words to use instead."""
+
+    terms = Pairs(
+        keys=mf.String(validate=ABBREVIATION),
+        values=mf.String(validate=validate.Length(min=1, max=200)),
+        required=True,
+        validate=validate.Length(min=1),
+    )
 
 
 class BlockSchema(_Strict):

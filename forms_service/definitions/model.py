@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..workdays import WorkingCalendar
+from .glossary import Glossary
 
 
 def resolve(fields: Sequence[Field], path: str) -> Field | None:
@@ -217,6 +218,20 @@ class Field:
     #: A yes/no whose "yes" the practitioner's record shows beside the item's heading.
     record_marker: str | None = None
     messages: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    #: Its words are printed in the family's own copy of the plan ("Our Family Plan"):
+    #: the page says so in its hint, and the answer may use no glossary abbreviation.
+    family_facing: bool = False
+    #: The family's or the child's own words, kept exactly as said: printed in the
+    #: plan like any family-facing answer, but never checked for abbreviations.
+    own_words: bool = False
+    #: The abbreviations this answer may not use (set by the ``Registry`` on every
+    #: family-facing field that is not ``own_words``; None: nothing to check).
+    glossary: Glossary | None = None
+
+    @property
+    def checks_words(self) -> bool:
+        """Whether an answer is refused when it uses a glossary abbreviation."""
+        return self.glossary is not None and bool(self.glossary.terms)
 
     @property
     def noun(self) -> str:

@@ -6,8 +6,14 @@ import dataclasses
 from pathlib import Path
 
 from ..workdays import WorkingCalendar
-from .loader import SchemaError, load_form
+from .glossary import Glossary
+from .loader import GLOSSARY_FILE, SchemaError, load_form, load_glossary, with_glossary
 from .model import FormDefinition, resolve
+
+
+def form_files(schemas_dir: Path) -> list[Path]:
+    """Every form file: the YAML files beside the glossary (blocks live in a sub-folder)."""
+    return sorted(p for p in schemas_dir.glob("*.yaml") if p.name != GLOSSARY_FILE)
 
 
 class UnknownForm(KeyError):
@@ -20,7 +26,9 @@ class Registry:
     Each form is given the deployment's ``calendar`` (bank holidays and the
     configured closure days), so its working-day rules and computed dates
     count the same days wherever the form goes: a view, a worker, or the
-    render process it is sent to.
+    render process it is sent to. The glossary (``glossary.yaml``) is read
+    once here and given to every family-facing field, so a page and the API
+    refuse the same abbreviations.
     """
 
     def __init__(
@@ -32,9 +40,10 @@ class Registry:
         self.schemas_dir = schemas_dir
         self.templates_dir = templates_dir
         self.calendar = WorkingCalendar() if calendar is None else calendar
+        self.glossary: Glossary = load_glossary(schemas_dir / GLOSSARY_FILE)
         self._forms: dict[str, FormDefinition] = {}
         for path in self.schema_files():
-            form = load_form(path, templates_dir)
+            form = with_glossary(load_form(path, templates_dir), self.glossary)
             self._forms[form.id] = dataclasses.replace(form, calendar=self.calendar)
         problems = prefill_problems(self._forms)
         if problems:
@@ -42,7 +51,7 @@ class Registry:
 
     def schema_files(self) -> list[Path]:
         """Every form file (blocks live in a sub-folder and are not forms)."""
-        return sorted(self.schemas_dir.glob("*.yaml"))
+        return form_files(self.schemas_dir)
 
     def get(self, form_id: str) -> FormDefinition:
         """The form called ``form_id``; ``UnknownForm`` if there is none."""
@@ -92,7 +101,11 @@ def prefill_problems(forms: dict[str, FormDefinition]) -> list[str]:
 def check_schema_files(schemas_dir: Path, templates_dir: Path) -> list[str]:
     """Every problem in every form file, one message each (empty when all is well)."""
     problems: list[str] = []
-    files = sorted(schemas_dir.glob("*.yaml"))
+    try:
+        load_glossary(schemas_dir / GLOSSARY_FILE)
+    except SchemaError as exc:
+        problems.append(str(exc))
+    files = form_files(schemas_dir)
     if not files:
         problems.append(f"{schemas_dir}: no form files (*.yaml) found")
     forms: dict[str, FormDefinition] = {}

@@ -10,7 +10,10 @@ and, when it declares ``family_plan:``, for its family plan too, then report
 * ``shown['<group>.<child>']`` naming no field outside a repeating group,
 * ``|safe`` anywhere (document templates must never unescape),
 * for a form with a family plan, an answer the plan reads
-  (``family.FAMILY_PLAN_FIELDS``) that the form does not ask.
+  (``family.FAMILY_PLAN_FIELDS``) that the form does not ask, and a plan
+  template that reads anything but ``family`` and ``reference`` (the raw
+  answers hold practitioner-only text: the family's copy gets only what
+  ``family.py`` chose for it).
 
 Each message names the template file and the variable. No rendering happens.
 """
@@ -107,6 +110,23 @@ def check_family_plan_fields(form: FormDefinition) -> list[str]:
     ]
 
 
+#: All a family plan template may read: ``family.py`` picks every answer in it.
+FAMILY_PLAN_KEYS = frozenset({"family", "reference"})
+
+
+def _family_plan_reads(env: Environment, source: str, name: str) -> list[str]:
+    """Names a family plan template reads besides ``FAMILY_PLAN_KEYS``."""
+    try:
+        used = meta.find_undeclared_variables(env.parse(source))
+    except TemplateError:
+        return []  # reported by check_source
+    return [
+        f"{name}: the family's plan reads '{variable}'; it may read only "
+        f"{', '.join(sorted(FAMILY_PLAN_KEYS))} (practitioner-only answers never reach it)"
+        for variable in sorted(used - FAMILY_PLAN_KEYS)
+    ]
+
+
 def check_source(form: FormDefinition, env: Environment, source: str, name: str) -> list[str]:
     """Problems in one template's source text (not following includes)."""
     try:
@@ -171,12 +191,18 @@ def docx_template_source(path: Path) -> str:
 
 
 def _check_documents(
-    form: FormDefinition, env: Environment, templates_dir: Path, documents: Documents
+    form: FormDefinition,
+    env: Environment,
+    templates_dir: Path,
+    documents: Documents,
+    family_plan: bool = False,
 ) -> list[str]:
     problems: list[str] = []
     try:
         for name, source in _pdf_templates(env, documents.pdf):
             problems.extend(check_source(form, env, source, name))
+            if family_plan:
+                problems.extend(_family_plan_reads(env, source, name))
     except TemplateError as exc:
         problems.append(f"{documents.pdf}: {exc}")
     docx_path = templates_dir / documents.docx
@@ -186,6 +212,8 @@ def _check_documents(
         problems.append(f"{documents.docx}: cannot be read: {exc}")
     else:
         problems.extend(check_source(form, env, source, documents.docx))
+        if family_plan:
+            problems.extend(_family_plan_reads(env, source, documents.docx))
     return problems
 
 
@@ -198,6 +226,8 @@ def check_template_variables(form: FormDefinition, templates_dir: Path) -> list[
     env = make_environment(templates_dir)
     problems = _check_documents(form, env, templates_dir, form.documents)
     if form.family_plan is not None:
-        problems.extend(_check_documents(form, env, templates_dir, form.family_plan))
+        problems.extend(
+            _check_documents(form, env, templates_dir, form.family_plan, family_plan=True)
+        )
         problems.extend(check_family_plan_fields(form))
     return problems

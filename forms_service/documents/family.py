@@ -9,14 +9,22 @@ place text and never pick or format anything:
 
     family:
       members:        [{name, about}]   first names only: never a surname or a date of birth
+      child_words:    {name, words} or None  the child's own words (child_own_words), as
+                                        said; name is the main child's first name or ""
       working_well:   text              (analysis.working_well)
-      worried_about:  text              (analysis.worried_about)
+      worried_about:  text              (analysis.worried_about_for_family: the words
+                                        agreed with the family, never the practitioner's
+                                        analysis.worried_about)
       needs_to_happen: text             (analysis.needs_to_happen)
       changes:        [{outcome, member}]  the actions' outcomes, in the family's words
       actions:        [{what, who, by_when, measure}]  this plan's actions, then any
                                         action carried forward from the last plan
                       (``who`` and ``member``: a household member by first name)
-      next_meeting:   {date, place} or None (a review that closes the plan)
+      next_meeting:   {date, time, when, place} or None (a review that closes the plan);
+                      when is "Tuesday 5 January 2027 at 4pm" (the date alone if no time)
+      signatures:     [{name, agreed_on}]  one line for each adult in the household to
+                      sign (first names; agreed_on "20 November 2026" when the Family
+                      Story records that they agreed); one unnamed line if no adult
       who_to_contact: text or ""        (answers.who_to_contact, when closing)
       worker:         {name, job_title, phone, email}
       safety:         {phone, out_of_hours_phone}  configured; "" when not configured
@@ -25,7 +33,11 @@ place text and never pick or format anything:
                       16pt or more; set by ``DocumentRenderer.family_plan_pdf``)
 
 Nothing else from the answers reaches the family's copy: no third-party
-information, agency checks, scores, statuses or who asked for help.
+information, agency checks, scores, statuses, the practitioner's analysis or
+who asked for help. The form files mark every answer read here that a worker
+types as ``family_facing`` (its hint says "The family will read this" and it
+may use no glossary abbreviation), except the family's and the child's own
+words (``own_words``), which are printed as said.
 
 A household member marked ``leave_out_of_plan`` (a court order, a risk to the
 family's safety) appears nowhere in it: not among the members, and no
@@ -38,6 +50,7 @@ caught too. The practitioners' record keeps everything, marked.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -54,8 +67,9 @@ FAMILY_PLAN_FIELDS = (
     "household.role",
     "household.relationship",
     "household.leave_out_of_plan",
+    "child_own_words",
     "analysis.working_well",
-    "analysis.worried_about",
+    "analysis.worried_about_for_family",
     "analysis.needs_to_happen",
     "plan.outcome",
     "plan.member",
@@ -64,6 +78,7 @@ FAMILY_PLAN_FIELDS = (
     "plan.by_when",
     "plan.measure",
     "next_meeting.date",
+    "next_meeting.time",
     "next_meeting.place",
     "worker.name",
     "worker.job_title",
@@ -79,6 +94,24 @@ NOT_WRITTEN = "We have not written this down yet."
 def long_date(value: Any) -> str:
     """``"2027-01-05"`` → ``"Tuesday 5 January 2027"`` ("" when not a date)."""
     return format_date(value, weekday=True) if isinstance(value, str) else ""
+
+
+def time_for_people(value: Any) -> str:
+    """``"16:00"`` → ``"4pm"``, ``"09:30"`` → ``"9:30am"``, ``"12:00"`` → ``"midday"``
+    (GOV.UK style; "" when not a time)."""
+    try:
+        moment = dt.time.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return ""
+    if moment is None:
+        return ""
+    if (moment.hour, moment.minute) == (12, 0):
+        return "midday"
+    if (moment.hour, moment.minute) == (0, 0):
+        return "midnight"
+    hour = moment.hour % 12 or 12
+    minutes = f":{moment.minute:02d}" if moment.minute else ""
+    return f"{hour}{minutes}{'am' if moment.hour < 12 else 'pm'}"
 
 
 def short_date(value: Any) -> str:
@@ -244,26 +277,83 @@ def _changes(answers: Mapping[str, Any], names: tuple[str, ...]) -> list[dict[st
     return changes
 
 
+#: Household roles of the adults who sign the plan.
+ADULT_ROLES = frozenset({"parent_carer", "other_adult", "absent_parent", "significant_other"})
+
+
+def _first_word(name: Any) -> str:
+    words = _text(name).split()
+    return words[0].casefold() if words else ""
+
+
+def _signatures(
+    people: list[Mapping[str, Any]], answers: Mapping[str, Any]
+) -> list[dict[str, str]]:
+    """A line for each adult of ``people`` to sign, by first name, saying when they
+    agreed if the answers' ``agreements`` record it (matched on the first name, so no
+    surname reaches the plan). One unnamed line when no adult is listed."""
+    agreed: dict[str, str] = {}
+    for item in _items(answers, "agreements"):
+        if item.get("agrees") is True and _first_word(item.get("name")):
+            agreed.setdefault(_first_word(item.get("name")), short_date(item.get("date")))
+    lines = [
+        {
+            "name": _text(person.get("first_name")),
+            "agreed_on": agreed.get(_first_word(person.get("first_name")), ""),
+        }
+        for person in people
+        if person.get("role") in ADULT_ROLES and _text(person.get("first_name"))
+    ]
+    return lines or [{"name": "", "agreed_on": ""}]
+
+
+def _child_words(
+    people: list[Mapping[str, Any]], answers: Mapping[str, Any], names: tuple[str, ...]
+) -> dict[str, str] | None:
+    """The child's own words, as said, headed by the main child's first name.
+
+    Left out whole when they mention someone left out of the family's copy: the
+    words are the child's and are never edited, and a child's safety matters
+    more than their words being printed here (the record keeps them).
+    """
+    words = _text(answers.get("child_own_words"))
+    if not words or mentions([words], names):
+        return None
+    lead = next((p for p in people if p.get("role") == "lead_child"), {})
+    return {"name": _text(lead.get("first_name")), "words": words}
+
+
+def _next_meeting(answers: Mapping[str, Any]) -> dict[str, str] | None:
+    """When and where we meet again: "Tuesday 5 January 2027 at 4pm"."""
+    meeting = _group(answers, "next_meeting")
+    if not meeting.get("date"):
+        return None
+    date = long_date(meeting.get("date"))
+    time = time_for_people(meeting.get("time"))
+    return {
+        "date": date,
+        "time": time,
+        "when": f"{date} at {time}" if time else date,
+        "place": _text(meeting.get("place")),
+    }
+
+
 def build_family_plan(answers: Mapping[str, Any], contacts: Mapping[str, str]) -> dict[str, Any]:
     """The ``family`` entry of the document context (see the module docstring)."""
     analysis = _group(answers, "analysis")
     worker = _group(answers, "worker")
-    meeting = _group(answers, "next_meeting")
+    people = [p for p in _items(answers, "household") if not is_left_out(p)]
     names = left_out_names(answers)
-    next_meeting = None
-    if meeting.get("date"):
-        next_meeting = {
-            "date": long_date(meeting.get("date")),
-            "place": _text(meeting.get("place")),
-        }
     return {
         "members": _members(answers, names),
+        "child_words": _child_words(people, answers, names),
         "working_well": _text(analysis.get("working_well")) or NOT_WRITTEN,
-        "worried_about": _text(analysis.get("worried_about")) or NOT_WRITTEN,
+        "worried_about": _text(analysis.get("worried_about_for_family")) or NOT_WRITTEN,
         "needs_to_happen": _text(analysis.get("needs_to_happen")),
         "changes": _changes(answers, names),
         "actions": _actions(answers, names),
-        "next_meeting": next_meeting,
+        "next_meeting": _next_meeting(answers),
+        "signatures": _signatures(people, answers),
         "who_to_contact": _text(answers.get("who_to_contact")),
         "worker": {
             "name": _text(worker.get("name")),

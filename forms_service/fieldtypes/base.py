@@ -27,6 +27,7 @@ from marshmallow import fields as mf
 from wtforms import Field as WTField
 from wtforms import StringField
 
+from ..definitions.glossary import plain_words_message
 from ..definitions.model import Field
 from .messages import capitalise, stop_message
 from .widgets import Conditional, Errors, GovukWidget
@@ -150,6 +151,14 @@ class Answer(mf.Field):
 
     def missing(self) -> ValidationError:
         return ValidationError(self.kind.missing_message(self.definition))
+
+    def _check_words(self, value: str) -> str:
+        """A family-facing answer may use no abbreviation of the glossary."""
+        glossary = self.definition.glossary
+        found = glossary.first_in(value) if glossary is not None else None
+        if found is not None:
+            raise self.fail(plain_words_message(*found))
+        return value
 
     def _check_rules(self, value: Any) -> Any:
         d = self.definition

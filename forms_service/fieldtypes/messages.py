@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from ..definitions.model import Stop
+from ..definitions.model import Field, Stop
+
+#: Added to the hint of every question whose words go into "Our Family Plan".
+FAMILY_READS = "The family will read this."
 
 
 def capitalise(text: str) -> str:
@@ -21,3 +24,11 @@ def fill_contacts(text: str, contacts: Mapping[str, str]) -> str:
 def stop_message(stop: Stop, contacts: Mapping[str, str]) -> str:
     """The stop screen as one sentence block, contacts filled from configuration."""
     return " ".join([f"{stop.title}.", *(fill_contacts(p, contacts) for p in stop.body)])
+
+
+def hint_text(definition: Field) -> str | None:
+    """The question's hint as shown and published: a family-facing question ends
+    with "The family will read this.", so the worker writes for the family."""
+    if not definition.family_facing:
+        return definition.hint
+    return f"{definition.hint} {FAMILY_READS}" if definition.hint else FAMILY_READS

@@ -18,6 +18,7 @@ from wtforms import Form
 from ..definitions.model import Condition, Field
 from .answer_options import offered
 from .base import is_required, required_message, type_of
+from .messages import hint_text
 
 UNKNOWN_FIELD = "This is not a question on this form. Remove it"
 #: How an optional answer may be left out besides omitting it: the server
@@ -182,8 +183,9 @@ def field_schema(d: Field) -> dict[str, Any]:
         schema["const"] = d.must_be
     if d.stop is not None:
         schema["not"] = {"const": d.stop.when}
-    if d.hint:
-        schema["description"] = " ".join(filter(None, (d.hint, schema.get("description"))))
+    description = " ".join(filter(None, (hint_text(d), schema.get("description"))))
+    if description:
+        schema["description"] = description
     rules = kind.rules(d)
     if rules:
         schema["x-rules"] = [rule.published() for rule in rules]

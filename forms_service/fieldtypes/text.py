@@ -69,6 +69,8 @@ class TextAnswer(Answer):
             )
         if d.min_length and len(cleaned) < d.min_length:
             raise self.fail(f"{self.noun} must be {d.min_length} characters or more")
+        if self.kind.words:
+            self._check_words(cleaned)
         return self._check_rules(self.kind.clean(self, cleaned))
 
 
@@ -85,6 +87,9 @@ class TextType(FieldType):
     width: ClassVar[str] = ""
     spellcheck: ClassVar[bool | None] = None
     inputmode: ClassVar[str | None] = None
+    #: Free words (not a code such as a postcode): checked for glossary
+    #: abbreviations when the answer goes into the family's plan.
+    words: ClassVar[bool] = True
 
     def limit(self, definition: Field) -> int:
         """The longest answer allowed, in characters after normalisation."""
@@ -129,7 +134,19 @@ class TextType(FieldType):
         }
 
     def rules(self, definition: Field) -> list[XRule]:
-        return [XRule("nfc", NFC_RULE, is_nfc)]
+        rules = [XRule("nfc", NFC_RULE, is_nfc)]
+        glossary = definition.glossary
+        if self.words and glossary is not None and glossary.terms:
+            names = ", ".join(name for name, _ in glossary.terms)
+            rules.append(
+                XRule(
+                    "plain-words",
+                    "Printed in the family's plan, so it must not use any of these "
+                    f"abbreviations as a word (case-sensitive, plural s allowed): {names}.",
+                    lambda value: not isinstance(value, str) or glossary.first_in(value) is None,
+                )
+            )
+        return rules
 
 
 @register
@@ -174,6 +191,7 @@ class LongTextType(TextType):
 @register
 class EmailType(TextType):
     name = "email"
+    words = False
     default_max = 254
     input_type = "email"
     spellcheck = False
@@ -194,6 +212,7 @@ class PhoneType(TextType):
     """A UK (or international) phone number, stored as E.164."""
 
     name = "phone"
+    words = False
     default_max = 30
     input_type = "tel"
     width = "govuk-input--width-20"
@@ -241,6 +260,7 @@ class PostcodeType(TextType):
     """A UK postcode: upper case, one space before the inward code."""
 
     name = "postcode"
+    words = False
     default_max = 10
     width = "govuk-input--width-10"
     spellcheck = False
@@ -265,6 +285,7 @@ class NhsNumberType(TextType):
     """A 10-digit NHS number with a valid modulus-11 check digit."""
 
     name = "nhs_number"
+    words = False
     width = "govuk-input--width-10"
     spellcheck = False
     inputmode = "numeric"

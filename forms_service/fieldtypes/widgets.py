@@ -19,6 +19,7 @@ from markupsafe import Markup
 from wtforms import Field as WTField
 
 from ..definitions.model import Field
+from .messages import hint_text
 
 #: GOV.UK macro name → its component folder in govuk-frontend-jinja.
 COMPONENTS = {
@@ -80,8 +81,10 @@ def error_message(field: WTField, errors: Errors) -> dict[str, str] | None:
 
 
 def hint(definition: Field) -> dict[str, str] | None:
-    """The question's hint, in the shape GOV.UK macros take."""
-    return {"text": definition.hint} if definition.hint else None
+    """The question's hint (with "The family will read this." where it goes into
+    the family's plan), in the shape GOV.UK macros take."""
+    text = hint_text(definition)
+    return {"text": text} if text else None
 
 
 def question(

@@ -38,11 +38,13 @@ from tests.readback import docx_text, flat, pdf_text
 
 HEADINGS = [
     "Who is in our family",
+    "What Kayden says",
     "What is going well",
     "What we are worried about",
     "What we want to change",
     "Who will do what, and by when",
     "When we will meet again",
+    "Do we agree with this plan?",
     "Your worker",
     "Your information",
     "If you are worried about a child's safety",
@@ -245,11 +247,11 @@ def test_family_plan_lists_the_household(rendered: dict[str, RenderedDocuments])
 
 def test_family_plan_says_when_we_meet_again(rendered: dict[str, RenderedDocuments]) -> None:
     for text in family_texts(rendered["tacaf-review"]).values():
-        assert "We will meet again on Monday 4 January 2027 at Riverside Primary School." in text
+        assert "We will meet again on Monday 4 January 2027, at Riverside Primary School." in text
         assert "about every 6 weeks" in text
         assert NO_MORE_MEETINGS not in text
     for text in family_texts(rendered["family-story"]).values():
-        assert "Tuesday 5 January 2027" in text
+        assert "We will meet again on Tuesday 5 January 2027 at 4pm, at Riverside" in text
 
 
 def test_closing_review_says_there_are_no_more_meetings(
@@ -329,6 +331,8 @@ def test_the_family_context(frozen_today: None) -> None:
     assert family["members"][0] == {"name": "Kayden", "about": ""}
     assert family["next_meeting"] == {
         "date": "Monday 4 January 2027",
+        "time": "",
+        "when": "Monday 4 January 2027",
         "place": "Riverside Primary School",
     }
     assert family["worker"]["phone"] == "0113 496 0555"

@@ -140,7 +140,9 @@ def test_a_broken_family_plan_docx_is_reported(form: FormDefinition, templates: 
     )
     assert check_template_variables(broken, templates) == [
         "bad/plan.docx: 'answers.worker.shoe_size': the form 'family-story' has no field "
-        "'shoe_size' here"
+        "'shoe_size' here",
+        "bad/plan.docx: the family's plan reads 'answers'; it may read only family, reference "
+        "(practitioner-only answers never reach it)",
     ]
 
 
