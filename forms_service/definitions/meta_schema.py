@@ -28,6 +28,7 @@ from .model import (
     Copy,
     CountHint,
     CoversRule,
+    DatedBeforeRule,
     DateRule,
     DateWithinRule,
     Documents,
@@ -254,8 +255,18 @@ class DateWithinSchema(_Builds):
     working_days = mf.Boolean()
 
 
+class DatedBeforeSchema(_Builds):
+    __model__ = DatedBeforeRule
+    message = mf.String(required=True)
+    items = mf.String(required=True, validate=PATH)
+    date = mf.String(required=True, validate=NAME)
+    before = mf.String(required=True, validate=PATH)
+    label = mf.String(required=True, validate=NAME)
+    where = mf.Nested(ConditionSchema)
+
+
 #: Every kind of form rule (``rules:`` refuse, ``warnings:`` advise).
-FORM_RULES = (CoversSchema, DateWithinSchema)
+FORM_RULES = (CoversSchema, DateWithinSchema, DatedBeforeSchema)
 
 
 class WorkingDaysAfterSchema(_Builds):
@@ -266,6 +277,17 @@ class WorkingDaysAfterSchema(_Builds):
     days = mf.Integer(required=True, validate=validate.Range(min=1, max=365))
 
 
+#: A prefill template: text with at least one ``{answer_name}`` in it.
+TEMPLATE = validate.Regexp(
+    r"^[^{}]*(\{[a-z][a-z0-9_]*\}[^{}]*)+$", error="must name answers like {first_name}"
+)
+
+
+def name_or_template(value: str) -> None:
+    """A source item's answer name, or a template built from its answers."""
+    (TEMPLATE if "{" in value or "}" in value else NAME)(value)
+
+
 class CopySchema(_Builds):
     __model__ = Copy
     to = mf.String(required=True, validate=PATH, attribute="target")
@@ -273,11 +295,22 @@ class CopySchema(_Builds):
     where = mf.Nested(ConditionSchema)
     fields_map = Pairs(
         keys=mf.String(validate=NAME),
-        values=mf.String(validate=NAME),
+        values=mf.String(validate=name_or_template),
         data_key="fields",
         attribute="fields",
     )
     set = Pairs(keys=mf.String(validate=NAME), values=mf.Raw())
+    format = mf.String(validate=TEMPLATE)
+    into = mf.String(validate=NAME)
+    value = mf.Raw()
+
+    @validates_schema
+    def _one_shape(self, data: dict[str, Any], **_: Any) -> None:
+        shapes = [key for key in ("fields", "format", "into", "value") if key in data]
+        if len(shapes) > 1:
+            raise ValidationError(f"give at most one of fields, format, into, value: {shapes}")
+        if "value" in data and data["value"] is None:
+            raise ValidationError("value must not be null")
 
 
 class PrefillSchema(_Builds):

@@ -15,6 +15,8 @@ place text and never pick or format anything:
       changes:        [{outcome, member}]  the actions' outcomes, in the family's words
       actions:        [{what, who, by_when, measure}]  this plan's actions, then any
                                         action carried forward from the last plan
+                                        (never one that is done or closed)
+      done:           [{what, who}]     actions from the last plan that are now done
       next_meeting:   {date, place} or None (a review that closes the plan)
       who_to_contact: text or ""        (answers.who_to_contact, when closing)
       worker:         {name, job_title, phone, email}
@@ -118,7 +120,18 @@ def _member(person: Mapping[str, Any]) -> dict[str, str]:
     return {"name": first, "about": relationship}
 
 
+#: A reviewed action's status when it is finished: listed as done, never as a to-do.
+DONE = "done"
+#: Statuses of reviewed actions that never come back as something to do.
+FINISHED = frozenset({DONE, "closed"})
+
+
 def _actions(answers: Mapping[str, Any]) -> list[dict[str, str]]:
+    """What is still to do: this plan's actions, then those carried forward.
+
+    A carried action keeps its measure ("how we will know it is working");
+    a done or closed one is never a to-do, even if marked to carry forward.
+    """
     actions = [
         {
             "what": _text(item.get("what")),
@@ -129,16 +142,25 @@ def _actions(answers: Mapping[str, Any]) -> list[dict[str, str]]:
         for item in _items(answers, "plan")
     ]
     for item in _items(answers, "previous_actions"):
-        if item.get("carry_forward") is True and item.get("status") != "closed":
+        if item.get("carry_forward") is True and item.get("status") not in FINISHED:
             actions.append(
                 {
                     "what": _text(item.get("action")),
                     "who": _text(item.get("who")),
                     "by_when": short_date(item.get("by_when")) or NO_DATE,
-                    "measure": CHECK_AT_NEXT_MEETING,
+                    "measure": _text(item.get("measure")) or CHECK_AT_NEXT_MEETING,
                 }
             )
     return actions
+
+
+def _done(answers: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The actions from the last plan that are now done: what, and who did it."""
+    return [
+        {"what": _text(item.get("action")), "who": _text(item.get("who"))}
+        for item in _items(answers, "previous_actions")
+        if item.get("status") == DONE
+    ]
 
 
 def _changes(answers: Mapping[str, Any]) -> list[dict[str, str]]:
@@ -171,6 +193,7 @@ def build_family_plan(answers: Mapping[str, Any], contacts: Mapping[str, str]) -
         "needs_to_happen": _text(analysis.get("needs_to_happen")),
         "changes": _changes(answers),
         "actions": _actions(answers),
+        "done": _done(answers),
         "next_meeting": next_meeting,
         "who_to_contact": _text(answers.get("who_to_contact")),
         "worker": {
