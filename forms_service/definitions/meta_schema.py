@@ -279,7 +279,7 @@ class WorkingDaysAfterSchema(_Builds):
 
 #: A prefill template: text with at least one ``{answer_name}`` in it.
 TEMPLATE = validate.Regexp(
-    r"^[^{}]*(\{[a-z][a-z0-9_]*\}[^{}]*)+$", error="must name answers like {first_name}"
+    r"^[^{}]*(\{[a-z][a-z0-9_]*\}[^{}]*)+$", error="must name answers like {{first_name}}"
 )
 
 
