@@ -304,6 +304,16 @@ def build_family_plan() -> DocumentObject:
     document.add_paragraph("We have not written this down yet.")
     _tag(document, "{%p endif %}")
 
+    _tag(document, "{%p if family.done %}")
+    _heading(document, "What we have already done")
+    document.add_paragraph("Well done. These things from our last plan are finished:")
+    _tag(document, "{%p for action in family.done %}")
+    document.add_paragraph(
+        "{{ action.what }}{% if action.who %} ({{ action.who }}){% endif %}", style="List Bullet"
+    )
+    _tag(document, "{%p endfor %}")
+    _tag(document, "{%p endif %}")
+
     _heading(document, "Who will do what, and by when")
     document.add_paragraph("This is what our family, and the people helping us, have agreed to do.")
     _tag(document, "{%p if family.actions %}")

@@ -496,6 +496,7 @@ def family_story_answers(actions: int = 4, *, today: dt.date | None = None) -> A
             ],
             "referrer": _REFERRER,
             "household": _FAMILY,
+            "family_contact": _FAMILY_CONTACT,
             "consent": _CONSENT,
             "family_story": (
                 "Mornings are a rush. Kayden finds it hard to get up.\n"
@@ -561,16 +562,20 @@ def family_story_answers(actions: int = 4, *, today: dt.date | None = None) -> A
 
 
 def _reviewed(
-    number: int, last_status: str, status: str, carry_forward: bool, **extra: Any
+    number: int, last_status: str, status: str, carry_forward: bool | None, **extra: Any
 ) -> Answers:
-    """The plan's action ``number`` as the second review looks back on it."""
+    """The plan's action ``number`` as the second review looks back on it.
+
+    ``carry_forward`` is None for a done or closed action: the question is not asked.
+    """
     action = _PLAN[number]
+    carry = {} if carry_forward is None else {"carry_forward": carry_forward}
     return {
         "action": action["what"],
         "who": action["who"],
         "last_status": last_status,
         "status": status,
-        "carry_forward": carry_forward,
+        **carry,
         **extra,
     }
 
@@ -578,7 +583,7 @@ def _reviewed(
 #: The plan's four actions at the second review (the last one with no need or date).
 _PREVIOUS_ACTIONS = [
     _reviewed(0, "amber", "green", True, headline="EDU", by_when=_PLAN[0]["by_when"]),
-    _reviewed(1, "new", "closed", False, headline="EDU", by_when="2026-11-13"),
+    _reviewed(1, "new", "closed", None, headline="EDU", by_when="2026-11-13"),
     _reviewed(
         2,
         "red",
@@ -676,7 +681,8 @@ def tacaf_closing_answers(*, today: dt.date | None = None) -> Answers:
     data = tacaf_review_answers(today=today)
     data["meeting"].update(type="final", review_number=3)
     for item in data["previous_actions"]:
-        item["carry_forward"] = False
+        if "carry_forward" in item:
+            item["carry_forward"] = False
     del data["next_meeting"]
     closing = {
         "plan": [

@@ -246,7 +246,8 @@ def _check_paths(form: FormDefinition) -> list[str]:
                 problems.append(f"prefill.{prefill.form}: '{copy.target}' is not a field")
                 continue
             names = {f.name for f in target.fields}
-            for to, _ in copy.fields + copy.set:
+            into = ((copy.into, None),) if copy.into else ()
+            for to, _ in copy.fields + copy.set + into:
                 if names and to not in names:
                     problems.append(f"prefill.{prefill.form}: '{to}' is not in '{copy.target}'")
     return problems

@@ -29,6 +29,7 @@ from .model import (
     Copy,
     CountHint,
     CoversRule,
+    DatedBeforeRule,
     DateRule,
     DateWithinRule,
     Documents,
@@ -128,7 +129,7 @@ class ConditionSchema(_Builds):
     __model__ = Condition
     field = mf.String(required=True, validate=NAME)
     equals = mf.Raw(allow_none=True)
-    one_of = FrozenList(mf.Raw(), validate=validate.Length(min=1))
+    one_of = FrozenList(mf.Raw(allow_none=True), validate=validate.Length(min=1))
     includes = mf.String()
 
     @validates_schema
@@ -285,8 +286,18 @@ class DateWithinSchema(_Builds):
     working_days = mf.Boolean()
 
 
+class DatedBeforeSchema(_Builds):
+    __model__ = DatedBeforeRule
+    message = mf.String(required=True)
+    items = mf.String(required=True, validate=PATH)
+    date = mf.String(required=True, validate=NAME)
+    before = mf.String(required=True, validate=PATH)
+    label = mf.String(required=True, validate=NAME)
+    where = mf.Nested(ConditionSchema)
+
+
 #: Every kind of form rule (``rules:`` refuse, ``warnings:`` advise).
-FORM_RULES = (CoversSchema, DateWithinSchema)
+FORM_RULES = (CoversSchema, DateWithinSchema, DatedBeforeSchema)
 
 
 class WorkingDaysAfterSchema(_Builds):
@@ -297,6 +308,17 @@ class WorkingDaysAfterSchema(_Builds):
     days = mf.Integer(required=True, validate=validate.Range(min=1, max=365))
 
 
+#: A prefill template: text with at least one ``{answer_name}`` in it.
+TEMPLATE = validate.Regexp(
+    r"^[^{}]*(\{[a-z][a-z0-9_]*\}[^{}]*)+$", error="must name answers like {{first_name}}"
+)
+
+
+def name_or_template(value: str) -> None:
+    """A source item's answer name, or a template built from its answers."""
+    (TEMPLATE if "{" in value or "}" in value else NAME)(value)
+
+
 class CopySchema(_Builds):
     __model__ = Copy
     to = mf.String(required=True, validate=PATH, attribute="target")
@@ -304,11 +326,22 @@ class CopySchema(_Builds):
     where = mf.Nested(ConditionSchema)
     fields_map = Pairs(
         keys=mf.String(validate=NAME),
-        values=mf.String(validate=NAME),
+        values=mf.String(validate=name_or_template),
         data_key="fields",
         attribute="fields",
     )
     set = Pairs(keys=mf.String(validate=NAME), values=mf.Raw())
+    format = mf.String(validate=TEMPLATE)
+    into = mf.String(validate=NAME)
+    value = mf.Raw()
+
+    @validates_schema
+    def _one_shape(self, data: dict[str, Any], **_: Any) -> None:
+        shapes = [key for key in ("fields", "format", "into", "value") if key in data]
+        if len(shapes) > 1:
+            raise ValidationError(f"give at most one of fields, format, into, value: {shapes}")
+        if "value" in data and data["value"] is None:
+            raise ValidationError("value must not be null")
 
 
 class PrefillSchema(_Builds):

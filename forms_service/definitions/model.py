@@ -416,6 +416,63 @@ class DateWithinRule(FormRule):
 
 
 @dataclass(frozen=True)
+class DatedBeforeRule(FormRule):
+    """Items of ``items`` (those ``where`` holds for) whose ``date`` is before
+    the date at ``before``: one message naming them all by their ``label``
+    answer (``{labels}``), so a worker sees every out-of-date action at once
+    (a carried-forward action due before this meeting needs a new date)."""
+
+    kind = "dated_before"
+
+    items: str
+    date: str
+    before: str
+    label: str
+    where: Condition | None = None
+
+    #: How much of each item's label the message quotes.
+    LABEL_CHARS: ClassVar[int] = 80
+
+    def paths(self) -> dict[str, str]:
+        return {"items": self.items, "before": self.before}
+
+    @property
+    def error_path(self) -> str:
+        return self.items
+
+    def broken(
+        self, form: FormDefinition, answers: Mapping[str, Any], calendar: WorkingCalendar
+    ) -> list[str]:
+        limit = as_date(value_at(answers, self.before))
+        found = value_at(answers, self.items)
+        if limit is None or not isinstance(found, list):
+            return []
+        labels = [
+            self._label(item)
+            for item in found
+            if isinstance(item, Mapping)
+            and (self.where is None or self.where.holds(dict(item)))
+            and (due := as_date(item.get(self.date))) is not None
+            and due < limit
+        ]
+        return [self.message.replace("{labels}", "; ".join(labels))] if labels else []
+
+    def _label(self, item: Mapping[str, Any]) -> str:
+        text = " ".join(str(item.get(self.label) or "").split())
+        if len(text) > self.LABEL_CHARS:
+            text = text[: self.LABEL_CHARS - 1].rstrip() + "…"
+        return f"“{text}”"
+
+    def problems(self, fields: tuple[Field, ...]) -> list[str]:
+        problems = super().problems(fields)
+        group = resolve(fields, self.items)
+        for name in (self.date, self.label):
+            if group is not None and all(f.name != name for f in group.fields):
+                problems.append(f"'{name}' is not a field of '{group.name}'")
+        return problems
+
+
+@dataclass(frozen=True)
 class Computed:
     """A value worked out from answers, never typed; one subclass per ``kind``."""
 
@@ -443,15 +500,53 @@ class WorkingDaysAfter(Computed):
         return None if start is None else calendar.add_working_days(start, self.days)
 
 
+#: ``{first_name}`` in a prefill template: the answer of that name in the source item.
+PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
+
+
+def placeholders(template: str) -> list[str]:
+    """The answer names a prefill template uses (``"{first_name} {last_name}"``)."""
+    return PLACEHOLDER.findall(template)
+
+
+def fill(template: str, item: Mapping[str, Any]) -> str:
+    """``template`` with each ``{name}`` replaced by that answer ("" when unanswered).
+
+    Plain substitution, never ``str.format``: a template cannot reach attributes,
+    and an answer containing braces is copied as typed.
+    """
+    return PLACEHOLDER.sub(lambda m: _as_text(item.get(m.group(1))), template).strip()
+
+
+def _as_text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
 @dataclass(frozen=True)
 class Copy:
-    """One prefill step: copy ``source`` of an earlier submission into ``target``."""
+    """One prefill step: copy ``source`` of an earlier submission into ``target``.
+
+    Each step is data, so a joint between two forms needs no Python:
+
+    - ``fields`` maps target item names to source item names, or to a
+      template such as ``"{first_name} {last_name}"`` built from the item;
+    - ``set`` gives every copied item constant answers (``last_status: new``);
+    - ``where`` copies only the list items it holds for;
+    - ``format`` turns the source (a group, or each item of a list, joined by
+      a blank line) into one text answer: a list received by a long text box;
+    - ``into`` makes a text source the one answer of a new item of a list;
+    - ``value`` puts a constant in ``target`` when ``source`` has an answer
+      (``early_help_in_place: yes`` because there is a reference).
+    """
 
     target: str
     source: str
     where: Condition | None = None
     fields: tuple[tuple[str, str], ...] = ()
     set: tuple[tuple[str, Any], ...] = ()
+    format: str | None = None
+    into: str | None = None
+    value: Any = None
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 from ..workdays import WorkingCalendar
 from .glossary import Glossary
 from .loader import GLOSSARY_FILE, SchemaError, load_form, load_glossary, with_glossary
-from .model import FormDefinition, resolve
+from .model import Copy, FormDefinition, placeholders, resolve
 
 
 def form_files(schemas_dir: Path) -> list[Path]:
@@ -89,13 +89,23 @@ def prefill_problems(forms: dict[str, FormDefinition]) -> list[str]:
                     )
                     continue
                 names = {f.name for f in found.fields}
-                for _, src in step.fields:
+                for src in _item_names(step):
                     if src not in names:
                         problems.append(
                             f"{form.source}: prefill.{prefill.form}: '{src}' is not in "
                             f"'{step.source}' of {prefill.form}"
                         )
     return problems
+
+
+def _item_names(step: Copy) -> list[str]:
+    """The source item's answers a prefill step reads, by name or in a template."""
+    names: list[str] = []
+    for _, src in step.fields:
+        names.extend(placeholders(src) if "{" in src else [src])
+    if step.format:
+        names.extend(placeholders(step.format))
+    return names
 
 
 def check_schema_files(schemas_dir: Path, templates_dir: Path) -> list[str]:

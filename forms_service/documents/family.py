@@ -19,7 +19,9 @@ place text and never pick or format anything:
       changes:        [{outcome, member}]  the actions' outcomes, in the family's words
       actions:        [{what, who, by_when, measure}]  this plan's actions, then any
                                         action carried forward from the last plan
-                      (``who`` and ``member``: a household member by first name)
+                      (``who`` and ``member``: a household member by first name;
+                      never one that is done or closed)
+      done:           [{what, who}]     actions from the last plan that are now done
       next_meeting:   {date, time, when, place} or None (a review that closes the plan);
                       when is "Tuesday 5 January 2027 at 4pm" (the date alone if no time)
       signatures:     [{name, agreed_on}]  one line for each adult in the household to
@@ -173,6 +175,14 @@ def _member(person: Mapping[str, Any]) -> dict[str, str]:
     return {"name": first, "about": relationship}
 
 
+#: A reviewed action's status when it is finished: listed as done, never as a to-do.
+DONE = "done"
+#: Statuses of reviewed actions that never come back as something to do.
+FINISHED = frozenset({DONE, "closed"})
+#: The words of a carried-forward action that may name a person left out of the copy.
+CARRIED_KEYS = ("action", "who", "comment", "measure", "outcome")
+
+
 def is_left_out(person: Mapping[str, Any]) -> bool:
     """Whether the worker marked this household member to be left out of the family's copy."""
     return person.get("leave_out_of_plan") is True
@@ -234,6 +244,11 @@ def _for_the_family(item: Mapping[str, Any], names: tuple[str, ...], *keys: str)
 
 
 def _actions(answers: Mapping[str, Any], names: tuple[str, ...]) -> list[dict[str, str]]:
+    """What is still to do: this plan's actions, then those carried forward.
+
+    A carried action keeps its measure ("how we will know it is working");
+    a done or closed one is never a to-do, even if marked to carry forward.
+    """
     keys = ("outcome", "member", "what", "who", "measure")
     people = first_names(answers)
     actions = [
@@ -247,18 +262,29 @@ def _actions(answers: Mapping[str, Any], names: tuple[str, ...]) -> list[dict[st
         if _for_the_family(item, names, *keys)
     ]
     for item in _items(answers, "previous_actions"):
-        if not _for_the_family(item, names, "action", "who", "comment"):
+        if not _for_the_family(item, names, *CARRIED_KEYS):
             continue
-        if item.get("carry_forward") is True and item.get("status") != "closed":
+        if item.get("carry_forward") is True and item.get("status") not in FINISHED:
             actions.append(
                 {
                     "what": _text(item.get("action")),
                     "who": _person(item.get("who"), people),
                     "by_when": short_date(item.get("by_when")) or NO_DATE,
-                    "measure": CHECK_AT_NEXT_MEETING,
+                    "measure": _text(item.get("measure")) or CHECK_AT_NEXT_MEETING,
                 }
             )
     return actions
+
+
+def _done(answers: Mapping[str, Any], names: tuple[str, ...]) -> list[dict[str, str]]:
+    """The actions from the last plan that are now done: what, and who did it (first
+    names; none that names someone left out of the family's copy)."""
+    people = first_names(answers)
+    return [
+        {"what": _text(item.get("action")), "who": _person(item.get("who"), people)}
+        for item in _items(answers, "previous_actions")
+        if item.get("status") == DONE and _for_the_family(item, names, *CARRIED_KEYS)
+    ]
 
 
 def _changes(answers: Mapping[str, Any], names: tuple[str, ...]) -> list[dict[str, str]]:
@@ -352,6 +378,7 @@ def build_family_plan(answers: Mapping[str, Any], contacts: Mapping[str, str]) -
         "needs_to_happen": _text(analysis.get("needs_to_happen")),
         "changes": _changes(answers, names),
         "actions": _actions(answers, names),
+        "done": _done(answers, names),
         "next_meeting": _next_meeting(answers),
         "signatures": _signatures(people, answers),
         "who_to_contact": _text(answers.get("who_to_contact")),

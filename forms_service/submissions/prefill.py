@@ -19,7 +19,7 @@ from typing import Any
 from .. import audit
 from ..auth.actor import Actor
 from ..auth.policy import can_start_from
-from ..definitions.model import Copy, FormDefinition, value_at
+from ..definitions.model import Copy, FormDefinition, fill, value_at
 from ..families.service import source_for_start
 from ..services import Services
 from .references import looks_like_reference
@@ -78,30 +78,60 @@ def refused(services: Services, actor: Actor, why: str) -> None:
 
 
 def _apply(answers: dict[str, Any], step: Copy, source: dict[str, Any]) -> None:
+    """Carry one declared step (see :class:`Copy` for what each key does)."""
     value = value_at(source, step.source)
-    if value is None:
+    if value is None or value == "" or value == []:
         return
-    if isinstance(value, list):
-        items = [_map_item(item, step) for item in value if isinstance(item, dict)]
-        items = [
-            item
-            for item, original in zip(items, value, strict=False)
-            if step.where is None or step.where.holds(original)
-        ]
-        _put(answers, step.target, [*(_get_list(answers, step.target)), *items])
+    if step.value is not None:
+        _put(answers, step.target, copy.deepcopy(step.value))
+    elif step.format is not None:
+        text = _as_text(value, step)
+        if text:
+            _put(answers, step.target, text)
+    elif step.into is not None:
+        item = {step.into: copy.deepcopy(value), **dict(step.set)}
+        _put(answers, step.target, [*_get_list(answers, step.target), item])
+    elif isinstance(value, list):
+        items = [_map_item(item, step) for item in _chosen(value, step)]
+        _put(answers, step.target, [*_get_list(answers, step.target), *items])
     elif isinstance(value, dict):
         _put(answers, step.target, _map_item(value, step))
     else:
         _put(answers, step.target, copy.deepcopy(value))
 
 
+def _chosen(value: list[Any], step: Copy) -> list[dict[str, Any]]:
+    """The items of a list the step copies: mappings that ``where`` holds for."""
+    return [
+        item
+        for item in value
+        if isinstance(item, dict) and (step.where is None or step.where.holds(item))
+    ]
+
+
+def _as_text(value: Any, step: Copy) -> str:
+    """A group, or each chosen item of a list, written out by ``step.format``."""
+    assert step.format is not None
+    if isinstance(value, dict):
+        return fill(step.format, value)
+    if isinstance(value, list):
+        return "\n\n".join(t for t in (fill(step.format, i) for i in _chosen(value, step)) if t)
+    return str(value).strip()
+
+
 def _map_item(item: dict[str, Any], step: Copy) -> dict[str, Any]:
     if step.fields:
-        mapped = {to: copy.deepcopy(item[src]) for to, src in step.fields if src in item}
+        mapped = {to: _mapped(item, src) for to, src in step.fields if "{" in src or src in item}
+        mapped = {to: answer for to, answer in mapped.items() if answer not in (None, "")}
     else:
         mapped = copy.deepcopy(item)
     mapped.update(dict(step.set))
     return mapped
+
+
+def _mapped(item: dict[str, Any], src: str) -> Any:
+    """One target answer: the source answer ``src`` or, for a template, the text it makes."""
+    return fill(src, item) if "{" in src else copy.deepcopy(item[src])
 
 
 def _get_list(answers: dict[str, Any], path: str) -> list[Any]:

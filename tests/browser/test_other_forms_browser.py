@@ -168,3 +168,43 @@ def test_family_story_starts_from_an_ehfsa_reference(page: Any, live_server: Any
         expect(row).to_contain_text(member["first_name"])
         expect(row).to_contain_text(member["last_name"])
     axe.check(page, "household (prefilled)")
+
+
+def test_family_story_starts_from_a_request_for_service(
+    page: Any, live_server: Any, axe: Any
+) -> None:
+    """The Level 3 route: an RS- reference fills in the address, support tried and views."""
+    request = cspoc_request_answers()
+    client = live_server.app.test_client()
+    reply = client.post(
+        "/api/v1/forms/cspoc-request/submissions",
+        json=request,
+        headers=referral_headers(live_server.app),
+    )
+    assert reply.status_code == 201, reply.get_json()
+    reference = reply.get_json()["reference"]
+
+    sign_in(page, live_server.app.extensions["forms"], "cspoc")
+    page.goto("/forms/family-story")
+    page.get_by_label("Reference", exact=True).fill(reference)
+    page.get_by_role("button", name="Start from this reference", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/forms/family-story/case$"))
+    expect(page.locator('input[name="case-ehfsa_reference"]')).to_have_value(reference)
+
+    page.goto("/forms/family-story/family-contact")
+    expect_heading(page, "The family's address and contact details")
+    contact = request["family_contact"]
+    expect(page.get_by_label("Building and street", exact=True)).to_have_value(
+        contact["address_line_1"]
+    )
+    expect(page.get_by_label("Postcode", exact=True)).to_have_value(contact["postcode"])
+    axe.check(page, "family contact (prefilled from a request for service)")
+
+    page.goto("/forms/family-story/views-at-request")
+    expect(page.get_by_label("What did the child say? (optional)")).to_have_value(
+        request["child_thinks"]
+    )
+    page.goto("/forms/family-story/agency-history")
+    tried = page.get_by_label("What support has been tried, and what happened?")
+    expect(tried).to_have_value(re.compile(r"^Breakfast club \(October 2026 to now\)\. Offered: "))
+    axe.check(page, "support tried (prefilled from a request for service)")

@@ -241,8 +241,9 @@ def _prefilled(services: Services, user: StaffUser, form_id: str, reference: str
 def test_unknown_or_wrong_form_reference_is_refused(
     client: FlaskClient, services: Services
 ) -> None:
-    cspoc_ref = _post(client, "cspoc-request", cspoc_request_answers()).get_json()["reference"]
-    body = {**family_story_answers(), "prefill_from": cspoc_ref}
+    # (A request for service can start a Family Story; another one cannot.)
+    story_ref = _post(client, "family-story", family_story_answers()).get_json()["reference"]
+    body = {**family_story_answers(), "prefill_from": story_ref}
     # The wrong kind of form and an unknown reference get one and the same answer.
     errors = _post(client, "family-story", body).get_json()["errors"]
     assert errors["prefill_from"] == [NOT_FOUND]
@@ -256,6 +257,5 @@ def test_unknown_or_wrong_form_reference_is_refused(
     )
     assert "Enter a reference in the correct format" in reply.text
     with services.sessions() as db:
-        assert (
-            db.scalars(select(Submission).where(Submission.form_id == "family-story")).all() == []
-        )
+        stories = db.scalars(select(Submission).where(Submission.form_id == "family-story"))
+        assert [row.reference for row in stories] == [story_ref]  # only the source

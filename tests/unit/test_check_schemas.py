@@ -91,7 +91,7 @@ def _story_with(schemas: Path, old: str, new: str) -> Path:
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
-        ("kind: covers", "kind: coverz", "rules.0.kind: Must be one of: covers, date_within."),
+        ("kind: covers", "kind: coverz", "rules.0.kind: Must be one of: covers, date_within"),
         ("  - kind: covers\n", "  - kinds: covers\n", "rules.0.kind: Missing data for required"),
         ("  - kind: covers\n", "  - kind: [covers]\n", "rules.0.kind: Must be one of: covers,"),
         ("    by_key: headline\n", "", "rules.0.by_key: Missing data for required field."),
@@ -140,3 +140,28 @@ def test_an_item_rule_counts_the_matching_items() -> None:
     lead, parent = {"role": "lead_child"}, {"role": "parent"}
     assert one.holds([lead, parent]) and not one.holds([parent]) and not one.holds([lead, lead])
     assert some.holds([lead, parent, parent]) and not some.holds([lead])
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        # A template may only name answers the source item has.
+        ('"{first_name} {last_name}"', '"{first_name} {surname}"', "'surname' is not in"),
+        ("{dates}). Offered", "{when}). Offered", "'when' is not in 'support_tried'"),
+        ("into: offered", "into: offerd", "'offerd' is not in 'support_tried'"),
+        ("value: true}", "value: true, into: offered}", "give at most one of"),
+        ('"{first_name} {last_name}"', '"{first_name} {Last}"', "must name answers like"),
+        ("label: action\n", "label: actionz\n", "'actionz' is not a field of 'previous_actions'"),
+    ],
+)
+def test_a_broken_prefill_step_is_refused(
+    schemas: Path, capsys: pytest.CaptureFixture[str], old: str, new: str, expected: str
+) -> None:
+    for name in ("tacaf-review.yaml", "family-story.yaml", "cspoc-request.yaml"):
+        path = schemas / name
+        path.write_text(path.read_text().replace(old, new, 1))
+    code = main(
+        ["check-schemas", "--schemas", str(schemas), "--templates", str(ROOT / "doc_templates")]
+    )
+    assert code == 1
+    assert expected in capsys.readouterr().err

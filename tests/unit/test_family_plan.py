@@ -118,7 +118,7 @@ def expected_actions(answers: dict[str, Any]) -> list[dict[str, str]]:
     rows += [
         {"what": a["action"], "who": first.get(a["who"], a["who"])}
         for a in answers.get("previous_actions", [])
-        if a["carry_forward"] and a["status"] != "closed"
+        if a.get("carry_forward") and a["status"] not in ("closed", "done")
     ]
     return rows
 
