@@ -188,6 +188,10 @@ class Field:
     count_hints: tuple[CountHint, ...] = ()
     minimum: int | None = None
     maximum: int | None = None
+    #: Files (``type: attachments``): how many, how large each, and which kinds.
+    max_files: int | None = None
+    max_bytes: int | None = None
+    accept: tuple[str, ...] = ()
     messages: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
 
     @property
