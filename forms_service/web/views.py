@@ -342,7 +342,7 @@ def files() -> Response | str | tuple[str, int]:
 
 def _upload(
     form_def: FormDefinition, page_now: Page, field: Field, content: bytes, filename: str
-) -> tuple[str, int] | None:
+) -> str | None:
     """Store one file in this browser's draft; the page with the reason if it is refused."""
     actor = current_actor()
     drafts.save(services(), session, form_def.id, actor, {})  # the draft the file belongs to
@@ -376,11 +376,12 @@ def _remove_file(form_def: FormDefinition, field: Field, attachment_id: str) -> 
     drafts.save(services(), session, form_def.id, current_actor(), {field.name: kept})
 
 
-def _page_error(page_now: Page, field: Field, message: str) -> tuple[str, int]:
-    """The page again, as typed, with ``message`` on the file question."""
+def _page_error(page_now: Page, field: Field, message: str) -> str:
+    """The page again, as typed, with ``message`` on the file question (200, as every
+    page with errors is)."""
     saved = _saved(definition())
     form = page_form(page_now.fields, request.form, _files_kept(page_now, saved))
-    return _render_page(page_now, form, saved, {field.name: [message]}), 400
+    return _render_page(page_now, form, saved, {field.name: [message]})
 
 
 def _keep_typed(page_now: Page) -> Response | str:
