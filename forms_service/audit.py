@@ -56,6 +56,8 @@ ACTIONS = {
     "message.retried": "Email sent again by staff",
     "copy.downloaded": "Referrer downloaded their own copy",
     "submission.created": "Form received",
+    "attachment.uploaded": "File uploaded with a form",
+    "attachment.refused": "File refused (wrong kind, too large, a virus or no scanner)",
     "mail.withheld": "Email to a referrer not sent: no address, or not in a trusted domain",
     "submission.viewed": "Form viewed",
     "document.downloaded": "Document downloaded",

@@ -86,6 +86,9 @@ class Settings:
     lease_seconds: float = 15 * 60.0
     sweep_seconds: float = 5.0
     smtp_size_cap: int = 20 * 1024 * 1024
+    #: clamd to scan uploaded files with: a unix socket path or ``host:port``. In
+    #: production, files can be uploaded only when this is set.
+    clamd_socket: str | None = None
     render_timeout_seconds: float = 60.0
     #: Delivery threads in the embedded mode, each with its own render process:
     #: one per core renders on both cores of a small machine.
@@ -165,6 +168,12 @@ class Settings:
     @property
     def production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def uploads_enabled(self) -> bool:
+        """Whether files may be uploaded: anywhere with a virus scanner, and in development
+        without one (production never stores an unscanned file)."""
+        return bool(self.clamd_socket) or not self.production
 
     @property
     def oidc_enabled(self) -> bool:
@@ -382,6 +391,7 @@ ENV_KEYS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "FORMS_OIDC_ROLES_CLAIM": ("oidc_roles_claim", str),
     "FORMS_OIDC_ROLE_MAP": ("oidc_role_map", str),
     "FORMS_CLOSURE_DAYS": ("closure_days", _closure_days),
+    "FORMS_CLAMD_SOCKET": ("clamd_socket", str),
     "FORMS_CLOCK_RULE": ("clock_rule", _clock_rule),
     "FORMS_OPENING_HOURS": ("opening_hours", _opening_hours),
 }

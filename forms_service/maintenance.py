@@ -3,7 +3,8 @@
 ``purge`` keeps only what is needed (ICO storage limitation):
 
 - drafts untouched for ``FORMS_DRAFT_DAYS`` (28) are deleted;
-- a closed family's forms are deleted ``FORMS_RETENTION_DAYS`` after it closed,
+- files uploaded with a draft go with it; files never sent go after the same period;
+- a closed family's forms (and their files) are deleted ``FORMS_RETENTION_DAYS`` after it closed,
   with every email about them, except any form with an email still pending,
   retrying or sending, or failed (the form to the SPOC inbox, or an onward
   referral): nothing undelivered is ever deleted. A failed email to a
@@ -25,6 +26,8 @@ from sqlalchemy import ColumnElement, and_, delete, select
 from sqlalchemy.orm import Session
 
 from . import audit
+from .attachments import service as attachments
+from .attachments.models import Attachment
 from .audit import SYSTEM, Who
 from .auth.models import Invitation, StaffSession, User
 from .clock import utcnow
@@ -89,6 +92,8 @@ def _purge_drafts(services: Services, cutoff: dt.datetime, who: Who) -> int:
             )
         if old:
             session.execute(delete(Draft).where(Draft.id.in_(old)))
+        # Files of those drafts, and any never sent within the same period.
+        attachments.delete_unsent(session, old, cutoff)
         return len(old)
 
 
@@ -165,6 +170,7 @@ def _purge_family_submissions(session: Session, family_id: str, who: Who) -> tup
         session.execute(delete(ReviewTiming).where(ReviewTiming.submission_id == submission_id))
         session.execute(delete(IdempotencyKey).where(IdempotencyKey.submission_id == submission_id))
         session.execute(delete(Draft).where(Draft.submission_id == submission_id))
+        attachments.delete_for_submissions(session, [submission_id])
         session.execute(delete(Submission).where(Submission.id == submission_id))
         audit.record(
             session,
@@ -207,6 +213,8 @@ SEALED = (
     (Submission, Submission.id, Submission.answers_sealed),
     (Submission, Submission.id, Submission.summary_sealed),
     (Draft, Draft.id, Draft.answers_sealed),
+    (Attachment, Attachment.id, Attachment.name_sealed),
+    (Attachment, Attachment.id, Attachment.content_sealed),
     (OutboxMessage, OutboxMessage.id, OutboxMessage.payload_sealed),
     (Referral, Referral.submission_id, Referral.reason_sealed),
     (User, User.id, User.totp_sealed),

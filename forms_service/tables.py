@@ -15,6 +15,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.engine import Engine
 
 from . import audit, jobs  # noqa: F401  (registers their tables)
+from .attachments import models as attachment_models  # noqa: F401
 from .auth import models as auth_models  # noqa: F401
 from .db import Base
 from .families import models as family_models  # noqa: F401

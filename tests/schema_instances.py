@@ -19,12 +19,14 @@ from __future__ import annotations
 import datetime as dt
 import random
 import string
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 from jsonschema import Draft202012Validator
 
 from forms_service.api.json_schema import REFERENCE_PATTERN
+from forms_service.fieldtypes.files import ID_PATTERN as FILE_ID
 from forms_service.fieldtypes.text import (
     EMAIL,
     MANY_LINES,
@@ -81,6 +83,7 @@ class Generator:
             REFERENCE_PATTERN: lambda low, high: self._reference(),
             BLANK_PATTERN: lambda low, high: self.rnd.choice(["", " ", "   "]),
             ISO_DATE: lambda low, high: self._date(),
+            FILE_ID: lambda low, high: str(uuid.UUID(int=self.rnd.getrandbits(128), version=4)),
         }
 
     def instance(self) -> Any:

@@ -21,7 +21,11 @@ from typing import Any
 
 from apispec import APISpec
 
+from ..attachments.kinds import KINDS, nouns
+from ..attachments.service import file_fields
 from ..definitions.model import ACCESS_LEVELS, FormDefinition
+from ..fieldtypes.files import ID_PATTERN as FILE_ID_PATTERN
+from ..fieldtypes.files import size_text
 from ..submissions.models import MAX_IDEMPOTENCY_KEY
 from .json_schema import REFERENCE_PATTERN, X_RULES_DOC, form_json_schema, schema_document
 from .openapi_staff import add_staff_operations
@@ -127,6 +131,22 @@ FORM_SCHEMA_DOCUMENT = schema_document(
     **{"x-rules": {"type": "array", "items": {"$ref": "#/components/schemas/XRule"}}},
 )
 
+ATTACHMENT_STORED: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "name", "size", "kind"],
+    "additionalProperties": False,
+    "properties": {
+        "id": {
+            "type": "string",
+            "pattern": FILE_ID_PATTERN,
+            "description": "List it in the form's attachments answer when you send the form",
+        },
+        "name": {"type": "string", "description": "The file's name as sent, folders removed"},
+        "size": {"type": "integer", "minimum": 1, "description": "In bytes"},
+        "kind": {"enum": list(KINDS), "description": "What the content is (not the name)"},
+    },
+}
+
 OPENAPI_SHAPE: dict[str, Any] = {
     "type": "object",
     "required": ["openapi", "info", "paths"],
@@ -169,6 +189,7 @@ def _components(spec: APISpec, max_body_bytes: int) -> None:
     spec.components.schema("Errors", ERRORS)
     spec.components.schema("SubmissionReceived", RECEIVED)
     spec.components.schema("FormList", FORM_LIST)
+    spec.components.schema("AttachmentStored", ATTACHMENT_STORED)
     spec.components.schema("FormSchemaDocument", FORM_SCHEMA_DOCUMENT)
     spec.components.header("RateLimitLimit", _text_header("Requests allowed in the window"))
     spec.components.header("RateLimitRemaining", _text_header("Requests left in the window"))
@@ -347,6 +368,66 @@ def _submission_path(spec: APISpec, form: FormDefinition, schema_id: str) -> Non
     )
 
 
+def _attachments_path(spec: APISpec, form: FormDefinition) -> None:
+    """``POST /api/v1/forms/<id>/attachments``: one file, for a later submission."""
+    files = file_fields(form)
+    if files:
+        what = (
+            f"{nouns(files[0].accept)}, up to {size_text(files[0].max_bytes or 0)}, checked by "
+            f"its content (never its name or Content-Type) and scanned for viruses; at most "
+            f"{files[0].max_files} per submission. List the returned id in the "
+            f"`{files[0].name}` answer of a submission sent with the same token."
+        )
+    else:
+        what = "This form takes no files: the reply is always 404."
+    spec.path(
+        f"/api/v1/forms/{form.id}/attachments",
+        operations={
+            "post": {
+                "operationId": f"attach-{form.id}",
+                "summary": f"Upload a file for '{form.title}'",
+                "description": what,
+                "tags": ["submissions"],
+                "security": [{"bearer": []}],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["file"],
+                                "properties": {
+                                    "file": {"type": "string", "format": "binary"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    201: {
+                        "description": "Stored (sealed); not sent until a submission lists it",
+                        "content": {JSON: {"schema": "AttachmentStored"}},
+                        "headers": RATE_HEADERS,
+                    },
+                    400: _error("No part called `file`"),
+                    401: "Unauthorised",
+                    403: "Forbidden",
+                    404: _error("There is no such form, or it takes no files"),
+                    413: _error("The body is larger than the largest file allowed"),
+                    415: _error("The body is not sent as `multipart/form-data`"),
+                    422: _error(
+                        "The file was refused (under `file`): not a kind the form accepts, too "
+                        "large, one too many, too large for the email, a virus found, or it "
+                        "could not be scanned. Nothing was stored."
+                    ),
+                    429: "TooManyRequests",
+                    503: "Busy",
+                },
+            }
+        },
+    )
+
+
 def openapi_document(
     forms: Sequence[FormDefinition],
     server_url: str,
@@ -381,5 +462,6 @@ def openapi_document(
     _public_paths(spec, [form.id for form in forms])
     for form in forms:
         _submission_path(spec, form, schema_url(form.id))
+        _attachments_path(spec, form)
     add_staff_operations(spec, forms, handover_schema_id)
     return spec.to_dict()

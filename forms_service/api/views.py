@@ -20,6 +20,7 @@ from typing import Any
 from flask import Blueprint, current_app, request, url_for
 from sqlalchemy.exc import DBAPIError
 
+from ..attachments import service as attachments
 from ..auth.actor import Actor
 from ..auth.policy import can_fill
 from ..definitions.registry import UnknownForm
@@ -160,6 +161,44 @@ def create_submission(form_id: str) -> Reply:
     if received.repeated:
         return body, 201, {"Idempotent-Replayed": "true"}
     return body, 201
+
+
+@bp.post("/forms/<form_id>/attachments")
+def upload_attachment(form_id: str) -> Reply:
+    """One file, as ``multipart/form-data`` part ``file``: checked, scanned and stored;
+    its id goes in the form's attachments answer of a later submission by the same token.
+
+    The only API route whose body may be as large as a file (see ``web/security.py``).
+    """
+    svc = _services()
+    actor = bearer_actor()
+    if actor is None:
+        return UNAUTHORISED
+    try:
+        form = svc.registry.get(form_id)
+    except UnknownForm:
+        return _error(f"There is no form called '{form_id}'", 404)
+    if not can_fill(actor, form):
+        return _error("This API token cannot send this form", 403)
+    fields = attachments.file_fields(form)
+    if not fields:
+        return _error("This form does not take files", 404)
+    if request.mimetype != "multipart/form-data":
+        return _error("Send the file as multipart/form-data, in a part called 'file'", 415)
+    upload = request.files.get("file")
+    if upload is None:
+        return _error("Send the file in a multipart part called 'file'", 400, "file")
+    field = fields[0]
+    content = upload.read((field.max_bytes or 0) + 1)
+    owner = attachments.api_owner(actor.token_id or actor.user_id or "anonymous")
+    try:
+        record = attachments.store(svc, form, field, owner, actor.who, content, upload.filename)
+    except attachments.UploadRefused as exc:
+        return _error(exc.message, 422, "file")
+    except DBAPIError:
+        current_app.logger.exception("could not store a file for %s", form.id)
+        return _error("The service is busy. Nothing was stored: try again in a minute", 503)
+    return record, 201
 
 
 def _idempotency(

@@ -87,6 +87,7 @@ def init_app(app: Flask, services: Services) -> Limiter:
     attach("auth.code", settings.limit_sign_in, client_ip, methods=["POST"], deduct_when=failed)
     attach("forms.start_from", settings.limit_start_from, user_key)
     attach("api.create_submission", settings.limit_api_submissions, token_key)
+    attach("api.upload_attachment", settings.limit_api_submissions, token_key)
     public = limiter.shared_limit(
         settings.limit_public_posts, scope="form-posts", key_func=client_ip, methods=["POST"]
     )

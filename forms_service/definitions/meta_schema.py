@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 from marshmallow import RAISE, Schema, ValidationError, post_load, validate, validates_schema
 from marshmallow import fields as mf
 
+from ..attachments.kinds import KINDS
 from ..fieldtypes import type_names
 from .model import (
     ACCESS_LEVELS,
@@ -207,6 +208,9 @@ class FieldSchema(_Builds):
         mf.Nested(AnswerOptionsSchema), validate=validate.Length(min=1)
     )
     record_marker = mf.String(validate=validate.Length(min=1, max=80))
+    max_files = mf.Integer(validate=validate.Range(min=1, max=10))
+    max_bytes = mf.Integer(validate=validate.Range(min=1, max=10 * 1024 * 1024))
+    accept = FrozenList(mf.String(validate=validate.OneOf(sorted(KINDS))))
     messages = mf.Dict(keys=mf.String(), values=mf.String())
     family_facing = mf.Boolean()
     own_words = mf.Boolean()
@@ -239,6 +243,10 @@ class FieldSchema(_Builds):
             raise ValidationError("only group and repeating fields hold fields", "fields")
         if kind == "number" and ("minimum" not in data or "maximum" not in data):
             raise ValidationError("a number field needs minimum and maximum", "maximum")
+        if kind == "attachments" and not (
+            data.get("max_files") and data.get("max_bytes") and data.get("accept")
+        ):
+            raise ValidationError("an attachments field needs max_files, max_bytes and accept")
         if kind == "repeating" and not data.get("item_label"):
             raise ValidationError("a repeating group needs an item_label", "item_label")
 

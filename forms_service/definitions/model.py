@@ -217,6 +217,10 @@ class Field:
     options_from_answers: tuple[AnswerOptions, ...] = ()
     #: A yes/no whose "yes" the practitioner's record shows beside the item's heading.
     record_marker: str | None = None
+    #: Files (``type: attachments``): how many, how large each, and which kinds.
+    max_files: int | None = None
+    max_bytes: int | None = None
+    accept: tuple[str, ...] = ()
     messages: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
     #: Its words are printed in the family's own copy of the plan ("Our Family Plan"):
     #: the page says so in its hint, and the answer may use no glossary abbreviation.

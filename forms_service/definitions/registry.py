@@ -68,6 +68,13 @@ class Registry:
         """Every form, in file-name order."""
         return list(self._forms.values())
 
+    def largest_file(self) -> int:
+        """The largest file any form's question takes (``max_bytes``), or 0: the body
+        limit of the upload routes."""
+        return max(
+            (f.max_bytes or 0 for form in self._forms.values() for f in form.fields), default=0
+        )
+
 
 def prefill_problems(forms: dict[str, FormDefinition]) -> list[str]:
     """Each ``prefill`` must name a form that exists and fields it really has."""

@@ -59,6 +59,10 @@ class Pending:
     payload: Mapping[str, Any] = field(default_factory=dict)
     #: The referral's outcome clock, for an acknowledgement whose payload has none.
     outcome_due_at: dt.datetime | None = None
+    #: Files uploaded with the form, opened only now: the outbox loads them for the
+    #: form to the SPOC inbox alone (never a referrer's email, nor an onward referral
+    #: that copies the referrer in).
+    files: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -177,7 +181,8 @@ def _day(value: object) -> dt.date | None:
 
 
 def _spoc(services: Services, pending: Pending) -> Composed:
-    """The form to the SPOC inbox: short body, PDF and DOCX attached."""
+    """The form to the SPOC inbox: short body, PDF and DOCX attached, and any files
+    uploaded with it (they count towards the size cap, which the upload checked)."""
     submission = _submission(pending)
     form = services.registry.get(submission.form_id)
     text = body(
@@ -188,7 +193,8 @@ def _spoc(services: Services, pending: Pending) -> Composed:
         submitted=submission.submitted_at.strftime("%d %B %Y %H:%M UTC"),
     )
     subject = f"{form.short_title} {EN_DASH} {submission.reference}"
-    return _email(services, pending, subject, text, attachments=_documents(services, submission))
+    files = _documents(services, submission) + list(pending.files)
+    return _email(services, pending, subject, text, attachments=files)
 
 
 def _acknowledgement(services: Services, pending: Pending) -> Composed:

@@ -24,10 +24,12 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
 
+from ..attachments import service as attachments
 from ..clock import aware
 from ..db import transaction
 from ..documents.bounded import RenderTimeout
 from ..mail.backends import PermanentSendError, TransientSendError, backend_from_url, check_size
+from ..mail.message import Attachment
 from ..services import Services
 from ..submissions.models import OutboxEvent, OutboxMessage, Submission, utcnow
 from ..workspace.models import Referral
@@ -139,6 +141,19 @@ def _pending(
         family_id=row.family_id,
         payload=payload,
         outcome_due_at=due,
+        files=_files(services, row, submission),
+    )
+
+
+def _files(
+    services: Services, row: OutboxMessage, submission: Submission | None
+) -> tuple[Attachment, ...]:
+    """The files uploaded with the form, decrypted for the email to the SPOC inbox only."""
+    if row.kind != messages.SPOC or submission is None:
+        return ()
+    return tuple(
+        Attachment(f.filename, f.content, f.maintype, f.subtype)
+        for f in attachments.delivered(services, submission.id, submission.reference)
     )
 
 

@@ -5,7 +5,7 @@ re-exported here; a new type is a new class in one of these modules (or a
 new module imported below) plus its tests.
 """
 
-from . import answer_options, choice, containers, date, number, text
+from . import answer_options, choice, containers, date, files, number, text
 from .base import (
     NOT_GIVEN,
     Answer,
@@ -44,6 +44,7 @@ __all__ = [
     "containers",
     "date",
     "display_value",
+    "files",
     "form_class",
     "is_required",
     "number",

@@ -67,6 +67,9 @@ class FieldType:
     group: ClassVar[bool] = False
     #: The answer is a list of items, each an object of the contained fields.
     repeats: ClassVar[bool] = False
+    #: Its answer is files uploaded one by one (never posted with the page), so a page
+    #: holding it posts as multipart to the upload route and keeps what is saved.
+    takes_files: ClassVar[bool] = False
     #: The WTForms field that binds the posted value.
     wtf_class: ClassVar[type[WTField]] = StringField
 

@@ -105,9 +105,11 @@ def form_class(definitions: tuple[Field, ...]) -> type[Form]:
 
 def page_form(definitions: tuple[Field, ...], formdata: Any, data: dict[str, Any]) -> Form:
     """A bound page form: posted data if any (alone, so a cleared answer stays
-    cleared), else the saved answers. CSRFProtect has checked the POST already."""
+    cleared), else the saved answers. With posted data, ``data`` may hold only what is
+    never posted (a question's uploaded files: ``FieldType.takes_files``).
+    CSRFProtect has checked the POST already."""
     cls = form_class(definitions)
-    return cls(formdata=formdata) if formdata is not None else cls(formdata=None, data=data)
+    return cls(formdata=formdata, data=data) if formdata is not None else cls(data=data)
 
 
 def offer_options(

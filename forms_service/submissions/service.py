@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .. import audit
+from ..attachments import service as attachments
 from ..auth.actor import Actor
 from ..db import transaction
 from ..definitions.model import FormDefinition
@@ -101,10 +102,12 @@ def submit(
         if earlier is not None:
             return earlier
     answers = validate_submission(form, data, services.settings.contacts)
+    owner = files_owner(actor, draft_id)
+    answers = attachments.resolve(services, form, answers, owner)
     for attempt in range(REFERENCE_ATTEMPTS):
         try:
             received = _store(
-                services, form, answers, channel, actor, draft_id, family_id, idempotency
+                services, form, answers, channel, actor, draft_id, family_id, idempotency, owner
             )
             break
         except IntegrityError:
@@ -115,6 +118,15 @@ def submit(
             if attempt == REFERENCE_ATTEMPTS - 1:
                 raise
     return received
+
+
+def files_owner(actor: Actor, draft_id: str | None) -> str | None:
+    """Who may list uploaded files in this submission: the browser's draft, or the API
+    caller (its token, or the member of staff it acts for)."""
+    if draft_id is not None:
+        return attachments.draft_owner(draft_id)
+    caller = actor.token_id or actor.user_id
+    return attachments.api_owner(caller) if caller else None
 
 
 def validate_submission(
@@ -186,6 +198,7 @@ def _store(
     draft_id: str | None,
     family_id: str | None,
     idempotency: Idempotency | None,
+    owner: str | None,
 ) -> Received:
     vault = services.vault
     # The sealing and hashing happen before the write transaction, so it is short.
@@ -214,6 +227,7 @@ def _store(
             submitted_by=actor.user_id,
         )
         session.add(submission)
+        attachments.claim(session, form, answers, owner, submission.id)
         outbox_ids = _queue_mail(session, services, form, answers, submission.id, actor)
         index_submission(session, form, answers, digests, family, submission.id, actor.who)
         on_submission(session, services, form, answers, submission, family)

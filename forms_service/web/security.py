@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
 from werkzeug.wrappers import Response
 
 
@@ -37,6 +37,21 @@ def _headers(response: Response) -> Response:
     return response
 
 
+#: The only routes whose body may be as large as an uploaded file.
+UPLOAD_ENDPOINTS = frozenset({"forms.files", "api.upload_attachment"})
+
+
+def _body_limit() -> None:
+    """Raise the body limit for the upload routes alone, before anything reads the body
+    (the CSRF check reads the form): the largest file any form takes, plus the page's
+    other answers. Every other route keeps ``MAX_CONTENT_LENGTH``."""
+    if request.endpoint in UPLOAD_ENDPOINTS:
+        limit = current_app.config["MAX_CONTENT_LENGTH"] or 0
+        largest = current_app.extensions["forms"].registry.largest_file()
+        request.max_content_length = limit + largest
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(_body_limit)
     app.after_request(_headers)
     app.jinja_env.globals["csp_nonce"] = csp_nonce

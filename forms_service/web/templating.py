@@ -60,6 +60,12 @@ def init_templating(app: Flask) -> None:
         uk_time=format_datetime,
     )
 
+    # Read by the attachments widget (fieldtypes/files.py), which renders outside a view.
+    app.jinja_env.globals.update(
+        uploads_enabled=lambda: app.extensions["forms"].settings.uploads_enabled,
+        cspoc_email=lambda: app.extensions["forms"].settings.level4_email,
+    )
+
     @app.context_processor
     def _contacts() -> dict[str, Any]:
         return dict(app.extensions["forms"].settings.contacts)

@@ -26,6 +26,7 @@ from werkzeug.wrappers import Response
 from wtforms import Form
 
 from .. import audit
+from ..attachments import service as attachments
 from ..auth.policy import can_fill, can_start_from
 from ..auth.web import current_actor
 from ..definitions.model import Field, FormDefinition, Page, resolve
@@ -268,7 +269,7 @@ def page() -> Response | str | tuple[str, int]:
         return _list_page(page_now, page_now.repeating, saved)
     if request.method == "GET":
         return _render_page(page_now, _bound(page_now.fields, None, saved, saved), saved, {})
-    form = _bound(page_now.fields, request.form, {}, saved)
+    form = _bound(page_now.fields, request.form, _files_kept(page_now, saved), saved)
     data = answers_of(page_now.fields, form)
     stop = triggered_stop(page_now.fields, data)
     if stop is not None:
@@ -310,7 +311,117 @@ def _render_page(
         expired=expired,
         back=_back_link(page, saved),
         returning=_returning(),
+        files_action=_url(".files", form_id=definition().id, page_id=page.id)
+        if _file_field(page) is not None
+        else None,
     )
+
+
+def _file_field(page: Page) -> Field | None:
+    """The page's question answered with uploaded files, if it has one."""
+    return next((f for f in page.fields if type_of(f).takes_files), None)
+
+
+def _files_kept(page: Page, saved: dict[str, Any]) -> dict[str, Any]:
+    """The saved files of the page's file questions: they are never posted with the page."""
+    return {
+        f.name: saved[f.name] for f in page.fields if type_of(f).takes_files and f.name in saved
+    }
+
+
+@bp.route("/<form_id>/<page_id>/files", methods=["POST"])
+def files() -> Response | str | tuple[str, int]:
+    """A page with files: upload one, remove one, or (Continue) upload any chosen and save.
+
+    The only web route that takes a body as large as a file (see ``web/security.py``).
+    A refused file shows the page again with everything typed on it kept.
+    """
+    form_def, page_now = definition(), g.page
+    field = _file_field(page_now)
+    if field is None:
+        abort(404)
+    action = request.form.get("action", "continue")
+    if action.startswith("remove:"):
+        _remove_file(form_def, field, action.removeprefix("remove:"))
+        return _keep_typed(page_now)
+    chosen = request.files.get(field.name)
+    if chosen is not None and chosen.filename:
+        refused = _upload(
+            form_def, page_now, field, chosen.read((field.max_bytes or 0) + 1), chosen.filename
+        )
+        if refused is not None:
+            return refused
+    elif action == "upload":
+        return _page_error(page_now, field, "Select a file")
+    if action == "continue":
+        return page()
+    return _keep_typed(page_now)
+
+
+def _upload(
+    form_def: FormDefinition, page_now: Page, field: Field, content: bytes, filename: str
+) -> str | None:
+    """Store one file in this browser's draft; the page with the reason if it is refused."""
+    actor = current_actor()
+    drafts.save(services(), session, form_def.id, actor, {})  # the draft the file belongs to
+    draft_id = drafts.draft_id_for(session, form_def.id)
+    assert draft_id is not None
+    try:
+        record = attachments.store(
+            services(),
+            form_def,
+            field,
+            attachments.draft_owner(draft_id),
+            actor.who,
+            content,
+            filename,
+        )
+    except attachments.UploadRefused as exc:
+        return _page_error(page_now, field, exc.message)
+    listed = list(_saved(form_def).get(field.name) or [])
+    drafts.save(services(), session, form_def.id, actor, {field.name: [*listed, record]})
+    return None
+
+
+def _remove_file(form_def: FormDefinition, field: Field, attachment_id: str) -> None:
+    """Take a file off this browser's draft (and delete it, if it is the draft's own)."""
+    draft_id = drafts.draft_id_for(session, form_def.id)
+    listed = list(_saved(form_def).get(field.name) or [])
+    if draft_id is None or not any(f.get("id") == attachment_id for f in listed):
+        abort(404)
+    attachments.remove(services(), attachments.draft_owner(draft_id), attachment_id)
+    kept = [f for f in listed if f.get("id") != attachment_id]
+    drafts.save(services(), session, form_def.id, current_actor(), {field.name: kept})
+
+
+def _page_error(page_now: Page, field: Field, message: str) -> str:
+    """The page again, as typed, with ``message`` on the file question (200, as every
+    page with errors is)."""
+    saved = _saved(definition())
+    form = _bound(page_now.fields, request.form, _files_kept(page_now, saved), saved)
+    return _render_page(page_now, form, saved, {field.name: [message]})
+
+
+def _keep_typed(page_now: Page) -> Response | str:
+    """After an upload or a removal: save the page's other answers if they are valid and
+    come back to the page; if they are not (yet), show it again as typed, without errors."""
+    form_def = definition()
+    saved = _saved(form_def)
+    form = _bound(page_now.fields, request.form, _files_kept(page_now, saved), saved)
+    others = tuple(f for f in page_now.fields if not type_of(f).takes_files)
+    try:
+        clean = validate(others, answers_of(others, form), services().settings.contacts)
+    except AnswersInvalid:
+        return _render_page(page_now, form, saved, {})
+    drafts.save(
+        services(),
+        session,
+        form_def.id,
+        current_actor(),
+        clean,
+        removals=tuple(f.name for f in others),
+    )
+    return redirect(_url(".page", form_id=form_def.id, page_id=page_now.id))
 
 
 def _list_page(page: Page, group: Field, saved: dict[str, Any]) -> Response | str:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import email
+import io
 import re
+from email import policy
 from typing import Any
 
 import pytest
+from pypdf import PdfWriter
 from sqlalchemy import func, select
 
 from forms_service.submissions.models import Draft, Submission
@@ -97,6 +101,8 @@ PAGES_CHECKED = {
     "add professional",
     "professionals (1)",
     "views",
+    "attachments (wrong kind)",
+    "attachments (1 file)",
     "declaration",
     "check answers",
     "referrer (return to check)",
@@ -319,6 +325,35 @@ def test_full_ehfsa_journey(page: Any, live_server: Any, axe: Any) -> None:
     )
     _continue(page)
 
+    # Attachments: an HTML page called .pdf is refused (what was typed stays), a real PDF
+    # is uploaded, listed, and later attached to the email to the SPOC inbox.
+    _heading(page, "Attachments (optional)")
+    chooser = page.get_by_label("Upload a file", exact=True)
+    _fill(page, "What are the files? (optional)", "Graded Care Profile 2")
+    chooser.set_input_files(
+        files=[{"name": "gcp2.pdf", "mimeType": "application/pdf", "buffer": b"<html></html>"}]
+    )
+    page.get_by_role("button", name="Upload file", exact=True).click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text(
+        "The selected file must be a PDF, Word document, JPEG or PNG"
+    )
+    expect(page.get_by_label("What are the files? (optional)", exact=True)).to_have_value(
+        "Graded Care Profile 2"
+    )
+    axe.check(page, "attachments (wrong kind)")
+    pdf = _real_pdf()
+    page.get_by_label("Upload a file", exact=True).set_input_files(
+        files=[{"name": "gcp2.pdf", "mimeType": "application/pdf", "buffer": pdf}]
+    )
+    page.get_by_role("button", name="Upload file", exact=True).click()
+    expect(page.locator(".govuk-summary-list")).to_contain_text("gcp2.pdf")
+    expect(page.get_by_role("button", name="Remove gcp2.pdf", exact=True)).to_be_visible()
+    expect(page.get_by_label("What are the files? (optional)", exact=True)).to_have_value(
+        "Graded Care Profile 2"
+    )
+    axe.check(page, "attachments (1 file)")
+    _continue(page)
+
     _heading(page, "Declaration")
     axe.check(page, "declaration")
     page.get_by_label(
@@ -384,6 +419,22 @@ def test_full_ehfsa_journey(page: Any, live_server: Any, axe: Any) -> None:
     spoc = live_server.app.extensions["forms"].settings.spoc_inbox
     assert sorted(f"To: {spoc}" in mail for mail in mails) == [False, True], mails
     assert all(reference.group(0) in mail for mail in mails)
+    [to_spoc] = [
+        email.message_from_bytes(m.read_bytes(), policy=policy.default)
+        for m in live_server.pickup_dir.glob("*.eml")
+        if f"To: {spoc}" in m.read_text(encoding="utf-8", errors="replace")
+    ]
+    files = {p.get_filename(): p.get_content() for p in to_spoc.iter_attachments()}
+    assert files[f"{reference.group(0)}-attachment-1.pdf"] == pdf
+    assert answers["attachments_note"] == "Graded Care Profile 2"
+
+
+def _real_pdf() -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 def test_back_link(page: Any, live_server: Any, axe: Any) -> None:

@@ -181,8 +181,8 @@ def _with_valid_body(
 def _body_schema(document: dict[str, Any], operation: schemathesis.APIOperation) -> Any:
     """The body schema the document gives ``operation`` (``None`` for one without a body)."""
     post = document["paths"][operation.path].get("post")
-    if post is None:
-        return None
+    if post is None or JSON not in post["requestBody"]["content"]:
+        return None  # no body, or a file upload (multipart: schemathesis makes those)
     ref = post["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     return document["components"]["schemas"][ref.rsplit("/", 1)[1]]
 
