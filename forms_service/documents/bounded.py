@@ -109,6 +109,14 @@ def _pool_of(processes: int, niceness: int = NICENESS) -> RenderPool:
         return _pools[key]
 
 
+def close_pools() -> None:
+    """Stop every pool's children (tests, and a process shutting down mid-render)."""
+    with _pools_lock:
+        pools = list(_pools.values())
+    for pool in pools:
+        pool.close()
+
+
 def render_bounded(
     renderer: DocumentRenderer,
     record: SubmissionRecord,
