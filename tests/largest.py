@@ -15,33 +15,17 @@ submissions, then 1 normal one".
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
 from typing import Any
 
 from forms_service.definitions.model import Field, FormDefinition
 from forms_service.submissions.answers import AnswersInvalid
 from forms_service.submissions.service import validate_submission
-from tests.factories import (
-    CONTACTS,
-    Answers,
-    cspoc_request_answers,
-    ehfsa_answers,
-    family_story_answers,
-    form,
-    tacaf_review_answers,
-)
+from tests.factories import BUILDERS, CONTACTS, Answers, form
 
 WORDS = (
     "Attendance dropped after the move and mornings are hard; Grace works evenings, "
     "the children are late most days and the school has offered a breakfast club place. "
 )
-#: The realistic answers each form starts from.
-BASES: dict[str, Callable[[], Answers]] = {
-    "ehfsa": ehfsa_answers,
-    "cspoc-request": cspoc_request_answers,
-    "family-story": family_story_answers,
-    "tacaf-review": tacaf_review_answers,
-}
 REPAIRS = 200
 
 
@@ -56,7 +40,7 @@ def filler(length: int) -> str:
 
 def largest_answers(definition: FormDefinition, base: Answers | None = None) -> Answers:
     """The largest valid answers to ``definition`` (see the module's docstring)."""
-    start = base if base is not None else BASES[definition.id]()
+    start = base if base is not None else BUILDERS[definition.id]()
     body = copy.deepcopy(start)
     _maximise(definition.fields, body)
     for _ in range(REPAIRS):
