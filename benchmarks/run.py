@@ -276,7 +276,8 @@ def table(results: dict[str, Any]) -> str:
             (
                 f"normal referral behind {ln['large']} largest",
                 f"{ln['normal_delay_s']:.2f} s to SMTP",
-                f"target < 5 s; {ln['large_arrived_first']} large arrived first",
+                f"target < 5 s; alone {ln.get('normal_alone_s', float('nan')):.2f} s; "
+                f"{ln['large_arrived_first']} large arrived first",
                 _verdict(ln["normal_delay_s"], 5),
             )
         )
