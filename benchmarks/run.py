@@ -10,7 +10,7 @@ Options (environment): ``BENCH_RUNS`` (PDF/DOCX repetitions, default 30),
 open-loop submit rate after the closed loop, default 100/s),
 ``BENCH_WORKERS``/``BENCH_THREADS`` (gunicorn, default 1 worker × 16
 threads: SQLite takes one writer at a time), ``BENCH_ONLY`` (comma list of
-``pdf,docs,load,e2e,workspace``), ``BENCH_PAGE_RUNS`` (requests per staff page, 100),
+``pdf,docs,load,e2e,workspace,lane,slowloris``), ``BENCH_PAGE_RUNS`` (requests per staff page, 100),
 ``BENCH_LABEL`` (suffix of the results file).
 """
 
@@ -29,6 +29,7 @@ from tests.factories import ROOT
 from .fixtures import fixtures
 
 RESULTS = ROOT / "benchmarks" / "results"
+DEFAULT_ONLY = "pdf,docs,load,e2e,workspace,lane,slowloris"
 
 
 def log(message: str) -> None:
@@ -56,7 +57,7 @@ def machine() -> dict[str, Any]:
 
 
 def main() -> int:
-    only = set(filter(None, os.environ.get("BENCH_ONLY", "pdf,docs,load,e2e,workspace").split(",")))
+    only = set(filter(None, os.environ.get("BENCH_ONLY", DEFAULT_ONLY).split(",")))
     runs = _env_int("BENCH_RUNS", 30)
     seconds = _env_float("BENCH_SECONDS", 30)
     clients = _env_int("BENCH_CLIENTS", 50)
@@ -147,6 +148,21 @@ def main() -> int:
 
         log("Staff workspace pages at 20,000 families: SQLite and PostgreSQL")
         phase("workspace", staff_pages)
+    if "lane" in only:
+        from .isolation import lane
+
+        log("A normal referral behind the largest ones (slow lane)")
+        phase("lane", lambda: lane(_env_int("BENCH_LARGE", 10), log))
+    if "slowloris" in only:
+        from .isolation import slowloris
+
+        log("Normal requests under 100 slow connections, with nginx and without")
+        phase(
+            "slowloris",
+            lambda: slowloris(
+                _env_int("BENCH_SLOW_REQUESTS", 40), _env_int("BENCH_SLOW_CONNECTIONS", 100), log
+            ),
+        )
     results["elapsed_seconds"] = round(time.time() - started, 1)
     path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(table(results))
@@ -254,6 +270,30 @@ def table(results: dict[str, Any]) -> str:
         rows.append(
             ("worker peak RSS (throughput)", f"{rss:.0f} MB", "target ≤ 300 MB", _verdict(rss, 300))
         )
+    if "lane" in results and "normal_delay_s" in results["lane"]:
+        ln = results["lane"]
+        rows.append(
+            (
+                f"normal referral behind {ln['large']} largest",
+                f"{ln['normal_delay_s']:.2f} s to SMTP",
+                f"target < 5 s; alone {ln.get('normal_alone_s', float('nan')):.2f} s; "
+                f"{ln['large_arrived_first']} large arrived first",
+                _verdict(ln["normal_delay_s"], 5),
+            )
+        )
+    if "slowloris" in results and "nginx" in results["slowloris"]:
+        sl = results["slowloris"]
+        for name in ("nginx", "direct"):
+            r = sl[name]
+            rows.append(
+                (
+                    f"GET p95 under {sl['slow_connections']} slow clients, {name}",
+                    f"{r['p95_s']:.3f} s (p50 {r['p50_s']:.3f} s)",
+                    f"{r['failed']} of {r['requests']} unanswered in 30 s"
+                    + ("; target < 1 s" if name == "nginx" else ""),
+                    _verdict(r["p95_s"], 1) if name == "nginx" else "",
+                )
+            )
     if "end_to_end" in results:
         e2e = results["end_to_end"]
         st = e2e["steady"]

@@ -11,13 +11,19 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from kombu import Queue
 
 from .config import ConfigError, Settings
+from .delivery.lanes import NORMAL, SLOW
 
 #: Task names: what a web process publishes and a worker registers.
 DELIVER = "forms.deliver"
 SWEEP = "forms.sweep"
 DAILY = "forms.daily"
+#: Each render lane's queue (``delivery/lanes.py``). The normal lane keeps Celery's
+#: default queue, so tasks queued before lanes existed are still taken; a worker
+#: started with ``forms-service worker --queues slow`` takes only large renders.
+QUEUES = {NORMAL: "celery", SLOW: "forms.slow"}
 SWEEP_SECONDS = 15.0
 #: How often beat (and the embedded delivery thread) asks whether today's daily
 #: jobs (the purge; on a working morning the digest and reminders) have run; a
@@ -47,6 +53,9 @@ def make_celery(settings: Settings) -> Celery:
         task_serializer="json",
         accept_content=["json"],
         task_ignore_result=True,
+        # A worker takes both lanes unless told otherwise (``--queues``).
+        task_default_queue=QUEUES[NORMAL],
+        task_queues=[Queue(name) for name in QUEUES.values()],
         task_time_limit=TASK_TIME_LIMIT_SECONDS,
         broker_connection_retry_on_startup=True,
         broker_connection_timeout=BROKER_CONNECT_TIMEOUT_SECONDS,

@@ -19,9 +19,11 @@ from typing import TYPE_CHECKING, Any
 
 from .audit import CLI
 from .auth.accounts import AccountError
+from .broker import QUEUES
 from .config import ROLES, ConfigError, settings_from_env
 from .definitions.loader import SchemaError
 from .definitions.registry import Registry, check_schema_files, form_files
+from .delivery.lanes import LANES
 from .documents.checks import check_template_variables
 from .documents.renderer import DocumentRenderer, SubmissionRecord
 from .submissions.answers import AnswersInvalid, validate
@@ -119,7 +121,38 @@ def _outbox(args: argparse.Namespace) -> int:
 def _worker(args: argparse.Namespace) -> int:
     from .worker import run_worker
 
-    run_worker(["worker", "--beat", "--loglevel=INFO", f"--concurrency={args.concurrency}"])
+    argv = ["worker", "--loglevel=INFO", f"--concurrency={args.concurrency}"]
+    if not args.no_beat:
+        argv.append("--beat")
+    if args.queues:
+        argv.append("--queues=" + ",".join(QUEUES[lane] for lane in args.queues))
+    run_worker(argv)
+    return 0
+
+
+def _lanes(raw: str) -> list[str]:
+    """``--queues normal,slow``: lane names, each checked."""
+    lanes = [lane.strip() for lane in raw.split(",") if lane.strip()]
+    unknown = [lane for lane in lanes if lane not in LANES]
+    if unknown or not lanes:
+        raise argparse.ArgumentTypeError(f"queues are {' and '.join(LANES)}, not {raw!r}")
+    return lanes
+
+
+def _deliver(args: argparse.Namespace) -> int:
+    import logging
+    import signal
+
+    from .tasks import Deliverer
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # a line per page
+    services = _services()
+    deliverer = Deliverer(services)
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop_signal, lambda *_: deliverer.stop())
+    print("Delivering the outbox (FORMS_TASK_MODE=deliver web processes signal new mail).")
+    deliverer.run()
     return 0
 
 
@@ -284,7 +317,19 @@ def parser() -> argparse.ArgumentParser:
     outbox.set_defaults(handler=_outbox)
     worker = commands.add_parser("worker", help="run a Celery worker (FORMS_BROKER_URL)")
     worker.add_argument("--concurrency", type=int, default=2)
+    worker.add_argument(
+        "--queues",
+        type=_lanes,
+        help="render lanes to take: normal, slow or normal,slow (the default)",
+    )
+    worker.add_argument(
+        "--no-beat", action="store_true", help="no sweeper here (another worker runs it)"
+    )
     worker.set_defaults(handler=_worker)
+    deliver = commands.add_parser(
+        "deliver", help="deliver the outbox for FORMS_TASK_MODE=deliver web processes"
+    )
+    deliver.set_defaults(handler=_deliver)
     db_upgrade = commands.add_parser(
         "db-upgrade", help="create or migrate the tables (FORMS_DATABASE_URL)"
     )

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from .delivery.lanes import DEFAULT_SLOW_LANE_CHARS
 from .workdays import WorkingCalendar
 from .workspace.clock import CLOCK_RULES, ClockRules
 
@@ -77,7 +78,9 @@ class Settings:
     daily_mail_hour: int = 7
     schemas_dir: Path = PROJECT_ROOT / "form_schemas"
     templates_dir: Path = PROJECT_ROOT / "doc_templates"
-    task_mode: str = "thread"  # thread | sync | celery
+    #: thread | sync | celery | deliver (web processes only signal; ``forms-service
+    #: deliver`` delivers: the embedded production set-up, see ``tasks.py``).
+    task_mode: str = "thread"
     broker_url: str | None = None
     max_content_length: int = 2 * 1024 * 1024
     retry_base_seconds: float = 30.0
@@ -93,6 +96,12 @@ class Settings:
     #: Delivery threads in the embedded mode, each with its own render process:
     #: one per core renders on both cores of a small machine.
     delivery_threads: int = 2
+    #: Submissions whose answers are larger than this (characters of text, plus 200 per
+    #: list item: ``delivery/lanes.py`` says why) are rendered in the slow lane, so a
+    #: normal referral never waits behind them.
+    slow_lane_chars: int = DEFAULT_SLOW_LANE_CHARS
+    #: Delivery threads (and render processes) of the slow lane in the embedded mode.
+    slow_lane_threads: int = 1
     #: Drafts untouched for this many days are deleted by the daily purge.
     draft_days: int = 28
     #: Closed families' submissions are deleted this many days after closure
@@ -343,6 +352,9 @@ def _check_clock(settings: Settings) -> None:
         raise ConfigError("FORMS_OPENING_HOURS must open before it closes")
 
 
+#: Where delivery runs (``tasks.make_task_runner``).
+TASK_MODES = frozenset({"thread", "sync", "celery", "deliver"})
+
 #: FORMS_* variable → (setting, converter).
 ENV_KEYS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "FORMS_ENV": ("environment", str),
@@ -378,6 +390,11 @@ ENV_KEYS: dict[str, tuple[str, Callable[[str], Any]]] = {
         _seconds("FORMS_RENDER_TIMEOUT_SECONDS"),
     ),
     "FORMS_DELIVERY_THREADS": ("delivery_threads", _threads),
+    "FORMS_SLOW_LANE_CHARS": ("slow_lane_chars", _number("FORMS_SLOW_LANE_CHARS", "characters")),
+    "FORMS_SLOW_LANE_THREADS": (
+        "slow_lane_threads",
+        _number("FORMS_SLOW_LANE_THREADS", "threads", 1),
+    ),
     "FORMS_DRAFT_DAYS": ("draft_days", _number("FORMS_DRAFT_DAYS", "days", 1)),
     "FORMS_RETENTION_DAYS": ("retention_days", _number("FORMS_RETENTION_DAYS", "days", 1)),
     "FORMS_TRUSTED_PROXIES": ("trusted_proxies", _number("FORMS_TRUSTED_PROXIES", "hops")),
@@ -416,8 +433,8 @@ def _checked(settings: Settings) -> Settings:
         raise ConfigError(
             f"FORMS_ENV must be exactly 'development' or 'production', not {settings.environment!r}"
         )
-    if settings.task_mode not in {"thread", "sync", "celery"}:
-        raise ConfigError("FORMS_TASK_MODE must be thread, sync or celery")
+    if settings.task_mode not in TASK_MODES:
+        raise ConfigError("FORMS_TASK_MODE must be thread, sync, celery or deliver")
     _check_clock(settings)
     if settings.smtp_url:
         _check_smtp_url(settings.smtp_url)

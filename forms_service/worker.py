@@ -25,8 +25,9 @@ from typing import Any
 from celery import Celery
 from celery.signals import worker_process_init
 
-from .broker import DAILY, DELIVER, SWEEP, make_celery
+from .broker import DAILY, DELIVER, QUEUES, SWEEP, make_celery
 from .config import ConfigError, Settings, settings_from_env
+from .delivery.lanes import LANES
 from .delivery.outbox import due_ids
 from .services import Services, build_services
 from .tasks import daily_jobs_task, deliver_task
@@ -69,11 +70,15 @@ def make_worker_app(settings: Settings, shared: WorkerServices | None = None) ->
 
     @app.task(name=SWEEP)
     def sweep() -> int:
-        """Queue every due row: new ones whose task was lost, retries, dead workers' rows."""
-        ids = due_ids(worker.get())
-        for outbox_id in ids:
-            deliver.delay(outbox_id)
-        return len(ids)
+        """Queue every due row (new ones whose task was lost, retries, dead workers'
+        rows) on its lane's queue, so a large render never lands on the normal one."""
+        count = 0
+        for lane in LANES:
+            ids = due_ids(worker.get(), lane=lane)
+            for outbox_id in ids:
+                deliver.apply_async(args=[outbox_id], queue=QUEUES[lane])
+            count += len(ids)
+        return count
 
     @app.task(name=DAILY)
     def daily() -> list[str]:

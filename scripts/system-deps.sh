@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Install the Debian packages a command needs, only when they are missing.
 # Usage: scripts/system-deps.sh run|test
-# "run" needs pango and fonts for WeasyPrint; "test" also needs chromium, and
+# "run" needs pango and fonts for WeasyPrint; "test" also needs chromium, nginx
+# (tests/proxied.py starts it on a free port with deploy/nginx.conf), and
 # PostgreSQL and redis-server, which the tests start themselves on free ports
 # (tests/servers.py); the services Debian may start are not used.
 set -euo pipefail
 want=(libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-liberation)
 if [ "${1:-run}" = "test" ]; then
-  want+=(chromium postgresql redis-server)
+  want+=(chromium postgresql redis-server nginx)
 fi
 missing=()
 for pkg in "${want[@]}"; do

@@ -15,7 +15,7 @@ import copy
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from forms_service.definitions.model import Field
+from forms_service.definitions.model import Field, FormDefinition
 from forms_service.fieldtypes.answer_options import offered
 from forms_service.submissions.service import validate_submission
 
@@ -118,3 +118,8 @@ def _copyable(fld: Field, item: Mapping[str, Any]) -> bool:
     return all(
         rule.max_count is None or item.get(rule.field) not in rule.one_of for rule in fld.item_rules
     )
+
+
+def largest(form_id: str) -> tuple[FormDefinition, Answers]:
+    """The form and its largest valid submission."""
+    return form(form_id), largest_answers(form_id)

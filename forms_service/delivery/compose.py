@@ -31,7 +31,7 @@ from ..formats import format_date, format_datetime
 from ..mail.message import EN_DASH, Attachment, build_email
 from ..services import Services
 from ..submissions.models import Submission
-from . import messages
+from . import lanes, messages
 
 EMAILS = Path("shared") / "emails"
 #: Where links point when ``FORMS_BASE_URL`` is not set (``make run`` serves here).
@@ -63,6 +63,8 @@ class Pending:
     #: form to the SPOC inbox alone (never a referrer's email, nor an onward referral
     #: that copies the referrer in).
     files: tuple[Attachment, ...] = ()
+    #: The render lane of its documents (``lanes.py``): its own render processes.
+    lane: str = lanes.NORMAL
 
 
 @dataclass(frozen=True)
@@ -146,14 +148,17 @@ def _form(services: Services, pending: Pending) -> FormDefinition:
         raise CannotCompose(f"unknown form {form_id!r}") from None
 
 
-def _documents(services: Services, submission: Submission) -> list[Attachment]:
-    """The submission's PDF and Word documents, rendered in the bounded process."""
+def _documents(services: Services, submission: Submission, lane: str) -> list[Attachment]:
+    """The submission's PDF and Word documents, rendered in the bounded process of
+    its lane: the slow lane has its own processes, at a lower priority."""
     settings = services.settings
+    slow = lane == lanes.SLOW
     documents = render_bounded(
         services.documents,
         record_of(services, submission),
         timeout=settings.render_timeout_seconds,
-        processes=settings.delivery_threads,
+        processes=settings.slow_lane_threads if slow else settings.delivery_threads,
+        niceness=lanes.NICENESS[lanes.SLOW if slow else lanes.NORMAL],
     )
     return [
         Attachment(f.name, f.content, f.maintype, f.subtype)
@@ -193,7 +198,7 @@ def _spoc(services: Services, pending: Pending) -> Composed:
         submitted=submission.submitted_at.strftime("%d %B %Y %H:%M UTC"),
     )
     subject = f"{form.short_title} {EN_DASH} {submission.reference}"
-    files = _documents(services, submission) + list(pending.files)
+    files = _documents(services, submission, pending.lane) + list(pending.files)
     return _email(services, pending, subject, text, attachments=files)
 
 
@@ -265,7 +270,7 @@ def _onward(services: Services, pending: Pending) -> Composed:
         ),
     )
     subject = f"{form.short_title} passed on to you {EN_DASH} {submission.reference}"
-    attachments = _documents(services, submission)
+    attachments = _documents(services, submission, pending.lane)
     return _email(services, pending, subject, text, cc=copied, attachments=attachments)
 
 

@@ -28,6 +28,7 @@ from ..crypto import Vault
 from ..definitions.model import FormDefinition, value_at
 from ..mail.message import is_plain_address
 from ..submissions.models import OutboxEvent, OutboxMessage
+from .lanes import LANES, NORMAL, lane_for
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ def queue(
     payload: dict[str, Any] | None = None,
     detail: str = "queued",
     message_id: str | None = None,
+    lane: str = NORMAL,
 ) -> str:
     """Add one message to the outbox (pending) and return its id.
 
@@ -65,9 +67,12 @@ def queue(
     a list of references); it is sealed, as it may name a family's situation.
     ``message_id`` is the left part of its Message-ID (the row's id unless
     given: the form to the SPOC inbox keeps its submission's id, as it always had).
+    ``lane`` is where its documents are rendered (:func:`document_lane`).
     """
     if kind not in KINDS:
         raise ValueError(f"unknown kind of message {kind!r}")
+    if lane not in LANES:
+        raise ValueError(f"unknown lane {lane!r}")
     row_id = new_id()
     now = utcnow()
     message = OutboxMessage(
@@ -81,10 +86,17 @@ def queue(
         created_at=now,
         updated_at=now,
         next_attempt_at=now,
+        lane=lane,
     )
     session.add(message)
     session.add(OutboxEvent(message=message, status="pending", at=now, detail=detail))
     return row_id
+
+
+def document_lane(settings: Settings, answers: dict[str, Any]) -> str:
+    """The lane for a message carrying ``answers``' documents: ``slow`` past
+    ``FORMS_SLOW_LANE_CHARS`` (``delivery/lanes.py`` says why)."""
+    return lane_for(answers, settings.slow_lane_chars)
 
 
 def may_email(settings: Settings, address: str | None) -> bool:

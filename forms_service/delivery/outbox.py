@@ -22,7 +22,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 
 from ..attachments import service as attachments
 from ..clock import aware
@@ -35,6 +35,7 @@ from ..submissions.models import OutboxEvent, OutboxMessage, Submission, utcnow
 from ..workspace.models import Referral
 from . import messages
 from .compose import CannotCompose, Pending, compose
+from .lanes import NORMAL
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +142,7 @@ def _pending(
         family_id=row.family_id,
         payload=payload,
         outcome_due_at=due,
+        lane=row.lane,
         files=_files(services, row, submission),
     )
 
@@ -220,8 +222,9 @@ def _record(
     return Outcome(status, reason)
 
 
-def due_ids(services: Services, limit: int = 100) -> list[str]:
-    """Rows ready to send, after releasing any whose worker died mid-send."""
+def due_ids(services: Services, limit: int = 100, lane: str | None = None) -> list[str]:
+    """Rows ready to send, after releasing any whose worker died mid-send; only
+    those of ``lane`` when given, so each lane's sweeper keeps to its own rows."""
     now = utcnow()
     lease = dt.timedelta(seconds=services.settings.lease_seconds)
     with transaction(services.sessions) as session:
@@ -252,11 +255,44 @@ def due_ids(services: Services, limit: int = 100) -> list[str]:
                         OutboxMessage.status == "retrying",
                     ),
                     OutboxMessage.next_attempt_at <= now,
+                    *_in_lane(lane),
                 )
                 .order_by(OutboxMessage.next_attempt_at)
                 .limit(limit)
             )
         )
+
+
+def _in_lane(lane: str | None) -> tuple[ColumnElement[bool], ...]:
+    return () if lane is None else (OutboxMessage.lane == lane,)
+
+
+def lane_of(services: Services, outbox_id: str) -> str:
+    """The row's lane (``normal`` if it is gone: delivering it will then skip it)."""
+    with transaction(services.readers) as session:
+        lane = session.scalar(select(OutboxMessage.lane).where(OutboxMessage.id == outbox_id))
+    return lane or NORMAL
+
+
+def waiting(services: Services, limit: int = 100) -> list[tuple[str, str]]:
+    """(id, lane) of every row ready to send now, new ones included, oldest first.
+
+    A read, never a write: the ``deliver`` process asks this each time it is woken
+    (and each second on SQLite), so it must not take the writer's lock. Rows left
+    ``sending`` by a dead worker are released by the lanes' sweeps.
+    """
+    now = utcnow()
+    with transaction(services.readers) as session:
+        rows = session.execute(
+            select(OutboxMessage.id, OutboxMessage.lane)
+            .where(
+                OutboxMessage.status.in_(("pending", "retrying")),
+                OutboxMessage.next_attempt_at <= now,
+            )
+            .order_by(OutboxMessage.next_attempt_at)
+            .limit(limit)
+        ).all()
+    return [(row_id, lane) for row_id, lane in rows]
 
 
 def retry_now(

@@ -33,11 +33,15 @@ class RenderTimeout(Exception):
     """The render took longer than allowed and was stopped."""
 
 
-def _exit_with_parent(parent: int) -> None:
-    """In the render process: run at a lower priority than the web threads (a
-    page a user is waiting for comes before an email), and leave when the
-    parent dies (even by SIGKILL)."""
-    os.nice(10)
+#: The render processes' niceness unless a caller asks for another: below the web
+#: threads (a page a user is waiting for comes before an email).
+NICENESS = 10
+
+
+def _exit_with_parent(parent: int, niceness: int = NICENESS) -> None:
+    """In the render process: run at a lower priority (``niceness``) than the web
+    threads, and leave when the parent dies (even by SIGKILL)."""
+    os.nice(niceness)
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -48,10 +52,11 @@ def _exit_with_parent(parent: int) -> None:
 
 
 class RenderPool:
-    """``processes`` render children, each task with its own time limit."""
+    """``processes`` render children at ``niceness``, each task with its own time limit."""
 
-    def __init__(self, processes: int) -> None:
+    def __init__(self, processes: int, niceness: int = NICENESS) -> None:
         self.processes = max(1, processes)
+        self.niceness = niceness
         self._lock = threading.Lock()
         self._pool: ProcessPool | None = None
 
@@ -61,7 +66,7 @@ class RenderPool:
                 self._pool = ProcessPool(
                     max_workers=self.processes,
                     initializer=_exit_with_parent,
-                    initargs=(os.getpid(),),
+                    initargs=(os.getpid(), self.niceness),
                     context=multiprocessing.get_context("spawn"),
                 )
             return self._pool
@@ -90,17 +95,35 @@ class RenderPool:
 
 
 _pools_lock = threading.Lock()
-_pools: dict[int, RenderPool] = {}
+_pools: dict[tuple[int, int], RenderPool] = {}
 
 
-def _pool_of(processes: int) -> RenderPool:
-    """The process-wide pool with ``processes`` children (made the first time it is needed)."""
+def _pool_of(processes: int, niceness: int = NICENESS) -> RenderPool:
+    """The process-wide pool with ``processes`` children at ``niceness`` (made the first
+    time it is needed). Each lane of delivery asks with its own niceness, so each has
+    its own pool: a render in the slow lane never occupies a normal lane's child."""
     with _pools_lock:
-        return _pools.setdefault(processes, RenderPool(processes))
+        key = (processes, niceness)
+        if key not in _pools:
+            _pools[key] = RenderPool(processes, niceness)
+        return _pools[key]
+
+
+def close_pools() -> None:
+    """Stop every pool's children (tests, and a process shutting down mid-render)."""
+    with _pools_lock:
+        pools = list(_pools.values())
+    for pool in pools:
+        pool.close()
 
 
 def render_bounded(
-    renderer: DocumentRenderer, record: SubmissionRecord, *, timeout: float, processes: int = 1
+    renderer: DocumentRenderer,
+    record: SubmissionRecord,
+    *,
+    timeout: float,
+    processes: int = 1,
+    niceness: int = NICENESS,
 ) -> RenderedDocuments:
     """``renderer.render(record)`` in the render process, or ``RenderTimeout``.
 
@@ -109,7 +132,7 @@ def render_bounded(
     replaces the worker process instead, and ``acks_late`` redelivers the task.
     """
     rendered: RenderedDocuments = _bounded(
-        renderer.render, record, {}, timeout=timeout, processes=processes
+        renderer.render, record, {}, timeout=timeout, processes=processes, niceness=niceness
     )
     return rendered
 
@@ -141,10 +164,11 @@ def _bounded(
     *,
     timeout: float,
     processes: int,
+    niceness: int = NICENESS,
 ) -> Any:
     """``call(record, **options)`` in the render process (in place in a daemonic one)."""
     if multiprocessing.current_process().daemon:
         return call(record, **options)
     # The renderer and the record are pickled to the child: answers as a plain dict.
     plain = replace(record, answers=dict(record.answers))
-    return _pool_of(processes).run(call, plain, timeout=timeout, **options)
+    return _pool_of(processes, niceness).run(call, plain, timeout=timeout, **options)

@@ -99,7 +99,9 @@ class OutboxMessage(Base):
     acknowledgement, an outcome, …); ``message_id`` is fixed when the row is
     made, so a retried message is the same message; ``payload_sealed`` holds
     what the message says beyond its submission (an outcome id, a list of
-    references), sealed like answers.
+    references), sealed like answers. ``lane`` is ``slow`` for documents of a
+    submission large enough to render slowly (``delivery/lanes.py``): those are
+    delivered by their own threads or Celery queue, never ahead of a normal one.
     """
 
     __tablename__ = "outbox"
@@ -115,6 +117,7 @@ class OutboxMessage(Base):
     payload_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     recipient: Mapped[str] = mapped_column(String(254))
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    lane: Mapped[str] = mapped_column(String(8), default="normal")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -275,6 +275,7 @@ def _queue_mail(
             submission_id=submission_id,
             detail="received",
             message_id=submission_id,
+            lane=messages.document_lane(settings, answers),
         )
     ]
     if form.record.referrer_email:

@@ -30,6 +30,7 @@ from ..db import transaction
 from ..definitions.model import FormDefinition
 from ..definitions.registry import Registry
 from ..delivery import messages
+from ..delivery.lanes import NORMAL
 from ..families import record
 from ..families import service as families_service
 from ..families.models import Family, MatchKey
@@ -362,6 +363,9 @@ def _decide_outcome(
             submission_id=submission.id,
             family_id=family.id,
             payload={"form_id": form.id, "outcome": outcome.id, **extra},
+            lane=messages.document_lane(services.settings, answers)
+            if kind == messages.ONWARD
+            else NORMAL,
         )
         for kind, recipient, extra in sends
         if recipient

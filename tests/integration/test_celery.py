@@ -24,14 +24,16 @@ from cryptography.fernet import Fernet
 from flask import Flask
 from sqlalchemy import func, select
 
+from forms_service.broker import QUEUES
 from forms_service.db import transaction
-from forms_service.delivery import compose, outbox
+from forms_service.delivery import compose, lanes, outbox
 from forms_service.documents.renderer import DocumentRenderer
 from forms_service.migrate import upgrade
 from forms_service.services import Services
 from forms_service.submissions.models import OutboxMessage, Submission
 from tests.conftest import make_app, task_runner
 from tests.factories import ehfsa_answers
+from tests.largest import largest
 from tests.smtp_server import ReceivedMessage, SmtpTestServer
 from tests.staff import referral_headers
 
@@ -61,11 +63,11 @@ def _forms_service_command() -> str:
 class Worker:
     """``forms-service worker`` in its own process group, so it can be killed whole."""
 
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+    def __init__(self, env: dict[str, str], log_path: Path, *options: str) -> None:
         self.log_path = log_path
         self._log = log_path.open("ab")
         self.process = subprocess.Popen(
-            [_forms_service_command(), "worker", "--concurrency", "2"],
+            [_forms_service_command(), "worker", "--concurrency", "2", *options],
             env=env,
             cwd=env["FORMS_INSTANCE_PATH"],
             stdout=self._log,
@@ -285,4 +287,59 @@ def test_celery_worker_delivers_queued_work_and_survives_sigkill(
         submission_ids = set(session.scalars(select(Submission.id)))
     message_ids = {next(iter(ids)) for ids in ids_by_reference.values()}
     assert {mid.strip("<>").split("@")[0] for mid in message_ids} == submission_ids
+    assert no_rendering_here == []
+
+
+def test_large_renders_have_their_own_queue_and_worker(
+    tmp_path: Path,
+    fresh_postgres_url: str,
+    broker: str,
+    smtp: SmtpTestServer,
+    workers: list[Worker],
+    no_rendering_here: list[str],
+) -> None:
+    """10 of the largest EHFSAs, then a normal one: the large forms go to the slow
+    queue, and with a worker on each queue the normal one reaches SMTP before the
+    large ones are all delivered (issue 14)."""
+    upgrade(fresh_postgres_url)
+    app = make_app(
+        tmp_path / "web",
+        task_mode="celery",
+        broker_url=broker,
+        database_url=fresh_postgres_url,
+        smtp_url=smtp.url("smtp"),
+        **SHARED_KEYS,
+    )
+    services: Services = app.extensions["forms"]
+    env = _worker_env(tmp_path / "worker", fresh_postgres_url, broker, smtp.url("smtp"))
+    queue = redis.Redis.from_url(broker)
+    _form, biggest = largest("ehfsa")
+    client = app.test_client()
+    try:
+        large = []
+        for _ in range(BATCH):
+            reply = client.post(API, json=biggest, headers=referral_headers(app))
+            assert reply.status_code == 201, reply.get_data(as_text=True)
+            large.append(reply.get_json()["reference"])
+        reply = client.post(API, json=ehfsa_answers(3), headers=referral_headers(app))
+        normal = reply.get_json()["reference"]
+        # The large forms wait on their own queue; the normal form and every
+        # acknowledgement (no documents) on the normal one.
+        assert queue.llen(QUEUES[lanes.SLOW]) == BATCH
+        assert queue.llen(QUEUES[lanes.NORMAL]) == BATCH + 2
+
+        workers.append(Worker(env, tmp_path / "slow.log", "--queues", "slow", "--no-beat"))
+        workers.append(Worker(env, tmp_path / "normal.log", "--queues", "normal"))
+        _wait_for(
+            lambda: normal in _received_references(smtp),
+            ARRIVAL_TIMEOUT * 3,
+            "the normal referral",
+            workers[-1],
+        )
+        arrived = _received_references(smtp)
+        assert len(set(large) & arrived) < BATCH, "the normal referral waited for them all"
+    finally:
+        queue.close()
+        task_runner(app).stop()
+        services.engine.dispose()
     assert no_rendering_here == []

@@ -1,0 +1,35 @@
+"""The outbox row's render lane: ``normal``, or ``slow`` for a submission large
+enough that its documents take long to render (``delivery/lanes.py``), so the
+sweeper and the task runners keep large renders out of the normal lane.
+
+Rows already in the outbox are ``normal``: they were all in one lane before.
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-11-27 12:00:00
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0006"
+down_revision: str | None = "0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("outbox") as batch:
+        batch.add_column(sa.Column("lane", sa.String(length=8), nullable=True))
+    op.execute("UPDATE outbox SET lane = 'normal'")
+    with op.batch_alter_table("outbox") as batch:
+        batch.alter_column("lane", existing_type=sa.String(length=8), nullable=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("outbox") as batch:
+        batch.drop_column("lane")
