@@ -45,6 +45,9 @@ CONTACTS = {
     "level4_phone": "01702 215007",
     "level4_out_of_hours_phone": "0345 606 1212",
     "level4_email": "C-SPOC@southend.gov.uk",
+    "advice_line_phone": "01702 215007, option 1",
+    "early_help_advisor_phone": "01702 215783",
+    "cspoc_phone": "01702 215007",
 }
 #: Surnames of the household: never in the family's copy of the plan.
 SURNAMES = ("Okonkwo-Smith", "Okonkwo", "Smith", "Huang")
@@ -236,10 +239,12 @@ _PROFESSIONALS = [
 # --- what the referrals share ---------------------------------------------------
 
 _SAFEGUARDING_GATE = {
-    "immediate_danger": False,
-    "significant_harm": False,
-    "open_to_social_care": False,
+    "immediate_danger": "no",
+    "significant_harm": "no",
+    "open_to_social_care": "no",
 }
+#: The assessment's and review's safeguarding check: nothing new to worry about.
+SAFEGUARDING_CHECK = {"worried": "no"}
 _GOING_WELL = "Grace is warm and engaged; grandmother helps with school runs."
 
 
@@ -531,6 +536,7 @@ def family_story_answers(actions: int = 4, *, today: dt.date | None = None) -> A
             "professionals": _PROFESSIONALS,
             "agency_history": "School nurse since June 2026. Health visitor for Amara until 2021.",
             "support_tried": "Breakfast club since October: it helped on the days he went.",
+            "safeguarding_check": SAFEGUARDING_CHECK,
             "analysis": _ANALYSIS,
             "complicating_factors": "Grace works evenings, so appointments must be mornings.",
             "plan": _longer_plan(actions),
@@ -623,6 +629,7 @@ def tacaf_review_answers(*, today: dt.date | None = None) -> Answers:
                 {"headline": "EDU", "baseline_score": 4, "score_now": 6, "indicator_met": False},
                 {"headline": "FIN", "baseline_score": 3, "score_now": 5},
             ],
+            "safeguarding_check": SAFEGUARDING_CHECK,
             "analysis": _ANALYSIS,
             "plan": [
                 {

@@ -25,6 +25,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from forms_service.api.json_schema import REFERENCE_PATTERN
+from forms_service.fieldtypes.clock_time import PATTERN as TIME_PATTERN
 from forms_service.fieldtypes.text import (
     EMAIL,
     MANY_LINES,
@@ -81,6 +82,9 @@ class Generator:
             REFERENCE_PATTERN: lambda low, high: self._reference(),
             BLANK_PATTERN: lambda low, high: self.rnd.choice(["", " ", "   "]),
             ISO_DATE: lambda low, high: self._date(),
+            TIME_PATTERN: lambda low, high: (
+                f"{self.rnd.randint(0, 23):02d}:{self.rnd.randint(0, 59):02d}"
+            ),
         }
 
     def instance(self) -> Any:

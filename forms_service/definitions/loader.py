@@ -176,6 +176,8 @@ def _cross_check(form: FormDefinition, templates_dir: Path | None) -> list[str]:
             problems.append(f"{where}.show_if: '{page.show_if.field}' is not on an earlier page")
     problems.extend(_check_paths(form))
     problems.extend(_check_record(form))
+    problems.extend(_check_gates(form))
+    problems.extend(_check_alerts(form, page_ids))
     if templates_dir is not None:
         templates = [("documents.pdf", form.documents.pdf), ("documents.docx", form.documents.docx)]
         if form.family_plan is not None:
@@ -186,6 +188,55 @@ def _cross_check(form: FormDefinition, templates_dir: Path | None) -> list[str]:
         for key, name in templates:
             if not (templates_dir / name).is_file():
                 problems.append(f"{key}: template '{name}' not found in {templates_dir}")
+    return problems
+
+
+def _check_gates(form: FormDefinition) -> list[str]:
+    """A stop's ``unless`` names an answer asked on an earlier page (so the page can
+    decide it) when the form asks it at all: a shared block's ``unless`` may name
+    a question only one form asks, and elsewhere never holds. A stop or advice
+    names an answer the question offers."""
+    problems: list[str] = []
+    asked: set[str] = set()
+    everywhere = {f.name for f in form.fields}
+    for page in form.pages:
+        for fld in page.fields:
+            offered = {o.value for o in fld.options}
+            for key, notice in (("stop", fld.stop), ("advice", fld.advice)):
+                if notice is not None and offered and notice.when not in offered:
+                    problems.append(f"{fld.name}.{key}: '{notice.when}' is not one of its options")
+            unless = fld.stop.unless if fld.stop is not None else None
+            if unless is not None and unless.field in everywhere and unless.field not in asked:
+                problems.append(
+                    f"{fld.name}.stop.unless: '{unless.field}' is not asked on an earlier page"
+                )
+        asked.update(f.name for f in page.fields)
+    return problems
+
+
+def _check_alerts(form: FormDefinition, page_ids: set[str]) -> list[str]:
+    """Alerts show after a page of this form, and test answers it asks."""
+    problems: list[str] = []
+    top = tuple(form.fields)
+    seen: set[str] = set()
+    for alert in form.alerts:
+        where = f"alerts.{alert.id}"
+        if alert.id in seen:
+            problems.append(f"{where}: the alert id '{alert.id}' is used twice")
+        seen.add(alert.id)
+        if alert.after not in page_ids:
+            problems.append(f"{where}.after: '{alert.after}' is not a page of this form")
+        for trigger in alert.when:
+            target = resolve(top, trigger.field)
+            if target is None:
+                problems.append(f"{where}.when: '{trigger.field}' is not a field of this form")
+                continue
+            names = {f.name for f in target.fields}
+            for condition in trigger.some:
+                if condition.field not in names:
+                    problems.append(
+                        f"{where}.when: '{condition.field}' is not in '{trigger.field}'"
+                    )
     return problems
 
 

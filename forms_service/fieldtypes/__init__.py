@@ -5,7 +5,7 @@ re-exported here; a new type is a new class in one of these modules (or a
 new module imported below) plus its tests.
 """
 
-from . import choice, containers, date, number, text
+from . import choice, clock_time, containers, date, number, text
 from .base import (
     NOT_GIVEN,
     Answer,
@@ -38,6 +38,7 @@ __all__ = [
     "answers_of",
     "answers_schema",
     "choice",
+    "clock_time",
     "contacts_key",
     "containers",
     "date",

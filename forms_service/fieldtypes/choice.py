@@ -20,7 +20,7 @@ class ChoiceAnswer(Answer):
         allowed = {o.value for o in self.definition.options}
         if not isinstance(value, str) or value not in allowed:
             raise self.missing()
-        return self._check_rules(value)
+        return self._check_rules(value, data)
 
 
 class MultiChoiceAnswer(Answer):
@@ -39,7 +39,7 @@ class YesNoAnswer(Answer):
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
         if not isinstance(value, bool):
             raise self.fail(f"{self.noun} must be true or false")
-        return self._check_rules(value)
+        return self._check_rules(value, data)
 
 
 class ConfirmAnswer(Answer):
@@ -190,7 +190,7 @@ class YesNoType(Picked):
         schema: dict[str, Any] = {"type": "boolean"}
         if definition.must_be is not None:
             schema["const"] = definition.must_be
-        elif definition.stop is not None:
+        elif definition.stop is not None and definition.stop.unless is None:
             schema["const"] = not definition.stop.when
         return schema
 

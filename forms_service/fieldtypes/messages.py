@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from ..definitions.model import Stop
+from ..definitions.model import Advice, Stop
 
 
 def capitalise(text: str) -> str:
@@ -21,3 +21,8 @@ def fill_contacts(text: str, contacts: Mapping[str, str]) -> str:
 def stop_message(stop: Stop, contacts: Mapping[str, str]) -> str:
     """The stop screen as one sentence block, contacts filled from configuration."""
     return " ".join([f"{stop.title}.", *(fill_contacts(p, contacts) for p in stop.body)])
+
+
+def advice_message(advice: Advice, contacts: Mapping[str, str]) -> str:
+    """The advice page as one sentence block (an API error), contacts filled in."""
+    return " ".join([f"{advice.title}.", *(fill_contacts(p, contacts) for p in advice.body)])
