@@ -16,6 +16,8 @@ place text and never pick or format anything:
       actions:        [{what, who, by_when, measure}]  this plan's actions, then any
                                         action carried forward from the last plan
       next_meeting:   {date, place} or None (a review that closes the plan)
+      more_help:      text or ""        (answers.step_up_for_family: a review that steps
+                                        up says, in the family's words, why help is asked)
       who_to_contact: text or ""        (answers.who_to_contact, when closing)
       worker:         {name, job_title, phone, email}
       safety:         {phone, out_of_hours_phone}  configured; "" when not configured
@@ -173,6 +175,7 @@ def build_family_plan(answers: Mapping[str, Any], contacts: Mapping[str, str]) -
         "actions": _actions(answers),
         "next_meeting": next_meeting,
         "who_to_contact": _text(answers.get("who_to_contact")),
+        "more_help": _text(answers.get("step_up_for_family")),
         "worker": {
             "name": _text(worker.get("name")),
             "job_title": _text(worker.get("job_title")),
