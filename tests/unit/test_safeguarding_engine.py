@@ -11,9 +11,11 @@ import pytest
 from forms_service.definitions.loader import SchemaError, load_form
 from forms_service.definitions.model import Condition, Trigger
 from forms_service.definitions.registry import Registry
+from forms_service.documents import DocumentRenderer, SubmissionRecord
 from forms_service.fieldtypes.clock_time import parse_time
 from forms_service.flow.navigation import triggered_advice, triggered_stop
 from tests import factories as fx
+from tests.readback import docx_text, flat, pdf_text
 
 ROOT = Path(__file__).resolve().parents[2]
 REGISTRY = Registry(ROOT / "form_schemas", ROOT / "doc_templates")
@@ -159,3 +161,37 @@ def test_advice_must_name_an_offered_answer(schemas: Path) -> None:
 )
 def test_a_time_is_stored_as_24_hours(typed: str, stored: str | None) -> None:
     assert parse_time(typed) == stored
+
+
+def test_the_request_for_service_prints_the_call_it_confirms() -> None:
+    form, answers = fx.document_case("cspoc-request")
+    answers = {
+        **answers,
+        "request_type": "confirm_phoned_concern",
+        "significant_harm": "yes",
+        "phoned_concern": {
+            "date": "2026-11-20",
+            "time": "14:30",
+            "spoken_to": "Sam Duty",
+            "team": "First Contact",
+        },
+    }
+    docs = DocumentRenderer(fx.TEMPLATES, fx.CONTACTS).render(
+        SubmissionRecord(form, answers, fx.REFERENCE, fx.SUBMITTED_AT)
+    )
+    text = flat(pdf_text(docs.pdf))
+    assert "Phoned through 20 November 2026 at 14:30, to Sam Duty (First Contact)" in text
+    assert "Sam Duty" in docx_text(docs.docx)
+
+
+def test_the_plan_has_no_step_up_section_unless_a_review_steps_up() -> None:
+    form, answers = fx.document_case("tacaf-review")
+    renderer = DocumentRenderer(fx.TEMPLATES, fx.CONTACTS)
+    plain = renderer.render(SubmissionRecord(form, answers, fx.REFERENCE, fx.SUBMITTED_AT))
+    assert "Asking for more help" not in docx_text(plain.family_docx or b"")
+    words = "We are asking for more help because Kayden is not safe at night."
+    stepping_up = {**answers, "decision": "step_up", "step_up_for_family": words}
+    docs = renderer.render(SubmissionRecord(form, stepping_up, fx.REFERENCE, fx.SUBMITTED_AT))
+    text = flat(docx_text(docs.family_docx or b""))
+    assert "Asking for more help" in text and words in text
+    assert "is asking for more help for our family" in text
