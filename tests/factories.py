@@ -400,6 +400,22 @@ def cspoc_request_answers(*, today: dt.date | None = None) -> Answers:
     )
 
 
+def phoned_concern_request(*, today: dt.date | None = None) -> Answers:
+    """A request for service confirming in writing a concern phoned through today."""
+    answers = cspoc_request_answers(today=today)
+    answers.update(
+        request_type="confirm_phoned_concern",
+        significant_harm="yes",
+        phoned_concern={
+            "date": (today or dt.date.today()).isoformat(),
+            "time": "09:15",
+            "spoken_to": "Sam Duty",
+            "team": "First Contact",
+        },
+    )
+    return answers
+
+
 # --- the Family Story Assessment: Jo meets the family and writes the plan ------------
 
 
