@@ -62,6 +62,10 @@ class Settings:
     level4_phone: str = "01702 215007"
     level4_out_of_hours_phone: str = "0345 606 1212"
     level4_email: str = "C-SPOC@southend.gov.uk"
+    #: Who a professional who is "not sure" about a safeguarding question can ask:
+    #: the professional advice line and the Early Help Advisor (domain §9).
+    advice_line_phone: str = "01702 215007, option 1"
+    early_help_advisor_phone: str = "01702 215783"
     #: The C-SPOC's phone number for referrers (acknowledgements); empty: the Level 4 line,
     #: which is First Contact / the C-SPOC.
     cspoc_phone: str = ""
@@ -149,6 +153,9 @@ class Settings:
             "level4_phone": self.level4_phone,
             "level4_out_of_hours_phone": self.level4_out_of_hours_phone,
             "level4_email": self.level4_email,
+            "advice_line_phone": self.advice_line_phone,
+            "early_help_advisor_phone": self.early_help_advisor_phone,
+            "cspoc_phone": self.referrer_phone,
         }
 
     def onward_address(self, key: str) -> str | None:
@@ -372,6 +379,8 @@ ENV_KEYS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "FORMS_LEVEL4_OUT_OF_HOURS_PHONE": ("level4_out_of_hours_phone", str),
     "FORMS_LEVEL4_EMAIL": ("level4_email", str),
     "FORMS_CSPOC_PHONE": ("cspoc_phone", str),
+    "FORMS_ADVICE_LINE_PHONE": ("advice_line_phone", str),
+    "FORMS_EARLY_HELP_ADVISOR_PHONE": ("early_help_advisor_phone", str),
     "FORMS_TRUSTED_EMAIL_DOMAINS": ("trusted_email_domains", _domains),
     "FORMS_DAILY_MAIL": ("daily_mail", _boolean("FORMS_DAILY_MAIL")),
     "FORMS_DAILY_MAIL_HOUR": ("daily_mail_hour", _hour),

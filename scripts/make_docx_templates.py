@@ -314,6 +314,16 @@ def build_family_plan() -> DocumentObject:
     _tag(document, "{%p endfor %}")
     _tag(document, "{%p endif %}")
 
+    # A review that steps up says so, in the family's words (issue 11).
+    _tag(document, "{%p if family.more_help %}")
+    _heading(document, "Asking for more help")
+    document.add_paragraph(
+        '{{ family.worker.name or "Your worker" }} is asking for more help for our family, '
+        "from the Children's Single Point of Contact. This is why:"
+    )
+    document.add_paragraph("{{ family.more_help }}")
+    _tag(document, "{%p endif %}")
+
     _heading(document, "Who will do what, and by when")
     document.add_paragraph("This is what our family, and the people helping us, have agreed to do.")
     _tag(document, "{%p if family.actions %}")

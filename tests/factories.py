@@ -45,6 +45,9 @@ CONTACTS = {
     "level4_phone": "01702 215007",
     "level4_out_of_hours_phone": "0345 606 1212",
     "level4_email": "C-SPOC@southend.gov.uk",
+    "advice_line_phone": "01702 215007, option 1",
+    "early_help_advisor_phone": "01702 215783",
+    "cspoc_phone": "01702 215007",
 }
 #: Surnames of the household: never in the family's copy of the plan.
 SURNAMES = ("Okonkwo-Smith", "Okonkwo", "Smith", "Huang")
@@ -236,10 +239,12 @@ _PROFESSIONALS = [
 # --- what the referrals share ---------------------------------------------------
 
 _SAFEGUARDING_GATE = {
-    "immediate_danger": False,
-    "significant_harm": False,
-    "open_to_social_care": False,
+    "immediate_danger": "no",
+    "significant_harm": "no",
+    "open_to_social_care": "no",
 }
+#: The assessment's and review's safeguarding check: nothing new to worry about.
+SAFEGUARDING_CHECK = {"worried": "no"}
 _GOING_WELL = "Grace is warm and engaged; grandmother helps with school runs."
 
 
@@ -395,6 +400,22 @@ def cspoc_request_answers(*, today: dt.date | None = None) -> Answers:
     )
 
 
+def phoned_concern_request(*, today: dt.date | None = None) -> Answers:
+    """A request for service confirming in writing a concern phoned through today."""
+    answers = cspoc_request_answers(today=today)
+    answers.update(
+        request_type="confirm_phoned_concern",
+        significant_harm="yes",
+        phoned_concern={
+            "date": (today or dt.date.today()).isoformat(),
+            "time": "09:15",
+            "spoken_to": "Sam Duty",
+            "team": "First Contact",
+        },
+    )
+    return answers
+
+
 # --- the Family Story Assessment: Jo meets the family and writes the plan ------------
 
 
@@ -541,6 +562,7 @@ def family_story_answers(actions: int = 4, *, today: dt.date | None = None) -> A
             "professionals": _PROFESSIONALS,
             "agency_history": "School nurse since June 2026. Health visitor for Amara until 2021.",
             "support_tried": "Breakfast club since October: it helped on the days he went.",
+            "safeguarding_check": SAFEGUARDING_CHECK,
             "analysis": _ANALYSIS,
             "complicating_factors": "Grace works evenings, so appointments must be mornings.",
             "plan": _longer_plan(actions),
@@ -642,6 +664,7 @@ def tacaf_review_answers(*, today: dt.date | None = None) -> Answers:
                 {"headline": "EDU", "baseline_score": 4, "score_now": 6, "indicator_met": False},
                 {"headline": "FIN", "baseline_score": 3, "score_now": 5},
             ],
+            "safeguarding_check": SAFEGUARDING_CHECK,
             "analysis": _ANALYSIS,
             "plan": [
                 {

@@ -26,6 +26,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from forms_service.api.json_schema import REFERENCE_PATTERN
+from forms_service.fieldtypes.clock_time import PATTERN as TIME_PATTERN
 from forms_service.fieldtypes.files import ID_PATTERN as FILE_ID
 from forms_service.fieldtypes.text import (
     EMAIL,
@@ -84,6 +85,9 @@ class Generator:
             BLANK_PATTERN: lambda low, high: self.rnd.choice(["", " ", "   "]),
             ISO_DATE: lambda low, high: self._date(),
             FILE_ID: lambda low, high: str(uuid.UUID(int=self.rnd.getrandbits(128), version=4)),
+            TIME_PATTERN: lambda low, high: (
+                f"{self.rnd.randint(0, 23):02d}:{self.rnd.randint(0, 59):02d}"
+            ),
         }
 
     def instance(self) -> Any:

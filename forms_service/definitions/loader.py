@@ -34,10 +34,36 @@ class SchemaError(Exception):
     """A schema file is invalid; the message names the file and the key."""
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.safe_load`` that refuses a key given twice in one mapping.
+
+    Plain YAML keeps the last value, so a second ``prefill:`` added by one
+    change silently dropped the first one's joints.
+    """
+
+
+def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the key '{key}' is given twice", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node)
+
+
+_UniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _unique_mapping,
+)
+
+
 def _read_yaml(path: Path) -> Any:
     try:
         with path.open(encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
+            return yaml.load(handle, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
     except OSError as exc:
         raise SchemaError(f"{path}: cannot be read ({exc.strerror})") from exc
     except yaml.YAMLError as exc:
@@ -182,6 +208,8 @@ def _cross_check(form: FormDefinition, templates_dir: Path | None) -> list[str]:
     problems.extend(_check_paths(form))
     problems.extend(_check_record(form))
     problems.extend(_check_answer_options(form))
+    problems.extend(_check_gates(form))
+    problems.extend(_check_alerts(form, page_ids))
     if templates_dir is not None:
         templates = [("documents.pdf", form.documents.pdf), ("documents.docx", form.documents.docx)]
         if form.family_plan is not None:
@@ -227,6 +255,55 @@ def _check_answer_options(form: FormDefinition) -> list[str]:
                 for name in source.placeholders
                 if name not in names
             )
+    return problems
+
+
+def _check_gates(form: FormDefinition) -> list[str]:
+    """A stop's ``unless`` names an answer asked on an earlier page (so the page can
+    decide it) when the form asks it at all: a shared block's ``unless`` may name
+    a question only one form asks, and elsewhere never holds. A stop or advice
+    names an answer the question offers."""
+    problems: list[str] = []
+    asked: set[str] = set()
+    everywhere = {f.name for f in form.fields}
+    for page in form.pages:
+        for fld in page.fields:
+            offered = {o.value for o in fld.options}
+            for key, notice in (("stop", fld.stop), ("advice", fld.advice)):
+                if notice is not None and offered and notice.when not in offered:
+                    problems.append(f"{fld.name}.{key}: '{notice.when}' is not one of its options")
+            unless = fld.stop.unless if fld.stop is not None else None
+            if unless is not None and unless.field in everywhere and unless.field not in asked:
+                problems.append(
+                    f"{fld.name}.stop.unless: '{unless.field}' is not asked on an earlier page"
+                )
+        asked.update(f.name for f in page.fields)
+    return problems
+
+
+def _check_alerts(form: FormDefinition, page_ids: set[str]) -> list[str]:
+    """Alerts show after a page of this form, and test answers it asks."""
+    problems: list[str] = []
+    top = tuple(form.fields)
+    seen: set[str] = set()
+    for alert in form.alerts:
+        where = f"alerts.{alert.id}"
+        if alert.id in seen:
+            problems.append(f"{where}: the alert id '{alert.id}' is used twice")
+        seen.add(alert.id)
+        if alert.after not in page_ids:
+            problems.append(f"{where}.after: '{alert.after}' is not a page of this form")
+        for trigger in alert.when:
+            target = resolve(top, trigger.field)
+            if target is None:
+                problems.append(f"{where}.when: '{trigger.field}' is not a field of this form")
+                continue
+            names = {f.name for f in target.fields}
+            for condition in trigger.some:
+                if condition.field not in names:
+                    problems.append(
+                        f"{where}.when: '{condition.field}' is not in '{trigger.field}'"
+                    )
     return problems
 
 

@@ -24,6 +24,9 @@ from ..fieldtypes import type_names
 from .model import (
     ACCESS_LEVELS,
     DUE_AFTER,
+    PREFILL_PURPOSES,
+    Advice,
+    Alert,
     AnswerOptions,
     AtLeastOneRule,
     Condition,
@@ -44,6 +47,7 @@ from .model import (
     Prefill,
     RecordKeys,
     Stop,
+    Trigger,
     WorkingDaysAfter,
 )
 
@@ -145,6 +149,14 @@ class StopSchema(_Builds):
     when = mf.Raw(required=True)
     title = mf.String(required=True)
     body = FrozenList(mf.String(), required=True, validate=validate.Length(min=1))
+    unless = mf.Nested(ConditionSchema)
+
+
+class AdviceSchema(_Builds):
+    __model__ = Advice
+    when = mf.Raw(required=True)
+    title = mf.String(required=True)
+    body = FrozenList(mf.String(), required=True, validate=validate.Length(min=1))
 
 
 class DateRuleSchema(_Builds):
@@ -192,6 +204,7 @@ class FieldSchema(_Builds):
     must_be = mf.Raw()
     must_be_message = mf.String()
     stop = mf.Nested(StopSchema)
+    advice = mf.Nested(AdviceSchema)
     date = mf.Nested(DateRuleSchema)
     # "fields" would shadow Schema.fields, hence the data_key/attribute pair.
     children = FrozenList(mf.Nested(lambda: FieldSchema()), data_key="fields", attribute="fields")
@@ -355,9 +368,39 @@ class CopySchema(_Builds):
 class PrefillSchema(_Builds):
     __model__ = Prefill
     form = mf.String(required=True, validate=PAGE_ID)
+    purpose = mf.String(validate=validate.OneOf(PREFILL_PURPOSES))
     copy = FrozenList(
         mf.Nested(CopySchema), required=True, validate=validate.Length(min=1), attribute="copies"
     )
+
+
+class TriggerSchema(_Builds):
+    __model__ = Trigger
+    field = mf.String(required=True, validate=PATH)
+    equals = mf.Raw(allow_none=True)
+    one_of = FrozenList(mf.Raw(), validate=validate.Length(min=1))
+    at_least = mf.Integer()
+    at_most = mf.Integer()
+    some = FrozenList(mf.Nested(ConditionSchema), validate=validate.Length(min=1))
+
+    @validates_schema
+    def _one_test(self, data: dict[str, Any], **_: Any) -> None:
+        tests: list[str] = [k for k in ("equals", "one_of", "some") if k in data]
+        if "at_least" in data or "at_most" in data:
+            tests.append("at_least/at_most")
+        if len(tests) != 1:
+            raise ValidationError("give exactly one of equals, one_of, some, at_least/at_most")
+
+
+class AlertSchema(_Builds):
+    __model__ = Alert
+    id = mf.String(required=True, validate=PAGE_ID)
+    after = mf.String(required=True, validate=PAGE_ID)
+    title = mf.String(required=True)
+    body = FrozenList(mf.String(), required=True, validate=validate.Length(min=1))
+    when = FrozenList(mf.Nested(TriggerSchema), required=True, validate=validate.Length(min=1))
+    start = mf.String(validate=PAGE_ID)
+    start_label = mf.String(validate=validate.Length(min=1, max=120))
 
 
 class RecordKeysSchema(_Builds):
@@ -412,6 +455,7 @@ class FormSchema(_Builds):
     warnings = FrozenList(OneOfKind(*FORM_RULES))
     computed = FrozenList(OneOfKind(WorkingDaysAfterSchema))
     prefill = FrozenList(mf.Nested(PrefillSchema))
+    alerts = FrozenList(mf.Nested(AlertSchema))
     access = mf.String(validate=validate.OneOf(ACCESS_LEVELS))
     record = mf.Nested(RecordKeysSchema)
     outcomes = FrozenList(mf.Nested(OutcomeSchema))

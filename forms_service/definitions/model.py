@@ -111,11 +111,95 @@ class Stop:
 
     ``body`` paragraphs may name configured contacts as ``{level4_phone}`` and
     the like; they are filled from configuration, never from user input.
+    ``unless`` names another answer under which the same answer is allowed (a
+    referrer confirming in writing a concern they have already phoned through
+    answers "significant harm: yes" and must still reach the form): the stop is
+    decided only where that other answer is known, the whole form or the page
+    with the saved answers.
     """
 
     when: Any
     title: str
     body: tuple[str, ...]
+    unless: Condition | None = None
+
+    def applies(self, value: Any, answers: Mapping[str, Any]) -> bool:
+        """Whether ``value`` stops the form, given the other ``answers``."""
+        if value != self.when:
+            return False
+        return self.unless is None or not self.unless.holds(dict(answers))
+
+
+@dataclass(frozen=True)
+class Advice:
+    """An answer ("Not sure") that cannot be sent but should not lose the draft.
+
+    The page says who to ask (configured contacts, filled as for a stop) and
+    offers to go back and change the answer; the draft is kept, minus this answer.
+    """
+
+    when: Any
+    title: str
+    body: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """One test that raises an alert, on the answer at a dotted ``field`` path.
+
+    Exactly one kind of test is set by the loader: ``equals``, ``one_of``, a
+    number range (``at_least`` and/or ``at_most``), or ``some`` (the answer is
+    a list and some item meets every condition in it: a need that applies and
+    is domestic abuse).
+    """
+
+    field: str
+    equals: Any = None
+    one_of: tuple[Any, ...] | None = None
+    at_least: int | None = None
+    at_most: int | None = None
+    some: tuple[Condition, ...] = ()
+
+    def holds(self, answers: Mapping[str, Any]) -> bool:
+        """Whether the answers set this trigger off (a missing answer never does)."""
+        value = value_at(answers, self.field)
+        if value is None:
+            return False
+        if self.some:
+            items = value if isinstance(value, list) else []
+            return any(
+                isinstance(item, dict) and all(c.holds(item) for c in self.some) for item in items
+            )
+        if self.one_of is not None:
+            return value in self.one_of
+        if self.at_least is not None or self.at_most is not None:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                return False
+            low_ok = self.at_least is None or value >= self.at_least
+            return low_ok and (self.at_most is None or value <= self.at_most)
+        return bool(value == self.equals)
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A warning page (never a block) shown after the page ``after`` when any trigger holds.
+
+    ``start`` names a form the page offers to start for this family, prefilled
+    (a request for service when a worker needs more help); ``body`` may name
+    configured contacts as a stop does.
+    """
+
+    id: str
+    after: str
+    title: str
+    body: tuple[str, ...]
+    when: tuple[Trigger, ...]
+    start: str | None = None
+    start_label: str | None = None
+
+    def raised(self, answers: Mapping[str, Any]) -> bool:
+        """Whether any trigger holds for ``answers``."""
+        return any(trigger.holds(answers) for trigger in self.when)
 
 
 @dataclass(frozen=True)
@@ -202,6 +286,7 @@ class Field:
     must_be: Any = None
     must_be_message: str | None = None
     stop: Stop | None = None
+    advice: Advice | None = None
     date: DateRule | None = None
     fields: tuple[Field, ...] = ()
     min_items: int = 0
@@ -553,12 +638,19 @@ class Copy:
     value: Any = None
 
 
+#: What starting one form from another may mean besides the next step in order.
+PREFILL_PURPOSES = ("step_up",)
+
+
 @dataclass(frozen=True)
 class Prefill:
     """How to start this form from an earlier submission of ``form``."""
 
     form: str
     copies: tuple[Copy, ...]
+    #: ``step_up``: starting this form from that one asks for more help (the family
+    #: page shows it apart from the usual next step).
+    purpose: str | None = None
 
 
 @dataclass(frozen=True)
@@ -645,6 +737,7 @@ class FormDefinition:
     warnings: tuple[FormRule, ...] = ()
     computed: tuple[Computed, ...] = ()
     prefill: tuple[Prefill, ...] = ()
+    alerts: tuple[Alert, ...] = ()
     access: str = "staff"
     record: RecordKeys = field(default_factory=RecordKeys)
     outcomes: tuple[Outcome, ...] = ()
@@ -669,6 +762,14 @@ class FormDefinition:
             if prefill.form == form_id:
                 return prefill
         return None
+
+    def alerts_after(self, page_id: str, answers: Mapping[str, Any]) -> tuple[Alert, ...]:
+        """The alerts raised by ``answers`` that show after the page ``page_id``."""
+        return tuple(a for a in self.alerts if a.after == page_id and a.raised(answers))
+
+    def alert(self, alert_id: str) -> Alert | None:
+        """The alert called ``alert_id``, if this form has one."""
+        return next((a for a in self.alerts if a.id == alert_id), None)
 
     def page(self, page_id: str) -> Page:
         """The page called ``page_id``; ``KeyError`` if there is none."""

@@ -45,7 +45,7 @@ class Registry:
         for path in self.schema_files():
             form = with_glossary(load_form(path, templates_dir), self.glossary)
             self._forms[form.id] = dataclasses.replace(form, calendar=self.calendar)
-        problems = prefill_problems(self._forms)
+        problems = prefill_problems(self._forms) + alert_problems(self._forms)
         if problems:
             raise SchemaError("; ".join(problems))
 
@@ -115,6 +115,18 @@ def _item_names(step: Copy) -> list[str]:
     return names
 
 
+def alert_problems(forms: dict[str, FormDefinition]) -> list[str]:
+    """An alert's ``start`` must name a form that can be prefilled from this one."""
+    return [
+        f"{form.source}: alerts.{alert.id}.start: '{alert.start}' cannot start from {form.id} "
+        "(it needs a prefill: entry for it)"
+        for form in forms.values()
+        for alert in form.alerts
+        if alert.start is not None
+        and (alert.start not in forms or forms[alert.start].prefill_from(form.id) is None)
+    ]
+
+
 def check_schema_files(schemas_dir: Path, templates_dir: Path) -> list[str]:
     """Every problem in every form file, one message each (empty when all is well)."""
     problems: list[str] = []
@@ -132,4 +144,4 @@ def check_schema_files(schemas_dir: Path, templates_dir: Path) -> list[str]:
             forms[form.id] = form
         except SchemaError as exc:
             problems.append(str(exc))
-    return problems + prefill_problems(forms)
+    return problems + prefill_problems(forms) + alert_problems(forms)

@@ -27,6 +27,8 @@ place text and never pick or format anything:
       signatures:     [{name, agreed_on}]  one line for each adult in the household to
                       sign (first names; agreed_on "20 November 2026" when the Family
                       Story records that they agreed); one unnamed line if no adult
+      more_help:      text or ""        (answers.step_up_for_family: a review that steps
+                                        up says, in the family's words, why help is asked)
       who_to_contact: text or ""        (answers.who_to_contact, when closing)
       worker:         {name, job_title, phone, email}
       safety:         {phone, out_of_hours_phone}  configured; "" when not configured
@@ -382,6 +384,7 @@ def build_family_plan(answers: Mapping[str, Any], contacts: Mapping[str, str]) -
         "next_meeting": _next_meeting(answers),
         "signatures": _signatures(people, answers),
         "who_to_contact": _text(answers.get("who_to_contact")),
+        "more_help": _text(answers.get("step_up_for_family")),
         "worker": {
             "name": _text(worker.get("name")),
             "job_title": _text(worker.get("job_title")),

@@ -5,7 +5,7 @@ re-exported here; a new type is a new class in one of these modules (or a
 new module imported below) plus its tests.
 """
 
-from . import answer_options, choice, containers, date, files, number, text
+from . import answer_options, choice, clock_time, containers, date, files, number, text
 from .base import (
     NOT_GIVEN,
     Answer,
@@ -40,6 +40,7 @@ __all__ = [
     "answers_of",
     "answers_schema",
     "choice",
+    "clock_time",
     "contacts_key",
     "containers",
     "date",

@@ -29,7 +29,7 @@ from wtforms import StringField
 
 from ..definitions.glossary import plain_words_message
 from ..definitions.model import Field
-from .messages import capitalise, stop_message
+from .messages import advice_message, capitalise, stop_message
 from .widgets import Conditional, Errors, GovukWidget
 
 NOT_GIVEN = "Not given"
@@ -163,10 +163,23 @@ class Answer(mf.Field):
             raise self.fail(plain_words_message(*found))
         return value
 
-    def _check_rules(self, value: Any) -> Any:
+    def _check_rules(self, value: Any, scope: Any = None) -> Any:
+        """Stops, advice and ``must_be``; ``scope`` is the raw answers beside this one.
+
+        A stop's ``unless`` is read from those answers only: where the answer it
+        names is not among them it does not hold, so the stop applies (the web
+        page that asks the question adds that earlier answer to its scope).
+        """
         d = self.definition
-        if d.stop is not None and value == d.stop.when:
+        siblings = scope if isinstance(scope, Mapping) else {}
+        if d.stop is not None and d.stop.applies(value, siblings):
             raise self.fail(stop_message(d.stop, self.contacts))
+        if d.advice is not None and value == d.advice.when:
+            label = d.option_label(value)
+            raise self.fail(
+                f'{self.noun}: the answer "{label}" cannot be sent. '
+                + advice_message(d.advice, self.contacts)
+            )
         if d.must_be is not None and value != d.must_be:
             raise self.fail(d.must_be_message or f"{self.noun} must be {d.must_be}")
         return value

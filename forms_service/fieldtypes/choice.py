@@ -30,7 +30,7 @@ class ChoiceAnswer(Answer):
         allowed = {o.value for o in self.definition.options}
         if not isinstance(value, str) or value not in allowed:
             raise self.missing()
-        return self._check_rules(value)
+        return self._check_rules(value, data)
 
     def _drawn(self, value: Any) -> str:
         """An option drawn from other answers: checked here as text only; whether the
@@ -61,7 +61,7 @@ class YesNoAnswer(Answer):
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
         if not isinstance(value, bool):
             raise self.fail(f"{self.noun} must be true or false")
-        return self._check_rules(value)
+        return self._check_rules(value, data)
 
 
 class ConfirmAnswer(Answer):
@@ -236,7 +236,7 @@ class YesNoType(Picked):
         schema: dict[str, Any] = {"type": "boolean"}
         if definition.must_be is not None:
             schema["const"] = definition.must_be
-        elif definition.stop is not None:
+        elif definition.stop is not None and definition.stop.unless is None:
             schema["const"] = not definition.stop.when
         return schema
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from ..definitions.model import Field, Stop
+from ..definitions.model import Advice, Field, Stop
 
 #: Added to the hint of every question whose words go into "Our Family Plan".
 FAMILY_READS = "The family will read this."
@@ -32,3 +32,8 @@ def hint_text(definition: Field) -> str | None:
     if not definition.family_facing:
         return definition.hint
     return f"{definition.hint} {FAMILY_READS}" if definition.hint else FAMILY_READS
+
+
+def advice_message(advice: Advice, contacts: Mapping[str, str]) -> str:
+    """The advice page as one sentence block (an API error), contacts filled in."""
+    return " ".join([f"{advice.title}.", *(fill_contacts(p, contacts) for p in advice.body)])

@@ -177,14 +177,21 @@ def _applies(
     return [*mine, *above, condition_schema(fld.show_if)]
 
 
-def field_schema(d: Field) -> dict[str, Any]:
-    """One answer: its type's schema, the rules every type shares, title and description."""
+def field_schema(d: Field, *, stopped: bool = True) -> dict[str, Any]:
+    """One answer: its type's schema, the rules every type shares, title and description.
+
+    ``stopped=False`` leaves out the stop's answer from the refused ones (the
+    branch of a stop with ``unless`` where that other answer allows it).
+    """
     kind = type_of(d)
     schema: dict[str, Any] = {"title": d.label, **kind.json_schema(d)}
     if d.must_be is not None:
         schema["const"] = d.must_be
-    if d.stop is not None:
-        schema["not"] = {"const": d.stop.when}
+    refused = [d.stop.when] if d.stop is not None and stopped else []
+    if d.advice is not None:
+        refused.append(d.advice.when)
+    if refused:
+        schema["not"] = {"const": refused[0]} if len(refused) == 1 else {"enum": refused}
     description = " ".join(filter(None, (hint_text(d), schema.get("description"))))
     if description:
         schema["description"] = description
@@ -192,6 +199,27 @@ def field_schema(d: Field) -> dict[str, Any]:
     if rules:
         schema["x-rules"] = [rule.published() for rule in rules]
     return schema
+
+
+def _answer(d: Field, schema: dict[str, Any]) -> dict[str, Any]:
+    needed = is_required(d) or _group_needs_answers(d)
+    return schema if needed else {"anyOf": [schema, BLANK]}
+
+
+def _branches(d: Field, conditions: list[dict[str, Any]]) -> list[tuple[dict[str, Any], Any]]:
+    """The (condition, answer schema) pairs under which ``d`` applies: one, or two
+    for a stop with ``unless`` (its stop answer allowed where ``unless`` holds)."""
+    if d.stop is None or d.stop.unless is None:
+        return [(_all(conditions), _answer(d, field_schema(d)))] if conditions else []
+    allowed = condition_schema(d.stop.unless)
+    return [
+        (_all([*conditions, allowed]), _answer(d, field_schema(d, stopped=False))),
+        (_all([*conditions, {"not": allowed}]), _answer(d, field_schema(d))),
+    ]
+
+
+def _all(conditions: list[dict[str, Any]]) -> dict[str, Any]:
+    return conditions[0] if len(conditions) == 1 else {"allOf": conditions}
 
 
 def object_schema(
@@ -203,27 +231,26 @@ def object_schema(
     answer is listed (any value is accepted and ignored when it does not
     apply) and checked in an ``if``/``then`` on that answer. ``pages`` gives
     the condition of the page each top-level question is on, where it has one.
+    A stop with ``unless`` is stated the same way, once for each case.
     """
     by_name = {d.name: d for d in fields}
     properties: dict[str, Any] = {}
     required: list[str] = []
     conditionals: list[dict[str, Any]] = []
     for d in fields:
-        schema = field_schema(d)
         needed = is_required(d) or _group_needs_answers(d)
-        answer = schema if needed else {"anyOf": [schema, BLANK]}
-        conditions = _applies(d, by_name, pages or {})
-        if not conditions:
-            properties[d.name] = answer
+        branches = _branches(d, _applies(d, by_name, pages or {}))
+        if not branches:
+            properties[d.name] = _answer(d, field_schema(d))
             if needed:
                 required.append(d.name)
             continue
         properties[d.name] = {"description": "Ignored unless it applies (see allOf)."}
-        then: dict[str, Any] = {"properties": {d.name: answer}}
-        if needed:
-            then["required"] = [d.name]
-        test = conditions[0] if len(conditions) == 1 else {"allOf": conditions}
-        conditionals.append({"if": test, "then": then})
+        for test, answer in branches:
+            then: dict[str, Any] = {"properties": {d.name: answer}}
+            if needed:
+                then["required"] = [d.name]
+            conditionals.append({"if": test, "then": then})
     body: dict[str, Any] = {
         "type": "object",
         "properties": properties,

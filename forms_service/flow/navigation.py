@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..definitions.model import Field, FormDefinition, Page, Stop
+from ..definitions.model import Advice, Field, FormDefinition, Page, Stop
 
 
 def visible_pages(form: FormDefinition, answers: Mapping[str, Any]) -> list[Page]:
@@ -37,10 +37,24 @@ def previous_page(form: FormDefinition, current: str, answers: Mapping[str, Any]
 
 
 def triggered_stop(fields: tuple[Field, ...], answers: Mapping[str, Any]) -> Stop | None:
-    """The first stop whose trigger answer was given, if any."""
+    """The first stop whose trigger answer was given, if any.
+
+    ``answers`` are the page's answers over the saved ones, so a stop's
+    ``unless`` can read an answer given on an earlier page.
+    """
     for fld in fields:
-        if fld.stop is not None and answers.get(fld.name) == fld.stop.when:
+        if fld.stop is not None and fld.stop.applies(answers.get(fld.name), answers):
             return fld.stop
+    return None
+
+
+def triggered_advice(
+    fields: tuple[Field, ...], answers: Mapping[str, Any]
+) -> tuple[Field, Advice] | None:
+    """The first question answered with its advice answer ("Not sure"), and its advice."""
+    for fld in fields:
+        if fld.advice is not None and answers.get(fld.name) == fld.advice.when:
+            return fld, fld.advice
     return None
 
 

@@ -84,6 +84,8 @@ class NextStep:
     form: FormDefinition
     source: families.SubmissionRow
     label: str
+    #: The ``purpose`` of the form's ``prefill:`` entry (``step_up``: asking for more help).
+    purpose: str | None = None
 
 
 def _form(registry: Registry, form_id: str) -> FormDefinition | None:
@@ -98,19 +100,30 @@ def next_steps(family: families.FamilyView, registry: Registry) -> list[NextStep
     newest such form, unless the family has already done that form since.
 
     So after an EHFSA the Family Story Assessment is offered, and once that is
-    written the review (and after each review, the next one) instead.
+    written the review (and after each review, the next one) instead. Asking
+    for more help (a ``step_up`` prefill) stays on offer even after a request
+    was made: a family may need it again.
     """
     steps = []
     for form in registry.all():
         source = next((s for s in family.submissions if form.prefill_from(s.form_id)), None)
-        if source is None or any(
+        prefill = form.prefill_from(source.form_id) if source is not None else None
+        if source is None or prefill is None:
+            continue
+        step_up = prefill.purpose == "step_up"
+        if not step_up and any(
             s.form_id == form.id and s.submitted_at > source.submitted_at
             for s in family.submissions
         ):
             continue
         done_before = any(s.form_id == form.id for s in family.submissions)
-        label = f"Start the next {form.title}" if done_before else f"Start the {form.title}"
-        steps.append(NextStep(form, source, label))
+        if step_up:
+            label = f"Ask for more help: start a {form.short_title.lower()}"
+        elif done_before:
+            label = f"Start the next {form.title}"
+        else:
+            label = f"Start the {form.title}"
+        steps.append(NextStep(form, source, label, prefill.purpose))
     return steps
 
 
@@ -216,7 +229,8 @@ def family(family_id: str) -> str:
         outcome_label=lambda d: _outcome_label(registry, d),
         clock=lambda d: describe(d.outcome_due_at, now, done_at=d.decided_at),
         due=due_next(work, registry, now),
-        starts=[s for s in starts if s is not closing],
+        starts=[s for s in starts if s is not closing and s.purpose != "step_up"],
+        step_ups=[s for s in starts if s.purpose == "step_up"],
         closing=closing,
         closer=closer,
         plan_titles=[f.title for f in registry.all() if f.family_plan is not None],

@@ -27,17 +27,25 @@ from wtforms import Form
 
 from .. import audit
 from ..attachments import service as attachments
+from ..auth import policy
 from ..auth.policy import can_fill, can_start_from
 from ..auth.web import current_actor
-from ..definitions.model import Field, FormDefinition, Page, resolve
+from ..definitions.model import Advice, Alert, Field, FormDefinition, Page, resolve
 from ..definitions.registry import UnknownForm
 from ..documents.bounded import RenderTimeout
+from ..families import service as families
 from ..families.service import FamilyUnavailable
 from ..fieldtypes import answers_of, offer_options, page_form, type_of
 from ..fieldtypes.answer_options import unoffered
 from ..fieldtypes.messages import fill_contacts
 from ..flow import drafts, referrer_copy
-from ..flow.navigation import next_page, page_for_error, previous_page, triggered_stop
+from ..flow.navigation import (
+    next_page,
+    page_for_error,
+    previous_page,
+    triggered_advice,
+    triggered_stop,
+)
 from ..services import Services
 from ..submissions.answers import AnswersInvalid, validate
 from ..submissions.prefill import PrefillError, prefill_answers, refused
@@ -184,10 +192,19 @@ def _returning() -> bool:
 
 def _after_save(page: Page, answers: dict[str, Any]) -> Response:
     form_def = definition()
+    raised = form_def.alerts_after(page.id, answers)
+    if raised:
+        return redirect(_url(".alert", form_id=form_def.id, alert_id=raised[0].id))
+    return redirect(_onward(page, answers))
+
+
+def _onward(page: Page, answers: dict[str, Any]) -> str:
+    """Where Continue leads after ``page``: the next page, or check your answers."""
+    form_def = definition()
     following = next_page(form_def, page.id, answers)
     if _returning() or following is None:
-        return redirect(url_for(".check_answers", form_id=form_def.id))
-    return redirect(url_for(".page", form_id=form_def.id, page_id=following.id))
+        return url_for(".check_answers", form_id=form_def.id)
+    return url_for(".page", form_id=form_def.id, page_id=following.id)
 
 
 def _back_link(page: Page, answers: dict[str, Any]) -> str:
@@ -271,17 +288,24 @@ def page() -> Response | str | tuple[str, int]:
         return _render_page(page_now, _bound(page_now.fields, None, saved, saved), saved, {})
     form = _bound(page_now.fields, request.form, _files_kept(page_now, saved), saved)
     data = answers_of(page_now.fields, form)
-    stop = triggered_stop(page_now.fields, data)
+    on_page = {f.name for f in page_now.fields}
+    known = {**{k: v for k, v in saved.items() if k not in on_page}, **data}
+    stop = triggered_stop(page_now.fields, known)
     if stop is not None:
         drafts.discard(services(), session, form_def.id, current_actor())
         contacts = services().settings.contacts
         body = [fill_contacts(p, contacts) for p in stop.body]
         return render_template("stop.html", definition=form_def, stop=stop, body=body)
+    advised = triggered_advice(page_now.fields, data)
+    if advised is not None:
+        return _render_advice(page_now, *advised, saved)
+    scope, context = _with_earlier_answers(form_def, page_now, saved)
     try:
-        clean = validate(page_now.fields, data, services().settings.contacts)
+        clean = validate(scope, {**context, **data}, services().settings.contacts)
         _check_offered(page_now.fields, clean, {**saved, **clean})
     except AnswersInvalid as exc:
         return _render_page(page_now, form, saved, exc.errors)
+    clean = {k: v for k, v in clean.items() if k in on_page}
     drafts.save(
         services(),
         session,
@@ -291,6 +315,97 @@ def page() -> Response | str | tuple[str, int]:
         removals=tuple(f.name for f in page_now.fields),
     )
     return _after_save(page_now, {**saved, **clean})
+
+
+def _with_earlier_answers(
+    form_def: FormDefinition, page: Page, saved: dict[str, Any]
+) -> tuple[tuple[Field, ...], dict[str, Any]]:
+    """The page's questions plus the earlier answers its stops' ``unless`` read,
+    with those answers: so a page checks a stop as the whole form would."""
+    extra: list[Field] = []
+    context: dict[str, Any] = {}
+    for fld in page.fields:
+        unless = fld.stop.unless if fld.stop is not None else None
+        if unless is None or unless.field not in saved or unless.field in context:
+            continue
+        try:
+            extra.append(form_def.field(unless.field))
+        except KeyError:
+            continue
+        context[unless.field] = saved[unless.field]
+    return page.fields + tuple(extra), context
+
+
+def _render_advice(page: Page, question: Field, advice: Advice, saved: dict[str, Any]) -> str:
+    """Who to ask when the answer is "Not sure". The draft is kept (only this
+    answer is dropped from it, so an earlier "No" cannot stand in for it)."""
+    if saved:
+        drafts.save(services(), session, definition().id, current_actor(), {}, (question.name,))
+    contacts = services().settings.contacts
+    return render_template(
+        "advice.html",
+        definition=definition(),
+        advice=advice,
+        body=[fill_contacts(p, contacts) for p in advice.body],
+        back=_url(".page", form_id=definition().id, page_id=page.id),
+    )
+
+
+@bp.route("/<form_id>/warning/<alert_id>")
+def alert(alert_id: str) -> Response | str:
+    """A warning after a page (never a block): what to do, and Continue.
+
+    Shown only while its answers still raise it. For a family's form, it can
+    offer to start the form the alert names (a request for service) prefilled
+    from the family, through the family page's own start route.
+    """
+    form_def = definition()
+    found = form_def.alert(alert_id)
+    if found is None:
+        abort(404)
+    draft = drafts.load(services(), session, form_def.id, current_actor())
+    saved = dict(draft.answers) if draft is not None and draft.submission_id is None else {}
+    after = form_def.page(found.after)
+    if not found.raised(saved):
+        return redirect(_onward(after, saved))
+    later = form_def.alerts_after(after.id, saved)
+    position = later.index(found) if found in later else len(later)
+    following = (
+        _url(".alert", form_id=form_def.id, alert_id=later[position + 1].id)
+        if position + 1 < len(later)
+        else _onward(after, saved)
+    )
+    contacts = services().settings.contacts
+    return render_template(
+        "alert.html",
+        definition=form_def,
+        alert=found,
+        body=[fill_contacts(p, contacts) for p in found.body],
+        following=following,
+        back=_url(".page", form_id=form_def.id, page_id=after.id),
+        start=_alert_start(found, draft.family_id if draft else None),
+    )
+
+
+def _alert_start(found: Alert, family_id: str | None) -> dict[str, str] | None:
+    """The button an alert offers: start ``found.start`` for this draft's family,
+    when the family has a form that feeds it and this member of staff may."""
+    if found.start is None or family_id is None:
+        return None
+    actor = current_actor()
+    try:
+        target = services().registry.get(found.start)
+    except UnknownForm:
+        return None
+    family = families.family_for(services(), actor, family_id)
+    if family is None or not policy.can(actor, policy.START_FROM, family):
+        return None
+    if not any(target.prefill_from(s.form_id) for s in family.submissions):
+        return None
+    return {
+        "action": url_for("staff.start_next", family_id=family.id, form_id=target.id),
+        "label": found.start_label or f"Start a {target.short_title.lower()}",
+    }
 
 
 def _render_page(

@@ -87,7 +87,7 @@ def test_consent_and_lead_child_rules_are_enforced(api_client: FlaskClient) -> N
 
 
 def test_gate_answer_yes_is_refused_with_the_contact(api_client: FlaskClient) -> None:
-    answers = {**ehfsa_answers(), "immediate_danger": True}
+    answers = {**ehfsa_answers(), "immediate_danger": "yes"}
     errors = api_client.post("/api/v1/forms/ehfsa/submissions", json=answers).get_json()["errors"]
     assert "999" in errors["immediate_danger"][0]
 

@@ -27,7 +27,12 @@ from forms_service.workspace.service import (
     inbox,
     record_outcome,
 )
-from tests.factories import cspoc_request_answers, ehfsa_answers, family_story_answers
+from tests.factories import (
+    cspoc_request_answers,
+    ehfsa_answers,
+    family_story_answers,
+    phoned_concern_request,
+)
 from tests.staff import staff_user
 
 
@@ -78,8 +83,7 @@ def test_a_referral_starts_its_clocks_on_receipt(app: Flask) -> None:
 
 def test_a_confirmed_phoned_concern_is_urgent_with_24_clock_hours(app: Flask) -> None:
     services = _services(app)
-    answers = cspoc_request_answers()
-    answers["request_type"] = "confirm_phoned_concern"
+    answers = phoned_concern_request()
     referral = _referral(services, _send(services, "cspoc-request", answers).id)
     assert referral.urgent
     expected = due_after_hours(aware(referral.received_at), 24, services.settings.clock_rules)

@@ -29,7 +29,7 @@ from forms_service.submissions.models import OutboxMessage, Submission
 from forms_service.workspace.clock import due_after_working_days
 from forms_service.workspace.models import DECIDED, Referral
 from tests.conftest import make_app, task_runner
-from tests.factories import cspoc_request_answers, ehfsa_answers
+from tests.factories import ehfsa_answers, phoned_concern_request
 from tests.staff import StaffUser, referral_headers, signed_in, staff_user
 from tests.webuser import csrf_token
 
@@ -57,8 +57,7 @@ def _ehfsa(app: Flask, surname: str = "Okonkwo", **changes: Any) -> str:
 
 
 def _urgent_request(app: Flask) -> str:
-    answers = {**cspoc_request_answers(), "request_type": "confirm_phoned_concern"}
-    return _send(app, "cspoc-request", answers)
+    return _send(app, "cspoc-request", phoned_concern_request())
 
 
 def _submission_id(services: Services, reference: str) -> str:

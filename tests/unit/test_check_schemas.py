@@ -42,6 +42,11 @@ def test_the_real_schemas_pass(capsys: pytest.CaptureFixture[str]) -> None:
         (lambda t: t.replace("pdf: ehfsa/pdf.html", "pdf: ehfsa/missing.html"), "missing.html"),
         (lambda t: t.replace("name: working_well", "name: presenting_issues"), "used twice"),
         (lambda t: t + "\n  - : [", "not valid YAML"),
+        # a second top-level key would silently replace the first (two prefill: lists)
+        (
+            lambda t: t + "\ndocuments:\n  pdf: ehfsa/pdf.html\n",
+            "the key 'documents' is given twice",
+        ),
     ],
 )
 def test_a_broken_schema_fails_naming_the_file_and_key(
