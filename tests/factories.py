@@ -253,6 +253,7 @@ _FAMILY_CONTACT = {
 }
 
 _CONSENT = {
+    "given_by_role": "parent_carer",
     "parent_aware": True,
     "parent_agrees": True,
     "given_by": "Grace Okonkwo",
