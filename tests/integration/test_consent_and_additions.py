@@ -11,8 +11,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from forms_service.documents import DocumentRenderer, SubmissionRecord
 from forms_service.services import Services
-from tests.factories import ehfsa_answers
+from tests import factories as fx
+from tests.factories import ehfsa_answers, tacaf_closing_answers
+from tests.readback import docx_text, flat, pdf_text
 from tests.staff import StaffUser, signed_in, staff_user, stored_answers, user_headers
 from tests.webuser import WebUser
 
@@ -80,3 +83,46 @@ def test_consent_page_speaks_to_a_young_person_too(client: FlaskClient, services
     )
     assert "Enter why you judge the young person able to consent" in reply.text
     assert "or the young person if they are giving consent for themselves" in reply.text
+
+
+# -- a review records the family's disagreement --------------------------------------
+
+DISAGREES = "Grace does not want a parenting course; she says the mornings are not the problem."
+
+
+def _declined() -> dict[str, Any]:
+    answers = tacaf_closing_answers()
+    answers.update(family_agreed=False, disagreement_reasons=DISAGREES, close_reason="declined")
+    return answers
+
+
+def test_review_records_disagreement_and_closes_as_declined(
+    staff: FlaskClient, services: Services
+) -> None:
+    reply = _post(staff, "tacaf-review", _declined())
+    assert reply.status_code == 201, reply.get_json()
+    stored = stored_answers(services)
+    assert stored["family_agreed"] is False and stored["disagreement_reasons"] == DISAGREES
+    assert stored["close_reason"] == "declined"
+
+
+def test_disagreement_needs_the_reasons(staff: FlaskClient) -> None:
+    answers = _declined()
+    del answers["disagreement_reasons"]
+    reply = _post(staff, "tacaf-review", answers)
+    assert reply.status_code == 422
+    assert reply.get_json()["errors"]["disagreement_reasons"] == [
+        "Enter what the family disagrees with and why"
+    ]
+
+
+def test_disagreement_is_shown_in_the_documents() -> None:
+    form = fx.form("tacaf-review")
+    answers = _declined()
+    rendered = DocumentRenderer(fx.TEMPLATES).render(
+        SubmissionRecord(form, answers, fx.REFERENCE, fx.SUBMITTED_AT)
+    )
+    text = flat(pdf_text(rendered.pdf))
+    assert "The family disagrees" in text and DISAGREES in text
+    assert "The family declined or withdrew consent" in text
+    assert DISAGREES in flat(docx_text(rendered.docx))
