@@ -112,13 +112,14 @@ def _check_record(form: FormDefinition) -> list[str]:
                 problems.append(f"record.household: its items lack {', '.join(missing)}")
             if keys.lead is not None and keys.lead.field not in names:
                 problems.append(f"record.lead: '{keys.lead.field}' is not a field of its items")
-    for key in ("postcode", "organisation_type"):
+    for key in ("postcode", "organisation_type", "consent_withdrawn_on"):
         path = getattr(keys, key)
         if path is not None and resolve(top, path) is None:
             problems.append(f"record.{key}: '{path}' is not a field of this form")
-    if keys.closes_family is not None:
-        if resolve(top, keys.closes_family.field) is None:
-            problems.append(f"record.closes_family: '{keys.closes_family.field}' is not a field")
+    for key in ("closes_family", "consent_withdrawn"):
+        condition = getattr(keys, key)
+        if condition is not None and resolve(top, condition.field) is None:
+            problems.append(f"record.{key}: '{condition.field}' is not a field")
     return problems
 
 
@@ -137,9 +138,11 @@ def _check_scope(fields: tuple[Field, ...], where: str, seen: set[str] | None = 
         if fld.show_if and fld.show_if.field in earlier:
             target = earlier[fld.show_if.field]
             values = {o.value for o in target.options}
-            wanted = list(fld.show_if.one_of or ()) + (
-                [fld.show_if.includes] if fld.show_if.includes else []
-            )
+            wanted = [
+                *(fld.show_if.one_of or ()),
+                *([fld.show_if.includes] if fld.show_if.includes else []),
+                *(fld.show_if.includes_any or ()),
+            ]
             if values and any(v not in values for v in wanted):
                 problems.append(
                     f"{path}.show_if: names a value '{fld.show_if.field}' does not offer"

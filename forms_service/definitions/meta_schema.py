@@ -40,6 +40,8 @@ from .model import (
     Page,
     Prefill,
     RecordKeys,
+    RequiredFromAgeRule,
+    RequiredWithoutRule,
     Stop,
     WorkingDaysAfter,
 )
@@ -122,12 +124,13 @@ class ConditionSchema(_Builds):
     equals = mf.Raw(allow_none=True)
     one_of = FrozenList(mf.Raw(), validate=validate.Length(min=1))
     includes = mf.String()
+    includes_any = FrozenList(mf.String(), validate=validate.Length(min=1))
 
     @validates_schema
     def _one_test(self, data: dict[str, Any], **_: Any) -> None:
-        tests = [key for key in ("equals", "one_of", "includes") if key in data]
+        tests = [key for key in ("equals", "one_of", "includes", "includes_any") if key in data]
         if len(tests) != 1:
-            raise ValidationError("give exactly one of equals, one_of, includes")
+            raise ValidationError("give exactly one of equals, one_of, includes, includes_any")
 
 
 class StopSchema(_Builds):
@@ -254,8 +257,24 @@ class DateWithinSchema(_Builds):
     working_days = mf.Boolean()
 
 
+class RequiredFromAgeSchema(_Builds):
+    __model__ = RequiredFromAgeRule
+    message = mf.String(required=True)
+    field = mf.String(required=True, validate=PATH)
+    household = mf.String(required=True, validate=PATH)
+    lead = mf.Nested(ConditionSchema, required=True)
+    years = mf.Integer(required=True, validate=validate.Range(min=1, max=25))
+
+
+class RequiredWithoutSchema(_Builds):
+    __model__ = RequiredWithoutRule
+    message = mf.String(required=True)
+    field = mf.String(required=True, validate=PATH)
+    without = mf.String(required=True, validate=PATH)
+
+
 #: Every kind of form rule (``rules:`` refuse, ``warnings:`` advise).
-FORM_RULES = (CoversSchema, DateWithinSchema)
+FORM_RULES = (CoversSchema, DateWithinSchema, RequiredFromAgeSchema, RequiredWithoutSchema)
 
 
 class WorkingDaysAfterSchema(_Builds):
@@ -298,6 +317,13 @@ class RecordKeysSchema(_Builds):
     organisation = mf.String(validate=PATH)
     referrer_email = mf.String(validate=PATH)
     urgent = mf.Nested(ConditionSchema)
+    consent_withdrawn = mf.Nested(ConditionSchema)
+    consent_withdrawn_on = mf.String(validate=PATH)
+
+    @validates_schema
+    def _withdrawal_has_a_date(self, data: dict[str, Any], **_: Any) -> None:
+        if ("consent_withdrawn" in data) != ("consent_withdrawn_on" in data):
+            raise ValidationError("give consent_withdrawn and consent_withdrawn_on together")
 
 
 class OutcomeSchema(_Builds):
@@ -307,6 +333,7 @@ class OutcomeSchema(_Builds):
     referrer_text = mf.String(required=True, validate=validate.Length(min=1, max=600))
     onward = mf.String(validate=NAME)
     allocates = mf.Boolean()
+    without_consent = mf.Boolean()
 
 
 class DueSchema(_Builds):

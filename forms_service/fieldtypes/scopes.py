@@ -127,6 +127,8 @@ def condition_schema(condition: Condition) -> dict[str, Any]:
     """A JSON Schema that holds exactly when ``condition`` holds on the answers."""
     if condition.includes is not None:
         value: dict[str, Any] = {"type": "array", "contains": {"const": condition.includes}}
+    elif condition.includes_any is not None:
+        value = {"type": "array", "contains": {"enum": list(condition.includes_any)}}
     elif condition.one_of is not None:
         value = {"enum": list(condition.one_of)}
     else:

@@ -4,7 +4,7 @@ reviews, the service wanted, the under-3 rule, the plan's 8-action advice."""
 
 from __future__ import annotations
 
-import copy
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -79,7 +79,8 @@ def test_consent_page_speaks_to_a_young_person_too(client: FlaskClient, services
     assert "The young person, judged Gillick-competent" in page
     assert "aged 16 or 17" in page
     reply = user.post(
-        user.url("consent"), {"consent-given_by_role": "gillick_competent", "consent-parent_agrees": "no"}
+        user.url("consent"),
+        {"consent-given_by_role": "gillick_competent", "consent-parent_agrees": "no"},
     )
     assert "Enter why you judge the young person able to consent" in reply.text
     assert "or the young person if they are giving consent for themselves" in reply.text
@@ -126,3 +127,125 @@ def test_disagreement_is_shown_in_the_documents() -> None:
     assert "The family disagrees" in text and DISAGREES in text
     assert "The family declined or withdrew consent" in text
     assert DISAGREES in flat(docx_text(rendered.docx))
+
+
+# -- the EHFSA guidance's questions --------------------------------------------------
+
+LEVELS = "Reading: working towards the expected standard (Year 4). Writing: Year 3 level."
+
+
+def _lead(answers: dict[str, Any]) -> dict[str, Any]:
+    return next(p for p in answers["household"] if p["role"] == "lead_child")
+
+
+def _errors(client: FlaskClient, answers: dict[str, Any]) -> dict[str, list[str]]:
+    reply = _post(client, "ehfsa", answers)
+    assert reply.status_code == 422, reply.get_json()
+    return dict(reply.get_json()["errors"])
+
+
+def test_levels_are_needed_only_for_educational_psychology_or_speech_and_language(
+    api_client: FlaskClient, services: Services
+) -> None:
+    for wanted in (["educational_psychology"], ["speech_language", "parenting"]):
+        answers = {**ehfsa_answers(), "services_wanted": wanted}
+        del answers["attainment_levels"]
+        assert _errors(api_client, answers)["attainment_levels"] == [
+            "Enter the child's National Curriculum or Early Years levels"
+        ]
+    answers = {**ehfsa_answers(), "services_wanted": ["educational_psychology"]}
+    reply = _post(api_client, "ehfsa", {**answers, "attainment_levels": LEVELS})
+    assert reply.status_code == 201, reply.get_json()
+    assert stored_answers(services, reply.get_json()["reference"])["attainment_levels"] == LEVELS
+    # Family support alone: the levels are not asked for, and dropped if sent.
+    answers = {
+        **ehfsa_answers(),
+        "services_wanted": ["family_support"],
+        "attainment_levels": LEVELS,
+    }
+    reply = _post(api_client, "ehfsa", answers)
+    assert reply.status_code == 201
+    assert "attainment_levels" not in stored_answers(services, reply.get_json()["reference"])
+
+
+def test_service_wanted_other_existing_assessment_and_lead_professional_are_asked(
+    api_client: FlaskClient,
+) -> None:
+    answers = {**ehfsa_answers(), "services_wanted": ["other"], "existing_assessment": True}
+    del answers["possible_lead_professional"]
+    errors = _errors(api_client, answers)
+    assert errors["services_other"] == ["Enter what other help you are asking for"]
+    assert errors["existing_assessment_reference"] == [
+        "Enter the reference of the early help assessment, or who holds it"
+    ]
+    assert errors["possible_lead_professional"] == ["Enter who could be the lead professional"]
+    del answers["services_wanted"]
+    assert _errors(api_client, answers)["services_wanted"]
+
+
+def test_the_levels_page_appears_only_when_its_services_are_chosen(
+    client: FlaskClient, services: Services
+) -> None:
+    user = WebUser(client, services.registry.get("ehfsa"))
+    reply = user.post(user.url("service-wanted"), {"services_wanted": "family_support"})
+    assert reply.location.endswith("/existing-assessment")
+    reply = user.post(
+        user.url("service-wanted"), {"services_wanted": ["family_support", "speech_language"]}
+    )
+    assert reply.location.endswith("/attainment")
+    assert "National Curriculum or Early Years levels" in client.get(reply.location).text
+
+
+def test_a_child_under_3_may_have_no_views_with_a_reason(
+    api_client: FlaskClient, services: Services
+) -> None:
+    answers = ehfsa_answers()
+    _lead(answers)["date_of_birth"] = (date.today() - timedelta(days=400)).isoformat()
+    del answers["child_views"], answers["how_views_obtained"]
+    assert _errors(api_client, answers) == {
+        "no_child_views_reason": ["Enter why the child's views are not recorded"]
+    }
+    reason = "Kayden is 13 months old; he was settled and smiling with his mother."
+    reply = _post(api_client, "ehfsa", {**answers, "no_child_views_reason": reason})
+    assert reply.status_code == 201, reply.get_json()
+    assert stored_answers(services)["no_child_views_reason"] == reason
+
+
+def test_a_child_of_3_or_over_must_have_their_views_recorded(api_client: FlaskClient) -> None:
+    answers = ehfsa_answers()
+    today = date.today()
+    _lead(answers)["date_of_birth"] = today.replace(year=today.year - 3).isoformat()
+    del answers["child_views"], answers["how_views_obtained"]
+    answers["no_child_views_reason"] = "He would not talk to me."
+    errors = _errors(api_client, answers)
+    assert errors["child_views"] == [
+        "Enter what the child says. Only a child under 3 may have no views recorded"
+    ]
+    assert errors["how_views_obtained"] == ["Enter how you found out the child's views"]
+
+
+def test_the_new_answers_are_in_the_ehfsa_documents() -> None:
+    form = fx.form("ehfsa")
+    answers = {
+        **ehfsa_answers(),
+        "services_wanted": ["educational_psychology", "young_carers", "other"],
+        "services_other": "Holiday club place",
+        "attainment_levels": LEVELS,
+        "existing_assessment": True,
+        "existing_assessment_reference": "EH-7K3Q-2MZD",
+        "no_child_views_reason": "Also drew a picture of his family.",
+    }
+    rendered = DocumentRenderer(fx.TEMPLATES).render(
+        SubmissionRecord(form, answers, fx.REFERENCE, fx.SUBMITTED_AT)
+    )
+    for text in (flat(pdf_text(rendered.pdf)), flat(docx_text(rendered.docx))):
+        for expected in (
+            "Educational psychology",
+            "Young carers support",
+            "Holiday club place",
+            LEVELS,
+            "EH-7K3Q-2MZD",
+            "The school's family support worker",
+            "Also drew a picture of his family.",
+        ):
+            assert expected in text, expected
