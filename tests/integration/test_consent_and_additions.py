@@ -249,3 +249,23 @@ def test_the_new_answers_are_in_the_ehfsa_documents() -> None:
             "Also drew a picture of his family.",
         ):
             assert expected in text, expected
+
+
+# -- no more than 8 actions in a plan (advice, not a refusal) -------------------------
+
+MORE_THAN_8 = "There are more than 8 actions. Council guidance advises no more than 8"
+
+
+@pytest.mark.parametrize("form_id", ["family-story", "tacaf-review"])
+def test_a_plan_of_more_than_8_actions_gets_a_soft_warning(
+    staff: FlaskClient, services: Services, form_id: str
+) -> None:
+    user = WebUser(staff, services.registry.get(form_id))
+    plan = fx.family_story_answers(actions=9)["plan"]
+    user.fill_page("plan", {"plan": plan[:8]})
+    assert MORE_THAN_8 not in staff.get(user.url("plan")).text
+    user.fill_page("plan", {"plan": plan[8:]})
+    assert MORE_THAN_8 in staff.get(user.url("plan")).text
+    # Only advice: a plan of 9 actions is still accepted.
+    answers = {**fx.BUILDERS[form_id](), "plan": plan}
+    assert _post(staff, form_id, answers).status_code == 201
