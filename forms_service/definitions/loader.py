@@ -11,6 +11,7 @@ schema can find the line.
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import yaml
 from marshmallow import ValidationError
 
 from ..errors import WHOLE, flatten_errors
-from .meta_schema import BlockSchema, FormSchema
+from .meta_schema import BlockSchema, FormSchema, ProgrammeSchema
 from .model import Field, FormDefinition, resolve
 
 BLOCKS_DIR = "blocks"
@@ -82,14 +83,71 @@ def _expand(schemas_dir: Path, items: list[Any], depth: int = 0) -> list[Any]:
 
 
 def _with_shared_options(schemas_dir: Path, item: dict[str, Any]) -> dict[str, Any]:
-    """``options_from: need.headline`` takes the options of a block's field, so a
-    list such as the ten Supporting Families headlines is written once."""
-    block, _, name = str(item["options_from"]).partition(".")
-    for fld in load_block(schemas_dir, block):
-        if isinstance(fld, dict) and fld.get("name") == name and "options" in fld:
-            rest = {k: v for k, v in item.items() if k != "options_from"}
-            return {**rest, "options": fld["options"]}
-    raise SchemaError(f"options_from: '{item['options_from']}' names no field with options")
+    """``options_from: need.headline`` takes the options of a block's field, and
+    ``options_from: programme.headlines`` a list of the programme file, so a list
+    such as the programme's ten headlines is written once."""
+    rest = {k: v for k, v in item.items() if k != "options_from"}
+    return {**rest, "options": _shared_options(schemas_dir, str(item["options_from"]))}
+
+
+def _shared_options(schemas_dir: Path, source: str, depth: int = 0) -> Any:
+    """The options ``source`` names, following a block field's own ``options_from``."""
+    block, _, name = source.partition(".")
+    if block == PROGRAMME:
+        options = load_programme(schemas_dir).get(name)
+        if isinstance(options, list):
+            return options
+    elif depth <= MAX_INCLUDE_DEPTH:
+        for fld in load_block(schemas_dir, block):
+            if isinstance(fld, dict) and fld.get("name") == name and "options" in fld:
+                return fld["options"]
+            if isinstance(fld, dict) and fld.get("name") == name and "options_from" in fld:
+                return _shared_options(schemas_dir, str(fld["options_from"]), depth + 1)
+    raise SchemaError(f"options_from: '{source}' names no field with options")
+
+
+#: The programme file (``data/programme.yaml``) and how text names its wording.
+PROGRAMME = "programme"
+PROGRAMME_FILE = Path("data") / "programme.yaml"
+PROGRAMME_TEXT = re.compile(r"\{programme\.([a-z_]+)\}")
+
+
+def load_programme(schemas_dir: Path) -> dict[str, Any]:
+    """The national programme's name, dates, source, eligibility wording and headlines."""
+    path = schemas_dir / PROGRAMME_FILE
+    if not path.is_file():
+        raise SchemaError(f"{path}: the programme file does not exist")
+    raw = _read_yaml(path)
+    data = raw.get(PROGRAMME) if isinstance(raw, dict) else None
+    if not isinstance(data, dict):
+        raise SchemaError(f"{path}: must hold a mapping called '{PROGRAMME}'")
+    try:
+        return dict(ProgrammeSchema().load(data))
+    except ValidationError as exc:
+        raise SchemaError(f"{path}: {_error_lines(exc.messages)}") from exc
+
+
+def _with_programme_text(schemas_dir: Path, value: Any) -> Any:
+    """Every ``{programme.name}`` (or another wording key) in a string filled from
+    the programme file, through lists and mappings; other braces are left alone
+    (a stop page's ``{level4_phone}`` is filled from configuration later)."""
+    if isinstance(value, str):
+        if not PROGRAMME_TEXT.search(value):
+            return value
+        programme = load_programme(schemas_dir)
+
+        def fill(match: re.Match[str]) -> str:
+            key = match.group(1)
+            if not isinstance(programme.get(key), str):
+                raise SchemaError(f"'{match.group(0)}' names no wording of the programme")
+            return str(programme[key])
+
+        return PROGRAMME_TEXT.sub(fill, value)
+    if isinstance(value, list):
+        return [_with_programme_text(schemas_dir, v) for v in value]
+    if isinstance(value, dict):
+        return {k: _with_programme_text(schemas_dir, v) for k, v in value.items()}
+    return value
 
 
 #: What the family record reads from each person of ``record.household``.
@@ -232,7 +290,7 @@ def load_form(path: Path, templates_dir: Path | None = None) -> FormDefinition:
                     for p in pages
                 ],
             }
-        form = FormSchema().load(raw)
+        form = FormSchema().load(_with_programme_text(schemas_dir, raw))
     except SchemaError as exc:
         raise SchemaError(f"{path}: {exc}") from exc
     except ValidationError as exc:

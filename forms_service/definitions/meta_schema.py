@@ -383,3 +383,13 @@ class BlockSchema(_Strict):
         data_key="fields",
         attribute="fields",
     )
+
+
+class ProgrammeSchema(_Strict):
+    """``data/programme.yaml``: the national programme the forms name (one place)."""
+
+    name = mf.String(required=True, validate=validate.Length(min=1, max=120))
+    since = mf.String(required=True)
+    source = mf.String(required=True, validate=validate.Length(min=1))
+    eligibility = mf.String(required=True, validate=validate.Length(min=1))
+    headlines = mf.List(mf.Dict(), required=True, validate=validate.Length(min=1))

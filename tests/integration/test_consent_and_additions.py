@@ -269,3 +269,23 @@ def test_a_plan_of_more_than_8_actions_gets_a_soft_warning(
     # Only advice: a plan of 9 actions is still accepted.
     answers = {**fx.BUILDERS[form_id](), "plan": plan}
     assert _post(staff, form_id, answers).status_code == 201
+
+
+# -- the programme's wording, from one data file ---------------------------------------
+
+ELIGIBLE = "the family meets the Families First Partnership programme's eligibility"
+
+
+def test_the_family_story_names_the_programme_from_the_data_file(
+    staff: FlaskClient, services: Services
+) -> None:
+    user = WebUser(staff, services.registry.get("family-story"))
+    domains = fx.family_story_answers()["domains"]
+    applying = [*domains[:2], {**domains[0], "headline": "HSG"}]
+    assert all(d["applies"] for d in applying)
+    user.fill_page("needs-assessment", {"domains": applying[:2]})
+    assert ELIGIBLE not in staff.get(user.url("needs-assessment")).text
+    user.fill_page("needs-assessment", {"domains": applying[2:]})
+    page = staff.get(user.url("needs-assessment")).text
+    assert ELIGIBLE.replace("'", "&#39;") in page
+    assert "2022 to 2025" not in page and "Supporting Families eligibility" not in page
