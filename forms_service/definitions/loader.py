@@ -69,10 +69,9 @@ def _expand(schemas_dir: Path, items: list[Any], depth: int = 0) -> list[Any]:
         raise SchemaError("blocks include each other too deeply (a cycle?)")
     expanded: list[Any] = []
     for item in items:
-        if isinstance(item, dict) and set(item) == {"include"}:
-            expanded.extend(
-                _expand(schemas_dir, load_block(schemas_dir, item["include"]), depth + 1)
-            )
+        if isinstance(item, dict) and set(item) in ({"include"}, {"include", "change"}):
+            block = _expand(schemas_dir, load_block(schemas_dir, item["include"]), depth + 1)
+            expanded.extend(_changed(block, item.get("change"), item["include"]))
             continue
         if isinstance(item, dict) and isinstance(item.get("fields"), list):
             item = {**item, "fields": _expand(schemas_dir, item["fields"], depth)}
@@ -80,6 +79,24 @@ def _expand(schemas_dir: Path, items: list[Any], depth: int = 0) -> list[Any]:
             item = _with_shared_options(schemas_dir, item)
         expanded.append(item)
     return expanded
+
+
+def _changed(fields: list[Any], change: Any, block: str) -> list[Any]:
+    """A block's fields with ``change: {field: {key: value}}`` applied: how one form
+    adds to a shared question what only it needs (the request for service waives
+    consent for a confirmed safeguarding concern), leaving the block as it is."""
+    if change is None:
+        return fields
+    if not isinstance(change, dict):
+        raise SchemaError(f"include {block}: change: must map field names to their changes")
+    names = {f.get("name") for f in fields if isinstance(f, dict)}
+    unknown = sorted(str(name) for name in change if name not in names)
+    if unknown:
+        raise SchemaError(f"include {block}: change: {', '.join(unknown)} is not in the block")
+    return [
+        {**f, **change[f["name"]]} if isinstance(f, dict) and f.get("name") in change else f
+        for f in fields
+    ]
 
 
 def _with_shared_options(schemas_dir: Path, item: dict[str, Any]) -> dict[str, Any]:
@@ -256,6 +273,12 @@ def _check_paths(form: FormDefinition) -> list[str]:
     problems: list[str] = []
     for where, rules in (("rules", form.rules), ("warnings", form.warnings)):
         problems.extend(f"{where}: {problem}" for rule in rules for problem in rule.problems(top))
+    problems.extend(
+        f"{path}.must_be_unless: '{condition.field}' is not a field of this form"
+        for path, fld in _walk(top, "")
+        for condition in fld.must_be_unless
+        if resolve(top, condition.field) is None
+    )
     for computed in form.computed:
         if resolve(top, computed.field) is None:
             problems.append(f"computed.{computed.name}: '{computed.field}' is not a field")
@@ -270,6 +293,15 @@ def _check_paths(form: FormDefinition) -> list[str]:
                 if names and to not in names:
                     problems.append(f"prefill.{prefill.form}: '{to}' is not in '{copy.target}'")
     return problems
+
+
+def _walk(fields: tuple[Field, ...], prefix: str) -> list[tuple[str, Field]]:
+    """Every field with its dotted path, through groups and repeating groups."""
+    found = []
+    for fld in fields:
+        found.append((prefix + fld.name, fld))
+        found.extend(_walk(fld.fields, f"{prefix}{fld.name}."))
+    return found
 
 
 def load_form(path: Path, templates_dir: Path | None = None) -> FormDefinition:

@@ -48,6 +48,7 @@ from .model import (
 
 NAME = validate.Regexp(r"^[a-z][a-z0-9_]{0,62}$", error="must be snake_case, like first_name")
 PAGE_ID = validate.Regexp(r"^[a-z][a-z0-9-]{0,62}$", error="must be lower-case-with-hyphens")
+PATH = validate.Regexp(r"^_?[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$", error="must be a dotted path")
 
 
 class _Strict(Schema):
@@ -133,6 +134,12 @@ class ConditionSchema(_Builds):
             raise ValidationError("give exactly one of equals, one_of, includes, includes_any")
 
 
+class PathConditionSchema(ConditionSchema):
+    """A condition on any answer of the form, named by its dotted path."""
+
+    field = mf.String(required=True, validate=PATH)
+
+
 class StopSchema(_Builds):
     __model__ = Stop
     when = mf.Raw(required=True)
@@ -184,6 +191,7 @@ class FieldSchema(_Builds):
     show_if = mf.Nested(ConditionSchema)
     must_be = mf.Raw()
     must_be_message = mf.String()
+    must_be_unless = FrozenList(mf.Nested(PathConditionSchema), validate=validate.Length(min=1))
     stop = mf.Nested(StopSchema)
     date = mf.Nested(DateRuleSchema)
     # "fields" would shadow Schema.fields, hence the data_key/attribute pair.
@@ -233,9 +241,6 @@ class DocumentsSchema(_Builds):
     __model__ = Documents
     pdf = mf.String(required=True)
     docx = mf.String(required=True)
-
-
-PATH = validate.Regexp(r"^_?[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$", error="must be a dotted path")
 
 
 class CoversSchema(_Builds):

@@ -74,7 +74,14 @@ class Condition:
 
     def holds(self, answers: dict[str, Any]) -> bool:
         """Whether the condition is met by ``answers`` (the sibling scope)."""
-        value = answers.get(self.field)
+        return self.test(answers.get(self.field))
+
+    def holds_at(self, answers: Mapping[str, Any]) -> bool:
+        """Whether the condition is met, its ``field`` a dotted path from the form's root."""
+        return self.test(value_at(answers, self.field))
+
+    def test(self, value: Any) -> bool:
+        """Whether one answer meets the condition."""
         if self.one_of is not None:
             return value in self.one_of
         if self.includes is not None:
@@ -180,6 +187,9 @@ class Field:
     show_if: Condition | None = None
     must_be: Any = None
     must_be_message: str | None = None
+    #: ``must_be`` is waived when every one of these holds on the whole form's answers
+    #: (dotted paths): consent to a confirmed safeguarding concern, with a lawful basis.
+    must_be_unless: tuple[Condition, ...] = ()
     stop: Stop | None = None
     date: DateRule | None = None
     fields: tuple[Field, ...] = ()

@@ -161,16 +161,29 @@ def field_schema(d: Field) -> dict[str, Any]:
     """One answer: its type's schema, the rules every type shares, title and description."""
     kind = type_of(d)
     schema: dict[str, Any] = {"title": d.label, **kind.json_schema(d)}
-    if d.must_be is not None:
+    rules = [rule.published() for rule in kind.rules(d)]
+    if d.must_be is not None and not d.must_be_unless:
         schema["const"] = d.must_be
+    elif d.must_be is not None:  # waived by answers elsewhere: stated in words
+        waivers = " and ".join(_in_words(c) for c in d.must_be_unless)
+        rules.append({"id": "must-be-unless", "rule": f"Must be {d.must_be} unless {waivers}."})
     if d.stop is not None:
         schema["not"] = {"const": d.stop.when}
     if d.hint:
         schema["description"] = d.hint
-    rules = kind.rules(d)
     if rules:
-        schema["x-rules"] = [rule.published() for rule in rules]
+        schema["x-rules"] = rules
     return schema
+
+
+def _in_words(condition: Condition) -> str:
+    """``request_type is confirm_phoned_concern``: a condition on a dotted path, in words."""
+    if condition.one_of is not None:
+        return f"{condition.field} is one of {', '.join(map(str, condition.one_of))}"
+    if condition.includes is not None or condition.includes_any is not None:
+        picked = [condition.includes] if condition.includes else list(condition.includes_any or ())
+        return f"{condition.field} includes {' or '.join(picked)}"
+    return f"{condition.field} is {condition.equals}"
 
 
 def object_schema(

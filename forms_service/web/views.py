@@ -260,7 +260,7 @@ def page() -> Response | str | tuple[str, int]:
         body = [fill_contacts(p, contacts) for p in stop.body]
         return render_template("stop.html", definition=form_def, stop=stop, body=body)
     try:
-        clean = validate(page_now.fields, data, services().settings.contacts)
+        clean = validate(page_now.fields, data, services().settings.contacts, {**saved, **data})
     except AnswersInvalid as exc:
         return _render_page(page_now, form, saved, exc.errors)
     drafts.save(

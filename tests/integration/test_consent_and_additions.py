@@ -289,3 +289,91 @@ def test_the_family_story_names_the_programme_from_the_data_file(
     page = staff.get(user.url("needs-assessment")).text
     assert ELIGIBLE.replace("'", "&#39;") in page
     assert "2022 to 2025" not in page and "Supporting Families eligibility" not in page
+
+
+# -- the lawful basis for sharing without consent ---------------------------------------
+
+WHY = "Asking the mother would alert the person the child has disclosed harm about."
+
+
+def _phoned_concern_without_consent(**extra: Any) -> dict[str, Any]:
+    answers = fx.cspoc_request_answers()
+    answers["request_type"] = "confirm_phoned_concern"
+    answers["consent"] = {
+        k: v
+        for k, v in answers["consent"].items()
+        if k not in {"given_by", "given_by_relationship", "date_given", "method"}
+    }
+    answers["consent"]["parent_agrees"] = False
+    return {**answers, **extra}
+
+
+def test_a_confirmed_concern_may_go_without_consent_with_a_lawful_basis(
+    api_client: FlaskClient, services: Services
+) -> None:
+    answers = _phoned_concern_without_consent(
+        lawful_basis="public_task_safeguarding", lawful_basis_reason=WHY
+    )
+    reply = _post(api_client, "cspoc-request", answers)
+    assert reply.status_code == 201, reply.get_json()
+    stored = stored_answers(services)
+    assert stored["lawful_basis"] == "public_task_safeguarding"
+    assert stored["lawful_basis_reason"] == WHY
+    assert stored["consent"]["parent_agrees"] is False
+    form = services.registry.get("cspoc-request")
+    rendered = DocumentRenderer(fx.TEMPLATES).render(
+        SubmissionRecord(form, stored, fx.REFERENCE, fx.SUBMITTED_AT)
+    )
+    assert "Public task, to safeguard a child" in flat(pdf_text(rendered.pdf))
+
+
+def test_without_a_lawful_basis_or_for_other_requests_consent_is_still_needed(
+    api_client: FlaskClient,
+) -> None:
+    no_basis = _post(api_client, "cspoc-request", _phoned_concern_without_consent())
+    assert no_basis.status_code == 422
+    [message] = no_basis.get_json()["errors"]["consent.parent_agrees"]
+    assert message.startswith("The family must agree before you can send this request")
+    other = _phoned_concern_without_consent(
+        request_type="supporting_families",
+        lawful_basis="public_task_safeguarding",
+        lawful_basis_reason=WHY,
+    )
+    reply = _post(api_client, "cspoc-request", other)
+    assert reply.status_code == 422
+    assert "consent.parent_agrees" in reply.get_json()["errors"]
+    # The early help request is voluntary: no lawful basis question, consent required.
+    ehfsa = ehfsa_answers()
+    ehfsa["consent"]["parent_agrees"] = False
+    assert "consent.parent_agrees" in _errors(api_client, ehfsa)
+
+
+def test_the_published_schema_states_the_waiver(client: FlaskClient) -> None:
+    schema = client.get("/api/v1/forms/cspoc-request/schema").get_json()
+    agrees = schema["properties"]["consent"]["properties"]["parent_agrees"]
+    assert "const" not in agrees
+    assert "unless request_type is confirm_phoned_concern" in agrees["x-rules"][0]["rule"]
+    ehfsa = client.get("/api/v1/forms/ehfsa/schema").get_json()
+    assert ehfsa["properties"]["consent"]["properties"]["parent_agrees"]["const"] is True
+
+
+def test_the_consent_page_accepts_no_once_a_lawful_basis_is_recorded(
+    client: FlaskClient, services: Services
+) -> None:
+    user = WebUser(client, services.registry.get("cspoc-request"))
+    user.post(user.url("request-type"), {"request_type": "confirm_phoned_concern"})
+    consent = {
+        "consent-given_by_role": "parent_carer",
+        "consent-parent_aware": "no",
+        "consent-parent_agrees": "no",
+        "consent-privacy_notice_explained": "no",
+        "child_knows": "no",
+    }
+    refused = user.post(user.url("consent"), consent)
+    assert "The family must agree before you can send this request" in refused.text
+    reply = user.post(
+        user.url("sharing-without-consent"),
+        {"lawful_basis": "vital_interests", "lawful_basis_reason": WHY},
+    )
+    assert reply.status_code == 302
+    assert user.post(user.url("consent"), consent).status_code == 302
