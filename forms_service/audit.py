@@ -46,6 +46,7 @@ ACTIONS = {
     "family.merged": "Family merged into another",
     "family.closed": "Family closed",
     "family.reopened": "Family reopened",
+    "family.consent_withdrawn": "Consent withdrawn: no documents to partners from that day",
     "referral.outcome": "Outcome recorded for a referral",
     "referral.viewed": "Referral viewed at triage",
     "inbox.viewed": "C-SPOC inbox viewed",

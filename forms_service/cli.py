@@ -26,7 +26,8 @@ from .definitions.registry import Registry, check_schema_files, form_files
 from .delivery.lanes import LANES
 from .documents.checks import check_template_variables
 from .documents.renderer import DocumentRenderer, SubmissionRecord
-from .submissions.answers import AnswersInvalid, validate
+from .submissions.answers import AnswersInvalid
+from .submissions.service import validate_fields
 from .workspace.service import WorkspaceError
 
 if TYPE_CHECKING:
@@ -72,7 +73,8 @@ def _render(args: argparse.Namespace) -> int:
     form = registry.get(args.form_id)
     raw = json.loads(Path(args.answers).read_text(encoding="utf-8"))
     try:
-        answers = validate(form.fields, raw, settings.contacts)
+        # As on sending: answers on pages that do not apply are dropped first.
+        answers = validate_fields(form, raw, settings.contacts)
     except AnswersInvalid as exc:
         for path, messages in exc.errors.items():
             print(f"error: {path}: {'; '.join(messages)}", file=sys.stderr)

@@ -258,6 +258,7 @@ _FAMILY_CONTACT = {
 }
 
 _CONSENT = {
+    "given_by_role": "parent_carer",
     "parent_aware": True,
     "parent_agrees": True,
     "given_by": "Grace Okonkwo",
@@ -302,10 +303,14 @@ def ehfsa_answers(household_size: int = 6, *, today: dt.date | None = None) -> A
             ),
             "what_needs_to_change": "Regular attendance and a settled morning routine.",
             "hoped_outcome": "A family support worker to help with routines and benefits advice.",
+            "services_wanted": ["speech_language", "family_support"],
+            "attainment_levels": "Early Years: communication and language below expected.",
+            "existing_assessment": False,
             "needs": _NEEDS,
             "working_well": _GOING_WELL,
             "support_so_far": "School nurse referral in June 2026; breakfast club since October.",
             "professionals": _PROFESSIONALS,
+            "possible_lead_professional": "The school's family support worker",
             "child_views": "Kayden says he likes school but hates mornings.\nHe wants a dog.",
             "how_views_obtained": "Conversation with his class teacher",
             "family_views": "Grace would welcome help and asked about parenting groups.",
@@ -653,6 +658,7 @@ def tacaf_review_answers(*, today: dt.date | None = None) -> Answers:
                 },
             ],
             "consent_reconfirmed": True,
+            "consent_withdrawn": False,
             "family_update": "Grace says mornings are better on chart days.",
             "child_voice": "Kayden says he likes getting stickers on the chart.",
             "child_voice_how": "Jo talked with Kayden at home before the meeting.",

@@ -12,12 +12,15 @@ so a client can recognise a rule; ``rule`` says it in words.
 
 from __future__ import annotations
 
+import copy
 import re
+from dataclasses import replace
 from typing import Any
 
 from ..definitions.model import Field, FormDefinition
 from ..fieldtypes import object_schema, type_of
 from ..fieldtypes.answer_options import described
+from ..fieldtypes.scopes import condition_schema
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 REFERENCE_PATTERN = "^[A-Z]{2,4}-[2-9A-Z]{4}-[2-9A-Z]{4}$"
@@ -106,6 +109,9 @@ def form_json_schema(form: FormDefinition, schema_id: str) -> dict[str, Any]:
             ],
         }
         body.update(_required_unless_prefilled(body))
+    waivers = [_waiver(path, fld, body) for path, fld in _waivable(tuple(form.fields), "")]
+    if waivers:
+        body["allOf"] = [*body.get("allOf", []), *waivers]
     rules = form_rules(form)
     return {
         "$schema": DIALECT,
@@ -114,6 +120,54 @@ def form_json_schema(form: FormDefinition, schema_id: str) -> dict[str, Any]:
         "description": f"Submission body for '{form.id}' version {form.version}. {X_RULES_DOC}",
         **body,
         **({"x-rules": rules} if rules else {}),
+    }
+
+
+def _waivable(fields: tuple[Field, ...], prefix: str) -> list[tuple[str, Field]]:
+    """(dotted path, field) of each ``must_be`` with a ``must_be_unless``, through groups."""
+    found = []
+    for fld in fields:
+        if fld.must_be is not None and fld.must_be_unless:
+            found.append((prefix + fld.name, fld))
+        if fld.type == "group":
+            found.extend(_waivable(fld.fields, f"{prefix}{fld.name}."))
+    return found
+
+
+def _at(path: str, leaf: dict[str, Any]) -> dict[str, Any]:
+    """``leaf`` (a schema of the object holding the last name) nested down ``path``'s groups."""
+    *groups, _ = path.split(".")
+    schema = leaf
+    for name in reversed(groups):
+        schema = {"properties": {name: schema}, "required": [name]}
+    return schema
+
+
+def _waiver(path: str, fld: Field, body: dict[str, Any]) -> dict[str, Any]:
+    """A ``must_be_unless`` in JSON Schema, in the server's terms: when the answer is
+    given and not every waiving condition holds, it must be ``must_be``.
+
+    The ``then`` restates the whole top-level answer with the ``const`` added, so a
+    client (or a generator) that reads it meets the rule without losing the rest.
+    """
+    *groups, name = path.split(".")
+    top = groups[0] if groups else name
+    waived = [
+        _at(c.field, condition_schema(replace(c, field=c.field.rsplit(".", 1)[-1])))
+        for c in fld.must_be_unless
+    ]
+    if groups:
+        answer = copy.deepcopy(body["properties"][top])
+        holder = answer
+        for group in groups[1:]:
+            holder = holder["properties"][group]
+        holder["properties"][name] = {**holder["properties"][name], "const": fld.must_be}
+    else:
+        answer = {"const": fld.must_be}
+    given_but_not_waived = {"allOf": [{"required": [top]}, {"not": {"allOf": waived}}]}
+    return {
+        "if": given_but_not_waived,
+        "then": {"properties": {top: answer}, "required": [top]},
     }
 
 

@@ -11,6 +11,7 @@ schema can find the line.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from marshmallow import ValidationError
 
 from ..errors import WHOLE, flatten_errors
 from .glossary import Glossary
-from .meta_schema import BlockSchema, FormSchema, GlossarySchema
+from .meta_schema import BlockSchema, FormSchema, GlossarySchema, ProgrammeSchema
 from .model import Field, FormDefinition, resolve
 
 BLOCKS_DIR = "blocks"
@@ -99,10 +100,9 @@ def _expand(schemas_dir: Path, items: list[Any], depth: int = 0) -> list[Any]:
         raise SchemaError("blocks include each other too deeply (a cycle?)")
     expanded: list[Any] = []
     for item in items:
-        if isinstance(item, dict) and set(item) == {"include"}:
-            expanded.extend(
-                _expand(schemas_dir, load_block(schemas_dir, item["include"]), depth + 1)
-            )
+        if isinstance(item, dict) and set(item) in ({"include"}, {"include", "change"}):
+            block = _expand(schemas_dir, load_block(schemas_dir, item["include"]), depth + 1)
+            expanded.extend(_changed(block, item.get("change"), item["include"]))
             continue
         if isinstance(item, dict) and isinstance(item.get("fields"), list):
             item = {**item, "fields": _expand(schemas_dir, item["fields"], depth)}
@@ -112,15 +112,90 @@ def _expand(schemas_dir: Path, items: list[Any], depth: int = 0) -> list[Any]:
     return expanded
 
 
+def _changed(fields: list[Any], change: Any, block: str) -> list[Any]:
+    """A block's fields with ``change: {field: {key: value}}`` applied: how one form
+    adds to a shared question what only it needs (the request for service waives
+    consent for a confirmed safeguarding concern), leaving the block as it is."""
+    if change is None:
+        return fields
+    if not isinstance(change, dict):
+        raise SchemaError(f"include {block}: change: must map field names to their changes")
+    names = {f.get("name") for f in fields if isinstance(f, dict)}
+    unknown = sorted(str(name) for name in change if name not in names)
+    if unknown:
+        raise SchemaError(f"include {block}: change: {', '.join(unknown)} is not in the block")
+    return [
+        {**f, **change[f["name"]]} if isinstance(f, dict) and f.get("name") in change else f
+        for f in fields
+    ]
+
+
 def _with_shared_options(schemas_dir: Path, item: dict[str, Any]) -> dict[str, Any]:
-    """``options_from: need.headline`` takes the options of a block's field, so a
-    list such as the ten Supporting Families headlines is written once."""
-    block, _, name = str(item["options_from"]).partition(".")
-    for fld in load_block(schemas_dir, block):
-        if isinstance(fld, dict) and fld.get("name") == name and "options" in fld:
-            rest = {k: v for k, v in item.items() if k != "options_from"}
-            return {**rest, "options": fld["options"]}
-    raise SchemaError(f"options_from: '{item['options_from']}' names no field with options")
+    """``options_from: need.headline`` takes the options of a block's field, and
+    ``options_from: programme.headlines`` a list of the programme file, so a list
+    such as the programme's ten headlines is written once."""
+    rest = {k: v for k, v in item.items() if k != "options_from"}
+    return {**rest, "options": _shared_options(schemas_dir, str(item["options_from"]))}
+
+
+def _shared_options(schemas_dir: Path, source: str, depth: int = 0) -> Any:
+    """The options ``source`` names, following a block field's own ``options_from``."""
+    block, _, name = source.partition(".")
+    if block == PROGRAMME:
+        options = load_programme(schemas_dir).get(name)
+        if isinstance(options, list):
+            return options
+    elif depth <= MAX_INCLUDE_DEPTH:
+        for fld in load_block(schemas_dir, block):
+            if isinstance(fld, dict) and fld.get("name") == name and "options" in fld:
+                return fld["options"]
+            if isinstance(fld, dict) and fld.get("name") == name and "options_from" in fld:
+                return _shared_options(schemas_dir, str(fld["options_from"]), depth + 1)
+    raise SchemaError(f"options_from: '{source}' names no field with options")
+
+
+#: The programme file (``data/programme.yaml``) and how text names its wording.
+PROGRAMME = "programme"
+PROGRAMME_FILE = Path("data") / "programme.yaml"
+PROGRAMME_TEXT = re.compile(r"\{programme\.([a-z_]+)\}")
+
+
+def load_programme(schemas_dir: Path) -> dict[str, Any]:
+    """The national programme's name, dates, source, eligibility wording and headlines."""
+    path = schemas_dir / PROGRAMME_FILE
+    if not path.is_file():
+        raise SchemaError(f"{path}: the programme file does not exist")
+    raw = _read_yaml(path)
+    data = raw.get(PROGRAMME) if isinstance(raw, dict) else None
+    if not isinstance(data, dict):
+        raise SchemaError(f"{path}: must hold a mapping called '{PROGRAMME}'")
+    try:
+        return dict(ProgrammeSchema().load(data))
+    except ValidationError as exc:
+        raise SchemaError(f"{path}: {_error_lines(exc.messages)}") from exc
+
+
+def _with_programme_text(schemas_dir: Path, value: Any) -> Any:
+    """Every ``{programme.name}`` (or another wording key) in a string filled from
+    the programme file, through lists and mappings; other braces are left alone
+    (a stop page's ``{level4_phone}`` is filled from configuration later)."""
+    if isinstance(value, str):
+        if not PROGRAMME_TEXT.search(value):
+            return value
+        programme = load_programme(schemas_dir)
+
+        def fill(match: re.Match[str]) -> str:
+            key = match.group(1)
+            if not isinstance(programme.get(key), str):
+                raise SchemaError(f"'{match.group(0)}' names no wording of the programme")
+            return str(programme[key])
+
+        return PROGRAMME_TEXT.sub(fill, value)
+    if isinstance(value, list):
+        return [_with_programme_text(schemas_dir, v) for v in value]
+    if isinstance(value, dict):
+        return {k: _with_programme_text(schemas_dir, v) for k, v in value.items()}
+    return value
 
 
 #: What the family record reads from each person of ``record.household``.
@@ -143,13 +218,14 @@ def _check_record(form: FormDefinition) -> list[str]:
                 problems.append(f"record.household: its items lack {', '.join(missing)}")
             if keys.lead is not None and keys.lead.field not in names:
                 problems.append(f"record.lead: '{keys.lead.field}' is not a field of its items")
-    for key in ("postcode", "organisation_type"):
+    for key in ("postcode", "organisation_type", "consent_withdrawn_on"):
         path = getattr(keys, key)
         if path is not None and resolve(top, path) is None:
             problems.append(f"record.{key}: '{path}' is not a field of this form")
-    if keys.closes_family is not None:
-        if resolve(top, keys.closes_family.field) is None:
-            problems.append(f"record.closes_family: '{keys.closes_family.field}' is not a field")
+    for key in ("closes_family", "consent_withdrawn"):
+        condition = getattr(keys, key)
+        if condition is not None and resolve(top, condition.field) is None:
+            problems.append(f"record.{key}: '{condition.field}' is not a field")
     return problems
 
 
@@ -168,9 +244,11 @@ def _check_scope(fields: tuple[Field, ...], where: str, seen: set[str] | None = 
         if fld.show_if and fld.show_if.field in earlier:
             target = earlier[fld.show_if.field]
             values = {o.value for o in target.options}
-            wanted = list(fld.show_if.one_of or ()) + (
-                [fld.show_if.includes] if fld.show_if.includes else []
-            )
+            wanted = [
+                *(fld.show_if.one_of or ()),
+                *([fld.show_if.includes] if fld.show_if.includes else []),
+                *(fld.show_if.includes_any or ()),
+            ]
             if values and any(v not in values for v in wanted):
                 problems.append(
                     f"{path}.show_if: names a value '{fld.show_if.field}' does not offer"
@@ -313,6 +391,12 @@ def _check_paths(form: FormDefinition) -> list[str]:
     problems: list[str] = []
     for where, rules in (("rules", form.rules), ("warnings", form.warnings)):
         problems.extend(f"{where}: {problem}" for rule in rules for problem in rule.problems(top))
+    problems.extend(
+        f"{path}.must_be_unless: '{condition.field}' is not a field of this form"
+        for path, fld in _walk(top, "")
+        for condition in fld.must_be_unless
+        if resolve(top, condition.field) is None
+    )
     for computed in form.computed:
         if resolve(top, computed.field) is None:
             problems.append(f"computed.{computed.name}: '{computed.field}' is not a field")
@@ -380,6 +464,15 @@ def _without_family_copy(form: FormDefinition) -> FormDefinition:
     )
 
 
+def _walk(fields: tuple[Field, ...], prefix: str) -> list[tuple[str, Field]]:
+    """Every field with its dotted path, through groups and repeating groups."""
+    found = []
+    for fld in fields:
+        found.append((prefix + fld.name, fld))
+        found.extend(_walk(fld.fields, f"{prefix}{fld.name}."))
+    return found
+
+
 def load_form(path: Path, templates_dir: Path | None = None) -> FormDefinition:
     """Load, validate and cross-check one form file."""
     raw = _read_yaml(path)
@@ -398,7 +491,7 @@ def load_form(path: Path, templates_dir: Path | None = None) -> FormDefinition:
                     for p in pages
                 ],
             }
-        form = FormSchema().load(raw)
+        form = FormSchema().load(_with_programme_text(schemas_dir, raw))
     except SchemaError as exc:
         raise SchemaError(f"{path}: {exc}") from exc
     except ValidationError as exc:

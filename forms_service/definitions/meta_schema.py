@@ -46,6 +46,8 @@ from .model import (
     Page,
     Prefill,
     RecordKeys,
+    RequiredFromAgeRule,
+    RequiredWithoutRule,
     Stop,
     Trigger,
     WorkingDaysAfter,
@@ -53,6 +55,7 @@ from .model import (
 
 NAME = validate.Regexp(r"^[a-z][a-z0-9_]{0,62}$", error="must be snake_case, like first_name")
 PAGE_ID = validate.Regexp(r"^[a-z][a-z0-9-]{0,62}$", error="must be lower-case-with-hyphens")
+PATH = validate.Regexp(r"^_?[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$", error="must be a dotted path")
 
 
 class _Strict(Schema):
@@ -136,12 +139,19 @@ class ConditionSchema(_Builds):
     equals = mf.Raw(allow_none=True)
     one_of = FrozenList(mf.Raw(allow_none=True), validate=validate.Length(min=1))
     includes = mf.String()
+    includes_any = FrozenList(mf.String(), validate=validate.Length(min=1))
 
     @validates_schema
     def _one_test(self, data: dict[str, Any], **_: Any) -> None:
-        tests = [key for key in ("equals", "one_of", "includes") if key in data]
+        tests = [key for key in ("equals", "one_of", "includes", "includes_any") if key in data]
         if len(tests) != 1:
-            raise ValidationError("give exactly one of equals, one_of, includes")
+            raise ValidationError("give exactly one of equals, one_of, includes, includes_any")
+
+
+class PathConditionSchema(ConditionSchema):
+    """A condition on any answer of the form, named by its dotted path."""
+
+    field = mf.String(required=True, validate=PATH)
 
 
 class StopSchema(_Builds):
@@ -203,6 +213,7 @@ class FieldSchema(_Builds):
     show_if = mf.Nested(ConditionSchema)
     must_be = mf.Raw()
     must_be_message = mf.String()
+    must_be_unless = FrozenList(mf.Nested(PathConditionSchema), validate=validate.Length(min=1))
     stop = mf.Nested(StopSchema)
     advice = mf.Nested(AdviceSchema)
     date = mf.Nested(DateRuleSchema)
@@ -285,9 +296,6 @@ class DocumentsSchema(_Builds):
     docx = mf.String(required=True)
 
 
-PATH = validate.Regexp(r"^_?[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$", error="must be a dotted path")
-
-
 class CoversSchema(_Builds):
     __model__ = CoversRule
     message = mf.String(required=True)
@@ -317,8 +325,30 @@ class DatedBeforeSchema(_Builds):
     where = mf.Nested(ConditionSchema)
 
 
+class RequiredFromAgeSchema(_Builds):
+    __model__ = RequiredFromAgeRule
+    message = mf.String(required=True)
+    field = mf.String(required=True, validate=PATH)
+    household = mf.String(required=True, validate=PATH)
+    lead = mf.Nested(ConditionSchema, required=True)
+    years = mf.Integer(required=True, validate=validate.Range(min=1, max=25))
+
+
+class RequiredWithoutSchema(_Builds):
+    __model__ = RequiredWithoutRule
+    message = mf.String(required=True)
+    field = mf.String(required=True, validate=PATH)
+    without = mf.String(required=True, validate=PATH)
+
+
 #: Every kind of form rule (``rules:`` refuse, ``warnings:`` advise).
-FORM_RULES = (CoversSchema, DateWithinSchema, DatedBeforeSchema)
+FORM_RULES = (
+    CoversSchema,
+    DateWithinSchema,
+    DatedBeforeSchema,
+    RequiredFromAgeSchema,
+    RequiredWithoutSchema,
+)
 
 
 class WorkingDaysAfterSchema(_Builds):
@@ -413,6 +443,13 @@ class RecordKeysSchema(_Builds):
     organisation = mf.String(validate=PATH)
     referrer_email = mf.String(validate=PATH)
     urgent = mf.Nested(ConditionSchema)
+    consent_withdrawn = mf.Nested(ConditionSchema)
+    consent_withdrawn_on = mf.String(validate=PATH)
+
+    @validates_schema
+    def _withdrawal_has_a_date(self, data: dict[str, Any], **_: Any) -> None:
+        if ("consent_withdrawn" in data) != ("consent_withdrawn_on" in data):
+            raise ValidationError("give consent_withdrawn and consent_withdrawn_on together")
 
 
 class OutcomeSchema(_Builds):
@@ -422,6 +459,7 @@ class OutcomeSchema(_Builds):
     referrer_text = mf.String(required=True, validate=validate.Length(min=1, max=600))
     onward = mf.String(validate=NAME)
     allocates = mf.Boolean()
+    without_consent = mf.Boolean()
 
 
 class DueSchema(_Builds):
@@ -490,3 +528,13 @@ class BlockSchema(_Strict):
         data_key="fields",
         attribute="fields",
     )
+
+
+class ProgrammeSchema(_Strict):
+    """``data/programme.yaml``: the national programme the forms name (one place)."""
+
+    name = mf.String(required=True, validate=validate.Length(min=1, max=120))
+    since = mf.String(required=True)
+    source = mf.String(required=True, validate=validate.Length(min=1))
+    eligibility = mf.String(required=True, validate=validate.Length(min=1))
+    headlines = mf.List(mf.Dict(), required=True, validate=validate.Length(min=1))

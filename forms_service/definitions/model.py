@@ -86,22 +86,33 @@ class AnswerOptions:
 class Condition:
     """A declarative test on a sibling answer; never evaluated as code.
 
-    Exactly one of ``equals``, ``one_of`` or ``includes`` is set by the loader.
-    ``includes`` is for multiple-choice answers: true when the value was picked.
+    Exactly one of ``equals``, ``one_of``, ``includes`` or ``includes_any`` is set
+    by the loader. ``includes`` is for multiple-choice answers: true when the
+    value was picked; ``includes_any``: when any of those values was picked.
     """
 
     field: str
     equals: Any = None
     one_of: tuple[Any, ...] | None = None
     includes: str | None = None
+    includes_any: tuple[str, ...] | None = None
 
     def holds(self, answers: dict[str, Any]) -> bool:
         """Whether the condition is met by ``answers`` (the sibling scope)."""
-        value = answers.get(self.field)
+        return self.test(answers.get(self.field))
+
+    def holds_at(self, answers: Mapping[str, Any]) -> bool:
+        """Whether the condition is met, its ``field`` a dotted path from the form's root."""
+        return self.test(value_at(answers, self.field))
+
+    def test(self, value: Any) -> bool:
+        """Whether one answer meets the condition."""
         if self.one_of is not None:
             return value in self.one_of
         if self.includes is not None:
             return isinstance(value, list) and self.includes in value
+        if self.includes_any is not None:
+            return isinstance(value, list) and any(v in value for v in self.includes_any)
         return bool(value == self.equals)
 
 
@@ -285,6 +296,9 @@ class Field:
     show_if: Condition | None = None
     must_be: Any = None
     must_be_message: str | None = None
+    #: ``must_be`` is waived when every one of these holds on the whole form's answers
+    #: (dotted paths): consent to a confirmed safeguarding concern, with a lawful basis.
+    must_be_unless: tuple[Condition, ...] = ()
     stop: Stop | None = None
     advice: Advice | None = None
     date: DateRule | None = None
@@ -504,6 +518,82 @@ class DateWithinRule(FormRule):
         return [self.message] if later < earlier or too_late else []
 
 
+def age_in_years(born: dt.date, today: dt.date) -> int:
+    """Whole years from ``born`` to ``today`` (a birthday counts on the day)."""
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+@dataclass(frozen=True)
+class RequiredFromAgeRule(FormRule):
+    """``field`` must be answered unless the person in ``household`` matching
+    ``lead`` (the lead child) is younger than ``years`` on the day it is sent:
+    a baby cannot say what they think (Southend's EHFSA guidance: views are
+    optional under 3). Without a known date of birth it must be answered, so
+    the rule never drops a child's voice by accident."""
+
+    kind = "required_from_age"
+
+    field: str
+    household: str
+    lead: Condition
+    years: int
+
+    def paths(self) -> dict[str, str]:
+        return {"field": self.field, "household": self.household}
+
+    @property
+    def error_path(self) -> str:
+        return self.field
+
+    def broken(
+        self, form: FormDefinition, answers: Mapping[str, Any], calendar: WorkingCalendar
+    ) -> list[str]:
+        if not _blank(value_at(answers, self.field)):
+            return []
+        people = value_at(answers, self.household) or []
+        lead = next((p for p in people if isinstance(p, dict) and self.lead.holds(p)), None)
+        born = as_date(lead.get("date_of_birth")) if lead else None
+        young = born is not None and age_in_years(born, dt.date.today()) < self.years
+        return [] if young else [self.message]
+
+    def problems(self, fields: tuple[Field, ...]) -> list[str]:
+        problems = super().problems(fields)
+        group = resolve(fields, self.household)
+        names = {f.name for f in group.fields} if group else set()
+        for needed in (self.lead.field, "date_of_birth"):
+            if group is not None and needed not in names:
+                problems.append(f"'{needed}' is not a field of '{group.name}'")
+        return problems
+
+
+@dataclass(frozen=True)
+class RequiredWithoutRule(FormRule):
+    """``field`` must be answered when ``without`` is left blank: the reason a
+    young child's views are not recorded."""
+
+    kind = "required_without"
+
+    field: str
+    without: str
+
+    def paths(self) -> dict[str, str]:
+        return {"field": self.field, "without": self.without}
+
+    @property
+    def error_path(self) -> str:
+        return self.field
+
+    def broken(
+        self, form: FormDefinition, answers: Mapping[str, Any], calendar: WorkingCalendar
+    ) -> list[str]:
+        missing = _blank(value_at(answers, self.without)) and _blank(value_at(answers, self.field))
+        return [self.message] if missing else []
+
+
+def _blank(value: Any) -> bool:
+    return value is None or value == [] or (isinstance(value, str) and not value.strip())
+
+
 @dataclass(frozen=True)
 class DatedBeforeRule(FormRule):
     """Items of ``items`` (those ``where`` holds for) whose ``date`` is before
@@ -676,6 +766,10 @@ class RecordKeys:
     referrer_email: str | None = None
     #: A referral confirming a phoned Level 4 concern: top of the inbox, 24 clock hours.
     urgent: Condition | None = None
+    #: The answers record that the family withdrew consent (a review), and the dotted
+    #: path of the date they did: from then on no documents go to partners by email.
+    consent_withdrawn: Condition | None = None
+    consent_withdrawn_on: str | None = None
 
 
 @dataclass(frozen=True)
@@ -685,7 +779,10 @@ class Outcome:
     ``onward`` names where the documents then go (a key of the deployment's
     ``FORMS_ONWARD_ADDRESSES``), ``allocates`` says a lead professional is
     allocated next, and ``referrer_text`` is what the referrer is told, in
-    plain words and with no family names.
+    plain words and with no family names. ``without_consent`` marks the
+    safeguarding route (children's social care), which UK GDPR Article 6(1)(e)
+    with the Children Act 1989 duties allows without the family's consent, so
+    it still goes after a family has withdrawn consent to early help.
     """
 
     id: str
@@ -693,6 +790,7 @@ class Outcome:
     referrer_text: str
     onward: str | None = None
     allocates: bool = False
+    without_consent: bool = False
 
 
 #: What a form's due date counts from: the family's allocation, or its latest plan.

@@ -11,6 +11,19 @@ Mail to a referrer (acknowledgement, outcome, the copy of an onward
 referral) goes only to an address :func:`may_email` allows: with
 ``FORMS_TRUSTED_EMAIL_DOMAINS`` set, one in those domains. Anything else is
 not queued at all, and the audit log says so without the address.
+
+Once a family has withdrawn consent (recorded on a review, kept on the family
+as ``consent_withdrawn_on``), no message carrying their documents to a
+partner is queued: :func:`queue` raises :class:`ConsentWithdrawn` for an
+onward referral, and the form itself still goes to the SPOC inbox. The one
+exception is the safeguarding route to children's social care (an outcome
+marked ``without_consent: true``): withdrawing consent to *early help*, which
+is voluntary, does not stop a referral made to protect a child. UK GDPR
+Article 6(1)(e) and 9(2)(g) with the Children Act 1989 s47 and the Children
+Act 2004 s11 duties make that sharing lawful without consent, and Working
+Together to Safeguard Children 2023 says consent must not be a barrier to it;
+stopping it would leave the duty worker's safeguarding decision undelivered.
+That message is audited as sent despite the withdrawal.
 """
 
 from __future__ import annotations
@@ -26,8 +39,10 @@ from ..clock import new_id, utcnow
 from ..config import Settings
 from ..crypto import Vault
 from ..definitions.model import FormDefinition, value_at
+from ..families.models import Family
+from ..formats import LONDON
 from ..mail.message import is_plain_address
-from ..submissions.models import OutboxEvent, OutboxMessage
+from ..submissions.models import OutboxEvent, OutboxMessage, Submission
 from .lanes import LANES, NORMAL, lane_for
 
 log = logging.getLogger(__name__)
@@ -46,6 +61,27 @@ KINDS = (SPOC, ACKNOWLEDGEMENT, OUTCOME, ONWARD, ALLOCATION, REMINDER, DIGEST)
 INBOX_KINDS = frozenset({SPOC, DIGEST})
 #: Kinds addressed to the referrer, whose permanent failure staff see on the referral.
 REFERRER_KINDS = frozenset({ACKNOWLEDGEMENT, OUTCOME})
+#: Kinds that carry a family's documents to a partner (not to the SPOC inbox).
+PARTNER_DOCUMENT_KINDS = frozenset({ONWARD})
+
+
+class ConsentWithdrawn(Exception):
+    """The family has withdrawn consent: their documents go to no partner by email."""
+
+
+def withdrawn_family(
+    session: Session, family_id: str | None, submission_id: str | None = None
+) -> Family | None:
+    """The family (named, or the submission's), following a merge, if it has
+    withdrawn consent by today; else None."""
+    if family_id is None and submission_id is not None:
+        submission = session.get(Submission, submission_id)
+        family_id = submission.family_id if submission is not None else None
+    family = session.get(Family, family_id) if family_id else None
+    if family is not None and family.merged_into_id:
+        family = session.get(Family, family.merged_into_id)
+    today = utcnow().astimezone(LONDON).date()
+    return family if family is not None and family.consent_withdrawn_by(today) else None
 
 
 def queue(
@@ -60,8 +96,13 @@ def queue(
     detail: str = "queued",
     message_id: str | None = None,
     lane: str = NORMAL,
+    without_consent: bool = False,
 ) -> str:
     """Add one message to the outbox (pending) and return its id.
+
+    A message carrying documents to a partner about a family that has withdrawn
+    consent raises :class:`ConsentWithdrawn` and queues nothing, unless
+    ``without_consent`` says it is the safeguarding route (see the module's notes).
 
     ``payload`` is what the message says beyond its submission (an outcome id,
     a list of references); it is sealed, as it may name a family's situation.
@@ -73,6 +114,12 @@ def queue(
         raise ValueError(f"unknown kind of message {kind!r}")
     if lane not in LANES:
         raise ValueError(f"unknown lane {lane!r}")
+    if kind in PARTNER_DOCUMENT_KINDS:
+        withdrawn = withdrawn_family(session, family_id, submission_id)
+        if withdrawn is not None and not without_consent:
+            raise ConsentWithdrawn(withdrawn.id)
+        if withdrawn is not None:
+            detail = "sent for safeguarding after consent was withdrawn"
     row_id = new_id()
     now = utcnow()
     message = OutboxMessage(
@@ -169,8 +216,11 @@ def queue_onward(
     referrer: str | None,
     family_id: str | None = None,
     who: Who = SYSTEM,
+    without_consent: bool = False,
 ) -> str:
     """Queue the documents of a referral to the service an outcome sends it on to.
+
+    Raises :class:`ConsentWithdrawn` as :func:`queue` does.
 
     The referrer is copied in when :func:`may_email` allows their address;
     otherwise the onward message goes without the copy (and the audit log says so).
@@ -188,6 +238,7 @@ def queue_onward(
         submission_id=submission_id,
         family_id=family_id,
         payload=payload,
+        without_consent=without_consent,
     )
 
 

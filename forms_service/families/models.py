@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..clock import new_id, utcnow
@@ -60,6 +60,15 @@ class Family(Base):
     due_form: Mapped[str | None] = mapped_column(String(64), nullable=True)
     due_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     due_limit_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    #: The day the family withdrew consent (recorded on a review), and that review:
+    #: from then on no documents about them are emailed to partners. A date, not
+    #: a reason to delete anything: the record is kept for the retention period.
+    consent_withdrawn_on: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    consent_withdrawn_in: Mapped[str | None] = mapped_column(String(36), nullable=True)
+
+    def consent_withdrawn_by(self, day: dt.date) -> bool:
+        """Whether the family had withdrawn consent on ``day``."""
+        return self.consent_withdrawn_on is not None and self.consent_withdrawn_on <= day
 
 
 class MatchKey(Base):

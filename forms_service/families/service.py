@@ -169,6 +169,9 @@ class FamilyView:
     first_name: str | None
     date_of_birth: str | None
     submissions: list[SubmissionRow] = field(default_factory=list)
+    #: The day the family withdrew consent, and the id of the form that recorded it.
+    consent_withdrawn_on: dt.date | None = None
+    consent_withdrawn_in: str | None = None
 
 
 def decide(
@@ -247,6 +250,8 @@ def family_for(services: Services, actor: Actor, family_id: str) -> FamilyView |
             summary.get("first_name"),
             summary.get("date_of_birth"),
             rows,
+            family.consent_withdrawn_on,
+            family.consent_withdrawn_in,
         )
 
 

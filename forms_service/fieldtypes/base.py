@@ -18,8 +18,11 @@ its tests. The registry lives here too; the concrete types register when
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, ClassVar, TypeVar
 
 from marshmallow import ValidationError
@@ -33,6 +36,21 @@ from .messages import advice_message, capitalise, stop_message
 from .widgets import Conditional, Errors, GovukWidget
 
 NOT_GIVEN = "Not given"
+
+#: The whole form's answers while one scope of it is checked, so a ``must_be``
+#: can be waived by answers on other pages (``must_be_unless``). Set only by
+#: :func:`whole_answers`; a context variable, so each request sees its own.
+_WHOLE: ContextVar[Mapping[str, Any]] = ContextVar("whole_answers", default=MappingProxyType({}))
+
+
+@contextmanager
+def whole_answers(answers: Mapping[str, Any]) -> Iterator[None]:
+    """Check answers knowing the whole form's ``answers`` (a page's, with those saved)."""
+    token = _WHOLE.set(answers)
+    try:
+        yield
+    finally:
+        _WHOLE.reset(token)
 
 
 @dataclass(frozen=True)
@@ -180,9 +198,15 @@ class Answer(mf.Field):
                 f'{self.noun}: the answer "{label}" cannot be sent. '
                 + advice_message(d.advice, self.contacts)
             )
-        if d.must_be is not None and value != d.must_be:
+        if d.must_be is not None and value != d.must_be and not self._waived():
             raise self.fail(d.must_be_message or f"{self.noun} must be {d.must_be}")
         return value
+
+    def _waived(self) -> bool:
+        """Whether the whole form's answers meet every ``must_be_unless`` condition."""
+        conditions = self.definition.must_be_unless
+        answers = _WHOLE.get()
+        return bool(conditions) and all(c.holds_at(answers) for c in conditions)
 
 
 T = TypeVar("T", bound=type[FieldType])

@@ -234,7 +234,7 @@ class YesNoType(Picked):
 
     def json_schema(self, definition: Field) -> dict[str, Any]:
         schema: dict[str, Any] = {"type": "boolean"}
-        if definition.must_be is not None:
+        if definition.must_be is not None and not definition.must_be_unless:
             schema["const"] = definition.must_be
         elif definition.stop is not None and definition.stop.unless is None:
             schema["const"] = not definition.stop.when

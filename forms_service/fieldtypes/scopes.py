@@ -149,6 +149,8 @@ def condition_schema(condition: Condition) -> dict[str, Any]:
     """A JSON Schema that holds exactly when ``condition`` holds on the answers."""
     if condition.includes is not None:
         value: dict[str, Any] = {"type": "array", "contains": {"const": condition.includes}}
+    elif condition.includes_any is not None:
+        value = {"type": "array", "contains": {"enum": list(condition.includes_any)}}
     elif condition.one_of is not None:
         value = {"enum": list(condition.one_of)}
     else:
@@ -185,8 +187,12 @@ def field_schema(d: Field, *, stopped: bool = True) -> dict[str, Any]:
     """
     kind = type_of(d)
     schema: dict[str, Any] = {"title": d.label, **kind.json_schema(d)}
-    if d.must_be is not None:
+    rules = [rule.published() for rule in kind.rules(d)]
+    if d.must_be is not None and not d.must_be_unless:
         schema["const"] = d.must_be
+    elif d.must_be is not None:  # waived by answers elsewhere: stated in words
+        waivers = " and ".join(_in_words(c) for c in d.must_be_unless)
+        rules.append({"id": "must-be-unless", "rule": f"Must be {d.must_be} unless {waivers}."})
     refused = [d.stop.when] if d.stop is not None and stopped else []
     if d.advice is not None:
         refused.append(d.advice.when)
@@ -195,9 +201,8 @@ def field_schema(d: Field, *, stopped: bool = True) -> dict[str, Any]:
     description = " ".join(filter(None, (hint_text(d), schema.get("description"))))
     if description:
         schema["description"] = description
-    rules = kind.rules(d)
     if rules:
-        schema["x-rules"] = [rule.published() for rule in rules]
+        schema["x-rules"] = rules
     return schema
 
 
@@ -220,6 +225,16 @@ def _branches(d: Field, conditions: list[dict[str, Any]]) -> list[tuple[dict[str
 
 def _all(conditions: list[dict[str, Any]]) -> dict[str, Any]:
     return conditions[0] if len(conditions) == 1 else {"allOf": conditions}
+
+
+def _in_words(condition: Condition) -> str:
+    """``request_type is confirm_phoned_concern``: a condition on a dotted path, in words."""
+    if condition.one_of is not None:
+        return f"{condition.field} is one of {', '.join(map(str, condition.one_of))}"
+    if condition.includes is not None or condition.includes_any is not None:
+        picked = [condition.includes] if condition.includes else list(condition.includes_any or ())
+        return f"{condition.field} includes {' or '.join(picked)}"
+    return f"{condition.field} is {condition.equals}"
 
 
 def object_schema(

@@ -19,6 +19,7 @@ from marshmallow import ValidationError
 from ..definitions.model import Field
 from ..errors import flatten_errors
 from ..fieldtypes import answers_schema, contacts_key
+from ..fieldtypes.base import whole_answers
 
 
 class AnswersInvalid(Exception):
@@ -30,13 +31,22 @@ class AnswersInvalid(Exception):
 
 
 def validate(
-    definitions: Iterable[Field], data: Any, contacts: Mapping[str, str]
+    definitions: Iterable[Field],
+    data: Any,
+    contacts: Mapping[str, str],
+    whole: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Clean answers for ``definitions``, or raise :class:`AnswersInvalid`."""
+    """Clean answers for ``definitions``, or raise :class:`AnswersInvalid`.
+
+    ``whole`` is the whole form's answers when ``data`` is only part of them (a
+    page's answers with those saved before), for rules that look across pages;
+    by default ``data`` is the whole.
+    """
     if not isinstance(data, dict):
         raise AnswersInvalid({"_form": ["The answers must be a JSON object"]})
     schema = answers_schema(tuple(definitions), contacts_key(contacts))
     try:
-        return dict(schema.load(data))
+        with whole_answers(data if whole is None else whole):
+            return dict(schema.load(data))
     except ValidationError as exc:
         raise AnswersInvalid(flatten_errors(exc.messages)) from None

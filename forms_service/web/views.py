@@ -301,7 +301,9 @@ def page() -> Response | str | tuple[str, int]:
         return _render_advice(page_now, *advised, saved)
     scope, context = _with_earlier_answers(form_def, page_now, saved)
     try:
-        clean = validate(scope, {**context, **data}, services().settings.contacts)
+        clean = validate(
+            scope, {**context, **data}, services().settings.contacts, {**saved, **data}
+        )
         _check_offered(page_now.fields, clean, {**saved, **clean})
     except AnswersInvalid as exc:
         return _render_page(page_now, form, saved, exc.errors)

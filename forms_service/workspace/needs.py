@@ -1,4 +1,7 @@
-"""Which needs a form's answers name: the Supporting Families headlines.
+"""Which needs a form's answers name: the programme's headlines.
+
+Their codes and labels live in one place, ``form_schemas/data/programme.yaml``
+(the Families First Partnership programme); the forms take them from there.
 
 A need is an item of any repeating question whose items have a ``headline``
 choice (the shared ``need`` block), unless assessed as not applying. Pure
@@ -13,7 +16,7 @@ from typing import Any
 
 from ..definitions.model import Field, FormDefinition, value_at
 
-#: The choice that names a need's Supporting Families headline, in every block that has one.
+#: The choice that names a need's programme headline, in every block that has one.
 HEADLINE = "headline"
 #: A need looked at but answered "does not apply" (the Family Story's assessment of each need).
 APPLIES = "applies"

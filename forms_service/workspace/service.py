@@ -27,7 +27,7 @@ from ..auth.actor import Actor
 from ..auth.models import User
 from ..clock import aware, utcnow
 from ..db import transaction
-from ..definitions.model import FormDefinition
+from ..definitions.model import FormDefinition, as_date, value_at
 from ..definitions.registry import Registry
 from ..delivery import messages
 from ..delivery.lanes import NORMAL
@@ -126,9 +126,38 @@ def on_submission(
         )
         session.add(referral)
     _index_needs(session, form, answers, submission, family)
+    _record_withdrawal(session, form, answers, submission, family)
     record_timing(session, services.registry, form, submission, family)
     refresh_due(session, services.registry, services.settings.clock_rules, family)
     return referral
+
+
+def _record_withdrawal(
+    session: Session,
+    form: FormDefinition,
+    answers: dict[str, Any],
+    submission: Submission,
+    family: Family,
+) -> None:
+    """Keep on the family the day its consent was withdrawn, where the form's
+    ``record.consent_withdrawn`` says the answers record it (a review).
+
+    The earliest day recorded stands: a later review repeating the withdrawal does
+    not move it. Nothing is deleted or hidden: withdrawal stops sharing, it is not
+    erasure, and the forms are kept for the retention period like any other.
+    """
+    keys = form.record
+    if keys.consent_withdrawn is None or not keys.consent_withdrawn.holds(answers):
+        return
+    day = as_date(value_at(answers, keys.consent_withdrawn_on or ""))
+    day = day or aware(submission.submitted_at or utcnow()).date()
+    if family.consent_withdrawn_on is not None and family.consent_withdrawn_on <= day:
+        return
+    family.consent_withdrawn_on = day
+    family.consent_withdrawn_in = submission.id
+    record_change(
+        session, audit.SYSTEM, "family.consent_withdrawn", family, f"in {submission.reference}"
+    )
 
 
 def _index_needs(
@@ -354,22 +383,32 @@ def _decide_outcome(
         (messages.OUTCOME, referrer, {}),
         (messages.ONWARD, onward, {"cc": referrer}),
     )
-    return tuple(
-        messages.queue(
-            session,
-            services.vault,
-            kind=kind,
-            recipient=recipient,
-            submission_id=submission.id,
-            family_id=family.id,
-            payload={"form_id": form.id, "outcome": outcome.id, **extra},
-            lane=messages.document_lane(services.settings, answers)
-            if kind == messages.ONWARD
-            else NORMAL,
-        )
-        for kind, recipient, extra in sends
-        if recipient
-    )
+    queued = []
+    for kind, recipient, extra in sends:
+        if not recipient:
+            continue
+        try:
+            queued.append(
+                messages.queue(
+                    session,
+                    services.vault,
+                    kind=kind,
+                    recipient=recipient,
+                    submission_id=submission.id,
+                    family_id=family.id,
+                    payload={"form_id": form.id, "outcome": outcome.id, **extra},
+                    lane=messages.document_lane(services.settings, answers)
+                    if kind == messages.ONWARD
+                    else NORMAL,
+                    without_consent=outcome.without_consent,
+                )
+            )
+        except messages.ConsentWithdrawn:
+            # The outcome stands; its documents stay with the C-SPOC, who already has them.
+            messages.withhold(
+                session, actor.who, kind, submission.id, family.id, "consent withdrawn"
+            )
+    return tuple(queued)
 
 
 def referrer_address(services: Services, form: FormDefinition, answers: dict[str, Any]) -> str:

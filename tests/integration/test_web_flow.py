@@ -250,6 +250,9 @@ def test_security_headers_on_pages(client: FlaskClient) -> None:
 
 def test_date_error_links_to_the_day_box(client: FlaskClient, services: Services) -> None:
     user = _user(client, services)
-    reply = user.post(user.url("consent"), {"consent-date_given-day": "40"})
+    # The date is asked once the person giving consent has agreed.
+    reply = user.post(
+        user.url("consent"), {"consent-parent_agrees": "yes", "consent-date_given-day": "40"}
+    )
     assert 'href="#consent-date_given-day"' in reply.text
     assert 'id="consent-date_given-day"' in reply.text

@@ -96,7 +96,12 @@ def _story_with(schemas: Path, old: str, new: str) -> Path:
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
-        ("kind: covers", "kind: coverz", "rules.0.kind: Must be one of: covers, date_within"),
+        (
+            "kind: covers",
+            "kind: coverz",
+            "rules.0.kind: Must be one of: covers, date_within, dated_before, required_from_age, "
+            "required_without.",
+        ),
         ("  - kind: covers\n", "  - kinds: covers\n", "rules.0.kind: Missing data for required"),
         ("  - kind: covers\n", "  - kind: [covers]\n", "rules.0.kind: Must be one of: covers,"),
         ("    by_key: headline\n", "", "rules.0.by_key: Missing data for required field."),
