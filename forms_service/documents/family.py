@@ -49,7 +49,9 @@ change or action whose ``who`` or ``member`` names them or whose words
 mention them (their full name, their other names, and their first name
 unless someone still in the plan shares it). Actions carried forward from an
 earlier plan are tested the same way, so a review's copied ``who`` text is
-caught too. The practitioners' record keeps everything, marked.
+caught too. A section's own words that mention them are withheld whole
+(:func:`withhold_mentions` says why). The practitioners' record keeps
+everything, marked.
 """
 
 from __future__ import annotations
@@ -93,6 +95,10 @@ FAMILY_PLAN_FIELDS = (
 CHECK_AT_NEXT_MEETING = "We will check this at our next meeting"
 NO_DATE = "To be agreed"
 NOT_WRITTEN = "We have not written this down yet."
+#: What a section reads when its words name someone left out of the family's copy.
+WITHHELD = "Your worker will talk to you about this."
+#: Texts that are left out (the template then says what to do) rather than withheld.
+BLANKED_WHEN_WITHHELD = frozenset({"who_to_contact"})
 
 
 def long_date(value: Any) -> str:
@@ -367,7 +373,42 @@ def _next_meeting(answers: Mapping[str, Any]) -> dict[str, str] | None:
 
 
 def build_family_plan(answers: Mapping[str, Any], contacts: Mapping[str, str]) -> dict[str, Any]:
-    """The ``family`` entry of the document context (see the module docstring)."""
+    """The ``family`` entry of the document context (see the module docstring), with
+    any free text that names a left-out person withheld (:func:`withhold_mentions`)."""
+    return withhold_mentions(_family_plan(answers, contacts), left_out_names(answers))
+
+
+def withhold_mentions(plan: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """The plan with each free text that names a left-out person withheld, whole.
+
+    Actions and changes that name them are dropped (a plan stands without
+    one of them), but a section's paragraph is written, not listed: "Dean has
+    been getting in touch, and we are worried" cannot be cut down to the
+    sentences that do not name him, and blanking only the name still says who
+    and what. So the whole paragraph is withheld, and every top-level text of
+    the plan (what is going well, what we are worried about, what needs to
+    happen, and any text added there later) reads ``WITHHELD`` instead: the
+    family is told there is something to talk about, in person, rather than
+    given a plan that seems to have no worries. Nothing on the page hints at
+    who or why. ``who_to_contact`` and the meeting place are blanked instead,
+    so the template's own words apply ("contact your worker", a date with no
+    place): an address where a left-out person may be is exactly what a
+    court order keeps from them. The worker's and the safety contacts are
+    configured or the worker's own, and are kept.
+    """
+    if not names:
+        return plan
+    for key, value in plan.items():
+        if isinstance(value, str) and mentions([value], names):
+            plan[key] = "" if key in BLANKED_WHEN_WITHHELD else WITHHELD
+    meeting = plan.get("next_meeting")
+    if isinstance(meeting, dict) and mentions([meeting.get("place")], names):
+        plan["next_meeting"] = {**meeting, "place": ""}
+    return plan
+
+
+def _family_plan(answers: Mapping[str, Any], contacts: Mapping[str, str]) -> dict[str, Any]:
+    """The ``family`` entry as the answers give it (actions and members already filtered)."""
     analysis = _group(answers, "analysis")
     worker = _group(answers, "worker")
     people = [p for p in _items(answers, "household") if not is_left_out(p)]

@@ -15,7 +15,7 @@ import pytest
 
 from forms_service.api.json_schema import form_json_schema
 from forms_service.definitions.model import FormDefinition
-from forms_service.documents.family import build_family_plan
+from forms_service.documents.family import WITHHELD, build_family_plan, withhold_mentions
 from forms_service.fieldtypes.answer_options import offered
 from forms_service.submissions.answers import AnswersInvalid
 from forms_service.submissions.rules import check_rules
@@ -130,6 +130,64 @@ def test_a_son_named_after_his_left_out_father_keeps_his_actions() -> None:
     assert "Daniel" in [m["name"] for m in plan["members"]]
     assert answers["plan"][0]["what"] in [a["what"] for a in plan["actions"]]
     assert "Go to the domestic abuse perpetrator programme." not in str(plan["actions"])
+
+
+# --- the plan's own words: a section that names him is withheld, whole -----------------
+
+DEAN_WORDS = "Grace feels safer since Daniel stopped coming to the house after school."
+
+
+def test_a_section_that_names_him_is_withheld_whole() -> None:
+    """Not just his name: "… since [ ] stopped coming to the house" still says who and what."""
+    form, answers = family_with_a_father_left_out()
+    answers["analysis"]["working_well"] = DEAN_WORDS
+    answers["next_meeting"]["place"] = "Daniel's mother's flat, 4 Elm Road"
+    plan = build_family_plan(answers, {})
+    assert plan["working_well"] == WITHHELD
+    assert plan["needs_to_happen"] == answers["analysis"]["needs_to_happen"]  # the rest stays
+    assert plan["next_meeting"]["place"] == "" and plan["next_meeting"]["date"]
+    docs = render(form, answers)
+    assert docs.family_pdf is not None
+    text = flat(pdf_text(docs.family_pdf))
+    assert WITHHELD in text
+    assert "stopped coming" not in text and "Elm Road" not in text and "Daniel" not in text
+    assert "We will meet again on" in text
+    record = flat(pdf_text(docs.pdf))  # the practitioners' record keeps the words
+    assert DEAN_WORDS in record
+
+
+def test_without_the_mark_the_section_is_printed() -> None:
+    """The control: the same words, nobody left out, are the family's own."""
+    _, answers = family_with_a_father_left_out()
+    for person in answers["household"]:
+        person.pop("leave_out_of_plan", None)
+    answers["analysis"]["working_well"] = DEAN_WORDS
+    answers["next_meeting"]["place"] = "Daniel's mother's flat"
+    plan = build_family_plan(answers, {})
+    assert plan["working_well"] == DEAN_WORDS
+    assert plan["next_meeting"]["place"] == "Daniel's mother's flat"
+
+
+def test_every_text_of_the_plan_is_checked_and_who_to_contact_is_left_to_the_template() -> None:
+    """Any top-level text (one added later too) is withheld; who to contact is blanked,
+    so the plan says "contact your worker"; the worker and safety numbers are kept."""
+    plan = {
+        "worried_about": "Daniel Smith has been texting Kayden.",
+        "needs_to_happen": "Kayden needs a routine.",
+        "child_words": "I miss my dad daniel.",
+        "who_to_contact": "Daniel's sister, Ruth, on 01632 960000.",
+        "next_meeting": None,
+        "worker": {"name": "Jo Bennett", "job_title": "Family Support Practitioner"},
+        "large_print": False,
+    }
+    kept = withhold_mentions(dict(plan), ("Daniel Smith", "Daniel"))
+    assert kept == {
+        **plan,
+        "worried_about": WITHHELD,
+        "child_words": WITHHELD,
+        "who_to_contact": "",
+    }
+    assert withhold_mentions(dict(plan), ()) == plan
 
 
 # --- the options come from the answers -------------------------------------------------
