@@ -20,7 +20,7 @@ from typing import Any
 from ..definitions.model import Field, FormDefinition
 from ..fieldtypes import object_schema, type_of
 from ..fieldtypes.answer_options import described
-from ..fieldtypes.scopes import condition_schema
+from ..fieldtypes.scopes import condition_schema, when_all
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 REFERENCE_PATTERN = "^[A-Z]{2,4}-[2-9A-Z]{4}-[2-9A-Z]{4}$"
@@ -74,14 +74,19 @@ def _required_unless_prefilled(body: dict[str, Any]) -> dict[str, Any]:
     strict: dict[str, Any] = {"required": needed}
     if conditionals:
         strict["allOf"] = conditionals
-    loose = [
-        {"if": c["if"], "then": {k: v for k, v in c["then"].items() if k != "required"}}
-        for c in conditionals
-    ]
+    loose = [_not_required(c) for c in conditionals]
     return {
         "required": [],
         "allOf": [{"if": {"not": {"required": ["prefill_from"]}}, "then": strict}, *loose],
     }
+
+
+def _not_required(conditional: dict[str, Any]) -> dict[str, Any]:
+    """A (nested) ``if``/``then`` with the innermost ``required`` left out."""
+    then = conditional["then"]
+    if "if" in then:
+        return {"if": conditional["if"], "then": _not_required(then)}
+    return {"if": conditional["if"], "then": {k: v for k, v in then.items() if k != "required"}}
 
 
 def form_json_schema(form: FormDefinition, schema_id: str) -> dict[str, Any]:
@@ -164,11 +169,13 @@ def _waiver(path: str, fld: Field, body: dict[str, Any]) -> dict[str, Any]:
         holder["properties"][name] = {**holder["properties"][name], "const": fld.must_be}
     else:
         answer = {"const": fld.must_be}
-    given_but_not_waived = {"allOf": [{"required": [top]}, {"not": {"allOf": waived}}]}
-    return {
-        "if": given_but_not_waived,
-        "then": {"properties": {top: answer}, "required": [top]},
-    }
+    # "Given, and not every waiving condition holds", nested (see ``when_all``), with
+    # the "not every" as De Morgan's "any fails": a generator can negate each of those.
+    not_waived = {"anyOf": [{"not": condition} for condition in waived]}
+    return when_all(
+        [{"required": [top]}, not_waived],
+        {"properties": {top: answer}, "required": [top]},
+    )
 
 
 def schema_document(description: str, **extra: Any) -> dict[str, Any]:

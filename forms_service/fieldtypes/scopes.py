@@ -211,20 +211,31 @@ def _answer(d: Field, schema: dict[str, Any]) -> dict[str, Any]:
     return schema if needed else {"anyOf": [schema, BLANK]}
 
 
-def _branches(d: Field, conditions: list[dict[str, Any]]) -> list[tuple[dict[str, Any], Any]]:
-    """The (condition, answer schema) pairs under which ``d`` applies: one, or two
+def _branches(
+    d: Field, conditions: list[dict[str, Any]]
+) -> list[tuple[list[dict[str, Any]], Any]]:
+    """The (conditions, answer schema) pairs under which ``d`` applies: one, or two
     for a stop with ``unless`` (its stop answer allowed where ``unless`` holds)."""
     if d.stop is None or d.stop.unless is None:
-        return [(_all(conditions), _answer(d, field_schema(d)))] if conditions else []
+        return [(conditions, _answer(d, field_schema(d)))] if conditions else []
     allowed = condition_schema(d.stop.unless)
     return [
-        (_all([*conditions, allowed]), _answer(d, field_schema(d, stopped=False))),
-        (_all([*conditions, {"not": allowed}]), _answer(d, field_schema(d))),
+        ([*conditions, allowed], _answer(d, field_schema(d, stopped=False))),
+        ([*conditions, {"not": allowed}], _answer(d, field_schema(d))),
     ]
 
 
-def _all(conditions: list[dict[str, Any]]) -> dict[str, Any]:
-    return conditions[0] if len(conditions) == 1 else {"allOf": conditions}
+def when_all(conditions: list[dict[str, Any]], then: dict[str, Any]) -> dict[str, Any]:
+    """``then`` where every condition holds, as nested ``if``/``then``s.
+
+    The same as one ``if`` over an ``allOf``, but a generator of wrong bodies
+    (schemathesis's negative mode) must negate each ``if``, and it cannot
+    negate an ``allOf``: nesting keeps every published schema generatable.
+    """
+    schema = then
+    for condition in reversed(conditions):
+        schema = {"if": condition, "then": schema}
+    return schema
 
 
 def _in_words(condition: Condition) -> str:
@@ -261,11 +272,11 @@ def object_schema(
                 required.append(d.name)
             continue
         properties[d.name] = {"description": "Ignored unless it applies (see allOf)."}
-        for test, answer in branches:
+        for tests, answer in branches:
             then: dict[str, Any] = {"properties": {d.name: answer}}
             if needed:
                 then["required"] = [d.name]
-            conditionals.append({"if": test, "then": then})
+            conditionals.append(when_all(tests, then))
     body: dict[str, Any] = {
         "type": "object",
         "properties": properties,
