@@ -211,9 +211,7 @@ def _answer(d: Field, schema: dict[str, Any]) -> dict[str, Any]:
     return schema if needed else {"anyOf": [schema, BLANK]}
 
 
-def _branches(
-    d: Field, conditions: list[dict[str, Any]]
-) -> list[tuple[list[dict[str, Any]], Any]]:
+def _branches(d: Field, conditions: list[dict[str, Any]]) -> list[tuple[list[dict[str, Any]], Any]]:
     """The (conditions, answer schema) pairs under which ``d`` applies: one, or two
     for a stop with ``unless`` (its stop answer allowed where ``unless`` holds)."""
     if d.stop is None or d.stop.unless is None:
