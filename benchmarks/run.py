@@ -10,7 +10,7 @@ Options (environment): ``BENCH_RUNS`` (PDF/DOCX repetitions, default 30),
 open-loop submit rate after the closed loop, default 100/s),
 ``BENCH_WORKERS``/``BENCH_THREADS`` (gunicorn, default 1 worker × 16
 threads: SQLite takes one writer at a time), ``BENCH_ONLY`` (comma list of
-``pdf,docs,load,e2e,workspace,lane,slowloris``), ``BENCH_PAGE_RUNS`` (requests per staff page, 100),
+``pdf,docs,largest,load,e2e,workspace,lane,slowloris``), ``BENCH_PAGE_RUNS`` (requests per staff page, 100),
 ``BENCH_LABEL`` (suffix of the results file).
 """
 
@@ -29,7 +29,7 @@ from tests.factories import ROOT
 from .fixtures import fixtures
 
 RESULTS = ROOT / "benchmarks" / "results"
-DEFAULT_ONLY = "pdf,docs,load,e2e,workspace,lane,slowloris"
+DEFAULT_ONLY = "pdf,docs,largest,load,e2e,workspace,lane,slowloris"
 
 
 def log(message: str) -> None:
@@ -102,6 +102,11 @@ def main() -> int:
             return found
 
         phase("documents", documents)
+    if "largest" in only:
+        from .largest import run as largest
+
+        log("The largest submission of each form: pages, render time, peak RSS")
+        phase("largest", lambda: largest(log))
     if "load" in only:
         from .load import smtp_server, throughput
 
@@ -211,6 +216,23 @@ def table(results: dict[str, Any]) -> str:
             )
         for name, note in cmp["notes"].items():
             rows.append((f"PDF {name}", note, "", ""))
+    for name, big in results.get("largest", {}).items():
+        rows.append(
+            (
+                f"largest {name} PDF",
+                f"{big['pdf_seconds']:.1f} s, {big['peak_rss_mb']:.0f} MB, {big['pages']} pages",
+                "target ≤ 10 s and ≤ 300 MB",
+                _verdict(max(big["pdf_seconds"] / 10, big["peak_rss_mb"] / 300), 1),
+            )
+        )
+        rows.append(
+            (
+                f"largest {name} DOCX",
+                f"{big['docx_seconds']:.2f} s",
+                "target ≤ 2 s",
+                _verdict(big["docx_seconds"], 2),
+            )
+        )
     for name, doc in results.get("documents", {}).items():
         pdf, docx = doc["pdf"], doc["docx"]
         rows.append(
