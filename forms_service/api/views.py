@@ -15,6 +15,7 @@ handover) live in ``staff.py`` and are added to this blueprint by
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, current_app, request, url_for
@@ -23,6 +24,7 @@ from sqlalchemy.exc import DBAPIError
 from ..attachments import service as attachments
 from ..auth.actor import Actor
 from ..auth.policy import can_fill
+from ..definitions.model import FormDefinition
 from ..definitions.registry import UnknownForm
 from ..families.service import FamilyUnavailable
 from ..services import Services
@@ -91,8 +93,17 @@ def schema(form_id: str) -> Reply:
     return body, 200, {"Content-Type": "application/schema+json"}
 
 
-@bp.post("/forms/<form_id>/submissions")
-def create_submission(form_id: str) -> Reply:
+@dataclass(frozen=True)
+class _Fillable:
+    svc: Services
+    actor: Actor
+    form: FormDefinition
+
+
+def _fillable(form_id: str) -> _Fillable | Reply:
+    """The services, the token's actor and the form it may send, or the error reply
+    (401 without a usable token, 404 for no such form, 403 when the token does not
+    cover it): every route that takes a form's answers or files starts here."""
     svc = _services()
     actor = bearer_actor()
     if actor is None:
@@ -103,6 +114,15 @@ def create_submission(form_id: str) -> Reply:
         return _error(f"There is no form called '{form_id}'", 404)
     if not can_fill(actor, form):
         return _error("This API token cannot send this form", 403)
+    return _Fillable(svc, actor, form)
+
+
+@bp.post("/forms/<form_id>/submissions")
+def create_submission(form_id: str) -> Reply:
+    found = _fillable(form_id)
+    if not isinstance(found, _Fillable):
+        return found
+    svc, actor, form = found.svc, found.actor, found.form
     if not request.is_json:
         return _error("Send the answers as JSON, with Content-Type: application/json", 415)
     data = request.get_json(silent=True)
@@ -170,16 +190,10 @@ def upload_attachment(form_id: str) -> Reply:
 
     The only API route whose body may be as large as a file (see ``web/security.py``).
     """
-    svc = _services()
-    actor = bearer_actor()
-    if actor is None:
-        return UNAUTHORISED
-    try:
-        form = svc.registry.get(form_id)
-    except UnknownForm:
-        return _error(f"There is no form called '{form_id}'", 404)
-    if not can_fill(actor, form):
-        return _error("This API token cannot send this form", 403)
+    found = _fillable(form_id)
+    if not isinstance(found, _Fillable):
+        return found
+    svc, actor, form = found.svc, found.actor, found.form
     fields = attachments.file_fields(form)
     if not fields:
         return _error("This form does not take files", 404)
