@@ -17,7 +17,7 @@ TEST_PROCESSES ?= 2
 
 test: setup
 	./scripts/system-deps.sh test
-	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist loadfile --durations=25 $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check forms_service tests benchmarks scripts

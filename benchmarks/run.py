@@ -10,7 +10,8 @@ Options (environment): ``BENCH_RUNS`` (PDF/DOCX repetitions, default 30),
 open-loop submit rate after the closed loop, default 100/s),
 ``BENCH_WORKERS``/``BENCH_THREADS`` (gunicorn, default 1 worker × 16
 threads: SQLite takes one writer at a time), ``BENCH_ONLY`` (comma list of
-``pdf,docs,largest,load,e2e,workspace,lane,slowloris``), ``BENCH_PAGE_RUNS`` (requests per staff page, 100),
+``pdf,docs,largest,load,e2e,workspace,lane,slowloris``), ``BENCH_PAGE_RUNS``
+(requests per staff page, 100),
 ``BENCH_LABEL`` (suffix of the results file).
 """
 

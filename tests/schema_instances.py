@@ -144,6 +144,9 @@ class Generator:
                 self._apply(result, part, props)
             elif conforms(part["if"], result):
                 self._apply(result, part.get("then", {}), props)
+        # a nested condition (``if`` c1 ``then`` {``if`` c2 ``then`` …}: see ``when_all``)
+        if "if" in schema and "allOf" not in schema and conforms(schema["if"], result):
+            self._apply(result, schema.get("then", {}), props)
 
     def _array(self, schema: dict[str, Any]) -> list[Any]:
         low = schema.get("minItems", 0)

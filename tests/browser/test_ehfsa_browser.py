@@ -92,6 +92,8 @@ PAGES_CHECKED = {
     "family-contact",
     "consent",
     "reason",
+    "service-wanted",
+    "existing-assessment",
     "needs (empty)",
     "add need",
     "needs (1)",
@@ -100,6 +102,7 @@ PAGES_CHECKED = {
     "professionals (empty)",
     "add professional",
     "professionals (1)",
+    "lead-professional",
     "views",
     "attachments (wrong kind)",
     "attachments (1 file)",
@@ -241,10 +244,11 @@ def test_full_ehfsa_journey(page: Any, live_server: Any, axe: Any) -> None:
     # Consent.
     _heading(page, "Consent and information sharing")
     axe.check(page, "consent")
+    _radio(page, "Who is giving consent?", "A parent or carer")
     _radio(page, "Does the parent or carer know about this request?", "Yes")
     _radio(
         page,
-        "Does the parent or carer agree to early help and to information being shared?",
+        "Does the person giving consent agree to early help and to information being shared?",
         "Yes",
     )
     _fill(page, "Name of the person who gave consent", "Priya Testfamily")
@@ -264,6 +268,18 @@ def test_full_ehfsa_journey(page: Any, live_server: Any, axe: Any) -> None:
         "What do you hope will happen as a result of this request?",
         "A family support worker for six weeks.",
     )
+    _continue(page)
+
+    # The help asked for (from Southend's EHFSA guidance), and any assessment already made.
+    _heading(page, "The help you are asking for")
+    axe.check(page, "service-wanted")
+    page.get_by_role(
+        "group", name="Which services do you think would help?", exact=True
+    ).get_by_label("Family support", exact=True).check()
+    _continue(page)
+    _heading(page, "Early help already in place")
+    axe.check(page, "existing-assessment")
+    _radio(page, "Is there already an early help assessment for this family?", "No")
     _continue(page)
 
     # Needs (repeating): add one.
@@ -308,6 +324,11 @@ def test_full_ehfsa_journey(page: Any, live_server: Any, axe: Any) -> None:
     page.get_by_role("button", name="Save professional", exact=True).click()
     expect(page.get_by_role("heading", level=2)).to_have_text("You have added 1 professional")
     axe.check(page, "professionals (1)")
+    _continue(page)
+
+    _heading(page, "Who could lead")
+    axe.check(page, "lead-professional")
+    _fill(page, "Who could be the lead professional for this family?", "Jo Visitor, health visitor")
     _continue(page)
 
     _heading(page, "The child's and family's views")
