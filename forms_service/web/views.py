@@ -308,15 +308,23 @@ def page() -> Response | str | tuple[str, int]:
     except AnswersInvalid as exc:
         return _render_page(page_now, form, saved, exc.errors)
     clean = {k: v for k, v in clean.items() if k in on_page}
+    _save(form_def, clean, page_now.fields)
+    return _after_save(page_now, {**saved, **clean})
+
+
+def _save(
+    form_def: FormDefinition, answers: dict[str, Any], replacing: tuple[Field, ...] = ()
+) -> None:
+    """Save ``answers`` into this browser's draft of ``form_def``; the answers of the
+    ``replacing`` questions not among them are cleared (a page saved whole)."""
     drafts.save(
         services(),
         session,
         form_def.id,
         current_actor(),
-        clean,
-        removals=tuple(f.name for f in page_now.fields),
+        answers,
+        removals=tuple(f.name for f in replacing),
     )
-    return _after_save(page_now, {**saved, **clean})
 
 
 def _with_earlier_answers(
@@ -342,7 +350,7 @@ def _render_advice(page: Page, question: Field, advice: Advice, saved: dict[str,
     """Who to ask when the answer is "Not sure". The draft is kept (only this
     answer is dropped from it, so an earlier "No" cannot stand in for it)."""
     if saved:
-        drafts.save(services(), session, definition().id, current_actor(), {}, (question.name,))
+        _save(definition(), {}, (question,))
     contacts = services().settings.contacts
     return render_template(
         "advice.html",
@@ -508,7 +516,7 @@ def _remove_file(form_def: FormDefinition, field: Field, attachment_id: str) -> 
         abort(404)
     attachments.remove(services(), attachments.draft_owner(draft_id), attachment_id)
     kept = [f for f in listed if f.get("id") != attachment_id]
-    drafts.save(services(), session, form_def.id, current_actor(), {field.name: kept})
+    _save(form_def, {field.name: kept})
 
 
 def _page_error(page_now: Page, field: Field, message: str) -> str:
@@ -530,14 +538,7 @@ def _keep_typed(page_now: Page) -> Response | str:
         clean = validate(others, answers_of(others, form), services().settings.contacts)
     except AnswersInvalid:
         return _render_page(page_now, form, saved, {})
-    drafts.save(
-        services(),
-        session,
-        form_def.id,
-        current_actor(),
-        clean,
-        removals=tuple(f.name for f in others),
-    )
+    _save(form_def, clean, others)
     return redirect(_url(".page", form_id=form_def.id, page_id=page_now.id))
 
 
@@ -626,7 +627,7 @@ def item(index: int | None = None) -> Response | str | tuple[str, int]:
         items.append(clean)
     else:
         items[position] = clean
-    drafts.save(services(), session, form_def.id, current_actor(), {group.name: items})
+    _save(form_def, {group.name: items})
     return redirect(_url(".page", form_id=form_def.id, page_id=page_now.id))
 
 
@@ -663,7 +664,7 @@ def remove_item(index: int) -> Response:
     position = _item_index(group, items, index)
     assert position is not None
     del items[position]
-    drafts.save(services(), session, form_def.id, current_actor(), {group.name: items})
+    _save(form_def, {group.name: items})
     return redirect(_url(".page", form_id=form_def.id, page_id=page_now.id))
 
 
