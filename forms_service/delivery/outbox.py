@@ -6,12 +6,16 @@ allocation notice, a reminder, a digest. Each has its own Message-ID, fixed
 when it was queued, so a resend is recognisably the same message.
 
 A row is claimed with one conditional UPDATE, so of several workers only one
-wins it. ``sent`` rows are never touched again. Transient failures (SMTP 4xx,
-connection, timeout, TLS) are retried with exponential backoff and jitter
-until the retry window (24 hours by default) has passed; permanent ones (5xx, too large) fail at
-once, as does a row that can never become an email (``CannotCompose``).
-Every failure keeps a short reason for staff to read. Every change of
-state is also written to ``outbox_events`` (``status.history`` reads them).
+wins it. The claim's attempt number fences it: a worker whose lease ran out
+while it rendered (so the sweeper gave the row to another) finds the number
+changed when it renews the lease before sending, and stops without sending;
+its late ``_record`` matches no row. ``sent`` rows are never touched again.
+Transient failures (SMTP 4xx, connection, timeout, TLS) are retried with
+exponential backoff and jitter until the retry window (24 hours by default)
+has passed; permanent ones (5xx, too large) fail at once, as does a row that
+can never become an email (``CannotCompose``). Every failure keeps a short
+reason for staff to read. Every change of state is also written to
+``outbox_events`` (``status.history`` reads them).
 """
 
 from __future__ import annotations
@@ -88,6 +92,8 @@ def deliver(services: Services, outbox_id: str) -> Outcome:
     try:
         composed = compose(services, _pending(services, row, submission, due))
         check_size(composed.message, services.settings.smtp_size_cap)
+        if not renew(services, row):
+            return Outcome("skipped", "lease lost while composing")
         refused = backend_from_url(services.settings.smtp_url, services.settings.pickup_dir).send(
             composed.message, list(composed.recipients), optional=composed.optional
         )
@@ -104,6 +110,33 @@ def deliver(services: Services, outbox_id: str) -> Outcome:
         return _retry_or_fail(services, row, f"internal error: {type(exc).__name__}")
     copies = "; ".join(f"copy refused: {reason}" for reason in refused)
     return _record(services, row, "sent", copies or None)
+
+
+def renew(services: Services, row: OutboxMessage) -> bool:
+    """Restart the lease on ``row`` if this claim still holds it (same attempt,
+    still ``sending``); False if the sweeper released it and another took it.
+
+    Called between composing and sending, so a slow render does not count
+    against the lease: only the SMTP exchange itself has to fit inside it.
+    """
+    now = utcnow()
+    with transaction(services.sessions) as session:
+        result = session.execute(
+            update(OutboxMessage)
+            .where(*_held(row))
+            .values(claimed_at=now, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def _held(row: OutboxMessage) -> tuple[ColumnElement[bool], ...]:
+    """The row is still under the claim that loaded ``row``."""
+    return (
+        OutboxMessage.id == row.id,
+        OutboxMessage.status == "sending",
+        OutboxMessage.attempts == row.attempts,
+    )
 
 
 def _load(
@@ -211,7 +244,7 @@ def _record(
     with transaction(services.sessions) as session:
         result = session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id == row.id, OutboxMessage.status == "sending")
+            .where(*_held(row))
             .values(**values)
             .execution_options(synchronize_session=False)
         )

@@ -15,6 +15,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from forms_service.cli import main
+from forms_service.delivery import outbox
 from forms_service.delivery.outbox import backoff
 from forms_service.services import Services
 from forms_service.submissions.models import OutboxMessage, Submission
@@ -182,6 +183,33 @@ def test_work_left_by_a_dead_worker_is_picked_up(tmp_path: Path, smtp: SmtpTestS
     services.settings.__dict__["smtp_url"] = smtp.url("smtp")  # frozen dataclass: test only
     _sweep_until_settled(app)
     assert _rows(services)[0].status == "sent" and len(_to_spoc(smtp)) == 1
+
+
+def test_a_worker_whose_lease_ran_out_while_rendering_does_not_send(
+    tmp_path: Path, smtp: SmtpTestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A render slower than the lease: the sweeper hands the row to another worker,
+    which sends it; the first worker then finds its claim gone and sends nothing."""
+    app = _app(tmp_path, f"smtp://127.0.0.1:{free_port()}", lease_seconds=0.0)
+    services: Services = app.extensions["forms"]
+    _submit(app, 1)  # SMTP down: the row waits to be retried
+    services.settings.__dict__["smtp_url"] = smtp.url("smtp")  # frozen dataclass: test only
+    row = _rows(services)[0]
+    time.sleep(0.1)  # past the (fast) backoff
+    real_compose = outbox.compose
+    overtaken: list[str] = []
+    renders: list[str] = []
+
+    def slow_compose(svc: Services, pending: Any) -> Any:
+        renders.append(pending.message_id)
+        if len(renders) == 1:  # the first worker, mid-render, loses its lease to a second
+            overtaken.append(outbox.deliver(svc, outbox.due_ids(svc)[0]).status)
+        return real_compose(svc, pending)
+
+    monkeypatch.setattr(outbox, "compose", slow_compose)
+    first = outbox.deliver(services, row.id)
+    assert overtaken == ["sent"] and first.status == "skipped"
+    assert len(_to_spoc(smtp)) == 1 and _rows(services)[0].status == "sent"
 
 
 def test_locked_database_gives_a_clear_error_and_keeps_the_answers(tmp_path: Path) -> None:
