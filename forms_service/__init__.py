@@ -72,6 +72,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from .staff.views import bp as staff_bp
     from .tasks import make_task_runner
     from .web import errors, security, wiring
+    from .web.resume import bp as resume_bp
     from .web.templating import init_templating
     from .web.views import bp as forms_bp
 
@@ -87,6 +88,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(forms_bp, url_prefix="/forms")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(staff_bp, url_prefix="/staff")
+    app.register_blueprint(resume_bp, url_prefix="/resume")
     # Every POST is checked here (a form page that timed out is drawn again with what
     # was typed: see web/views.py); the API takes bearer tokens, never cookies.
     # Limits first: a flood of posts with no token is refused with 429 before the

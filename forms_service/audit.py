@@ -51,6 +51,8 @@ ACTIONS = {
     "referral.viewed": "Referral viewed at triage",
     "inbox.viewed": "C-SPOC inbox viewed",
     "caseload.viewed": "My families viewed",
+    "drafts.listed": "Own drafts listed",
+    "draft.reopened": "Own draft opened on another computer",
     "dashboard.viewed": "Manager dashboard viewed",
     "claim.exported": "Families First claim data exported",
     "family.handover": "Family record exported for handover",

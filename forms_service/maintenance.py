@@ -35,7 +35,14 @@ from .db import transaction
 from .delivery import messages
 from .families.models import Family, MatchKey
 from .services import Services
-from .submissions.models import Draft, IdempotencyKey, OutboxEvent, OutboxMessage, Submission
+from .submissions.models import (
+    Draft,
+    DraftLink,
+    IdempotencyKey,
+    OutboxEvent,
+    OutboxMessage,
+    Submission,
+)
 from .workspace.models import Allocation, FamilyNeed, Referral, ReviewTiming
 
 UNDELIVERED = ("pending", "retrying", "sending", "failed")
@@ -94,6 +101,8 @@ def _purge_drafts(services: Services, cutoff: dt.datetime, who: Who) -> int:
             session.execute(delete(Draft).where(Draft.id.in_(old)))
         # Files of those drafts, and any never sent within the same period.
         attachments.delete_unsent(session, old, cutoff)
+        # "Save and come back later" links past their 7 days (each seals an address).
+        session.execute(delete(DraftLink).where(DraftLink.expires_at < utcnow()))
         return len(old)
 
 

@@ -5,6 +5,8 @@
 - the authenticator page: failed codes per IP;
 - start from a reference: per user;
 - API submissions: per token;
+- "save and come back later": links sent per address, links opened and wrong
+  codes per IP (each sends an email, or guesses a code);
 - every POST to the public forms: per IP, generously, because a school or a
   surgery shares one address, and a referral must never be locked out.
 
@@ -86,6 +88,9 @@ def init_app(app: Flask, services: Services) -> Limiter:
     )
     attach("auth.code", settings.limit_sign_in, client_ip, methods=["POST"], deduct_when=failed)
     attach("forms.start_from", settings.limit_start_from, user_key)
+    attach("forms.save_for_later", settings.limit_sign_in, account_key, methods=["POST"])
+    attach("resume.open_link", settings.limit_sign_in, client_ip)
+    attach("resume.code", settings.limit_sign_in, client_ip, methods=["POST"], deduct_when=failed)
     attach("api.create_submission", settings.limit_api_submissions, token_key)
     attach("api.upload_attachment", settings.limit_api_submissions, token_key)
     public = limiter.shared_limit(

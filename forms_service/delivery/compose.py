@@ -346,6 +346,35 @@ def _digest(services: Services, pending: Pending) -> Composed:
     return _email(services, pending, f"Forms delivered {EN_DASH} {dates}", text)
 
 
+def _resume_link(services: Services, pending: Pending) -> Composed:
+    """The link back to a saved form: the form's name and the link, no answers."""
+    until = _when(pending.payload.get("until"))
+    if not pending.payload.get("link") or until is None:
+        raise CannotCompose("a link back to a form needs its link and expiry")
+    text = body(
+        services.settings,
+        messages.RESUME_LINK,
+        form=str(pending.payload.get("form") or "form"),
+        link=str(pending.payload["link"]),
+        until=format_datetime(until),
+    )
+    return _email(services, pending, "Your saved form", text)
+
+
+def _resume_code(services: Services, pending: Pending) -> Composed:
+    """The 6-digit code that opens a saved form's link; nothing else."""
+    code = str(pending.payload.get("code") or "")
+    if len(code) != 6 or not code.isdigit():
+        raise CannotCompose("a code email needs its 6-digit code")
+    text = body(
+        services.settings,
+        messages.RESUME_CODE,
+        code=code,
+        minutes=str(pending.payload.get("minutes") or 15),
+    )
+    return _email(services, pending, "Your code to go back to your saved form", text)
+
+
 COMPOSERS: dict[str, Callable[[Services, Pending], Composed]] = {
     messages.SPOC: _spoc,
     messages.ACKNOWLEDGEMENT: _acknowledgement,
@@ -354,4 +383,6 @@ COMPOSERS: dict[str, Callable[[Services, Pending], Composed]] = {
     messages.ALLOCATION: _allocation,
     messages.REMINDER: _reminder,
     messages.DIGEST: _digest,
+    messages.RESUME_LINK: _resume_link,
+    messages.RESUME_CODE: _resume_code,
 }

@@ -3,9 +3,10 @@
 Every email the service sends goes through here and then through the same
 outbox state machine (``delivery.outbox``): the forms to the SPOC inbox, the
 referrer's acknowledgement and outcome, onward referrals, allocation
-notices, reminders and digests. The caller queues inside the transaction
-that makes the change the message reports, and hands the returned id to its
-task runner once that transaction has committed.
+notices, reminders, digests, and the link and code of "save and come back
+later". The caller queues inside the transaction that makes the change the
+message reports, and hands the returned id to its task runner once that
+transaction has committed.
 
 Mail to a referrer (acknowledgement, outcome, the copy of an onward
 referral) goes only to an address :func:`may_email` allows: with
@@ -56,7 +57,20 @@ ONWARD = "onward"
 ALLOCATION = "allocation"
 REMINDER = "reminder"
 DIGEST = "digest"
-KINDS = (SPOC, ACKNOWLEDGEMENT, OUTCOME, ONWARD, ALLOCATION, REMINDER, DIGEST)
+#: "Save and come back later" (``flow/resume.py``): the link, then the code.
+RESUME_LINK = "resume_link"
+RESUME_CODE = "resume_code"
+KINDS = (
+    SPOC,
+    ACKNOWLEDGEMENT,
+    OUTCOME,
+    ONWARD,
+    ALLOCATION,
+    REMINDER,
+    DIGEST,
+    RESUME_LINK,
+    RESUME_CODE,
+)
 #: Kinds addressed to the SPOC inbox, whose failure is an alert.
 INBOX_KINDS = frozenset({SPOC, DIGEST})
 #: Kinds addressed to the referrer, whose permanent failure staff see on the referral.

@@ -11,10 +11,13 @@ remembers the family, so the submission joins it.
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy import select
 
 from ..auth.actor import Actor
 from ..clock import utcnow
@@ -37,11 +40,18 @@ class DraftState:
     submission_id: str | None
 
 
+#: How the session marks a draft a member of staff reopened from "Your drafts": by
+#: its id, not a token (a staff draft is theirs alone, whatever the session holds).
+OWNED = "owned:"
+
+
 def draft_id_for(session: MutableMapping[str, Any], form_id: str) -> str | None:
     """The stored id of this browser's draft of ``form_id`` (its token's digest), if any."""
     drafts = session.get(SESSION_KEY) or {}
     token = drafts.get(form_id)
-    return token_digest(token) if isinstance(token, str) else None
+    if not isinstance(token, str):
+        return None
+    return token.removeprefix(OWNED) if token.startswith(OWNED) else token_digest(token)
 
 
 def _new_draft(
@@ -67,6 +77,50 @@ def _mine(draft: Draft | None, form_id: str, actor: Actor) -> bool:
     return (
         draft is not None and draft.form_id == form_id and draft.owner_id in (None, actor.user_id)
     )
+
+
+@dataclass(frozen=True)
+class OwnedDraft:
+    """One of a member of staff's unsent drafts, for "Your drafts"."""
+
+    id: str
+    form_id: str
+    answers: dict[str, Any]
+    updated_at: dt.datetime
+
+
+def owned(services: Services, actor: Actor) -> list[OwnedDraft]:
+    """``actor``'s unsent drafts, newest first; one of a family they may no longer
+    work on is left out (and the refusal audited, by ``may_continue``)."""
+    if actor.user_id is None:
+        return []
+    with transaction(services.readers) as db:
+        rows = db.scalars(
+            select(Draft)
+            .where(Draft.owner_id == actor.user_id, Draft.submission_id.is_(None))
+            .order_by(Draft.updated_at.desc())
+        ).all()
+        found = [
+            (
+                OwnedDraft(d.id, d.form_id, services.vault.open(d.answers_sealed), d.updated_at),
+                d.family_id,
+            )
+            for d in rows
+        ]
+    return [d for d, family in found if family is None or may_continue(services, actor, family)]
+
+
+def reopen(
+    services: Services, session: MutableMapping[str, Any], actor: Actor, draft_id: str
+) -> str | None:
+    """Put ``actor``'s own unsent draft ``draft_id`` into this browser's session (from
+    another computer, or after the browser was closed); its form's id, or None."""
+    mine = {d.id: d for d in owned(services, actor)}
+    draft = mine.get(draft_id)
+    if draft is None:
+        return None
+    remember(session, draft.form_id, OWNED + draft.id)
+    return draft.form_id
 
 
 def load(
@@ -124,7 +178,7 @@ def save(
         draft.answers_sealed = services.vault.seal(merged)
         draft.updated_at = utcnow()
     if token is not None:  # only once the new draft is committed
-        _remember(session, form_id, token)
+        remember(session, form_id, token)
 
 
 def start(
@@ -139,10 +193,11 @@ def start(
     draft, token = _new_draft(services, form_id, actor, answers, family_id)
     with transaction(services.sessions) as db:
         db.add(draft)
-    _remember(session, form_id, token)
+    remember(session, form_id, token)
 
 
-def _remember(session: MutableMapping[str, Any], form_id: str, token: str) -> None:
+def remember(session: MutableMapping[str, Any], form_id: str, token: str) -> None:
+    """This browser holds the draft of ``form_id`` whose token is ``token``."""
     drafts = dict(session.get(SESSION_KEY) or {})
     drafts[form_id] = token
     session[SESSION_KEY] = drafts

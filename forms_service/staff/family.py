@@ -71,6 +71,8 @@ MESSAGE_KINDS = {
     "allocation": "Allocation notice",
     "reminder": "Reminder",
     "digest": "Daily digest",
+    "resume_link": "Link back to a saved form",
+    "resume_code": "Code for a saved form",
 }
 
 

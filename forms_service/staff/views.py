@@ -23,8 +23,10 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovTextInput
 from wtforms import RadioField, StringField
@@ -38,7 +40,8 @@ from ..auth.web import current_actor, errors_of, staff_required
 from ..documents.bounded import RenderTimeout, render_bounded
 from ..documents.renderer import DOCUMENT_SLUGS, SubmissionRecord, document_slugs
 from ..families import service as families
-from ..families.record import age_text
+from ..families.record import age_text, summary
+from ..flow import drafts
 from ..formats import LONDON, csv_cell
 from ..services import Services
 from ..submissions.references import looks_like_reference
@@ -98,6 +101,44 @@ def home() -> str:
         role_name=ROLE_NAMES.get(actor.role or "", ""),
         titles={f.id: f.title for f in services().registry.all()},
     )
+
+
+@bp.get("/drafts")
+def drafts_list() -> str:
+    """Your drafts: the forms you have begun and not sent, on any computer."""
+    actor = current_actor()
+    found = drafts.owned(services(), actor)
+    audit.write(services().sessions, actor.who, "drafts.listed", detail=str(len(found)))
+    registry = services().registry
+    rows = [
+        {
+            "id": d.id,
+            "title": registry.get(d.form_id).title,
+            "child": summary(registry.get(d.form_id), d.answers),
+            "updated_at": d.updated_at,
+        }
+        for d in found
+        if d.form_id in registry.ids()
+    ]
+    return render_template("staff/drafts.html", rows=rows, today=dt.date.today(), age_text=age_text)
+
+
+@bp.post("/drafts/continue")
+def draft_continue() -> ResponseReturnValue:
+    """Open one of your drafts in this browser, at Check your answers."""
+    form_id = drafts.reopen(
+        services(), session, current_actor(), request.form.get("draft", "")[:64]
+    )
+    if form_id is None:
+        abort(404)
+    audit.write(
+        services().sessions,
+        current_actor().who,
+        "draft.reopened",
+        object_type="form",
+        object_id=form_id,
+    )
+    return redirect(url_for("forms.check_answers", form_id=form_id))
 
 
 @bp.get("/submissions/<submission_id>")

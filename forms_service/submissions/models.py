@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Draft",
+    "DraftLink",
     "IdempotencyKey",
     "OutboxEvent",
     "OutboxMessage",
@@ -58,6 +59,30 @@ class Draft(Base):
 
     #: Only so one flush writes the submission before the draft that points at it.
     submission: Mapped[Submission | None] = relationship(lazy="raise")
+
+
+class DraftLink(Base):
+    """A "save and come back later" link to a draft, for someone without an account.
+
+    Only the link token's SHA-256 is the key. The draft's own browser token and
+    the address the link went to are sealed together (``secret_sealed``), so a
+    stolen table opens no draft. Opening the link emails a 6-digit code to the
+    same address (sealed too, in ``code_sealed``); entering it, within its
+    minutes and tries, restores the draft to that browser and uses the link up.
+    """
+
+    __tablename__ = "draft_links"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    draft_id: Mapped[str] = mapped_column(String(64), index=True)
+    form_id: Mapped[str] = mapped_column(String(64))
+    secret_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    code_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    code_sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    code_tries: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Submission(Base):

@@ -44,6 +44,12 @@ def rows_for(fields: tuple[Field, ...], scope: dict[str, Any]) -> list[tuple[str
     return rows
 
 
+def with_article(noun: str) -> str:
+    """The noun with "a" or "an" by its first letter ("an Early Help request"),
+    which is right for every form name this service has."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
 def pages_for(form: FormDefinition, answers: dict[str, Any]) -> list[Page]:
     return visible_pages(form, answers)
 
@@ -70,6 +76,7 @@ def init_templating(app: Flask) -> None:
     def _contacts() -> dict[str, Any]:
         return dict(app.extensions["forms"].settings.contacts)
 
+    app.jinja_env.filters["with_article"] = with_article
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     static = Blueprint(

@@ -30,15 +30,17 @@ from ..attachments import service as attachments
 from ..auth import policy
 from ..auth.policy import can_fill, can_start_from
 from ..auth.web import current_actor
-from ..definitions.model import Advice, Alert, Field, FormDefinition, Page, resolve
+from ..definitions.model import Advice, Alert, Field, FormDefinition, Page, Stop, resolve
 from ..definitions.registry import UnknownForm
+from ..delivery.compose import link
+from ..delivery.messages import may_email
 from ..documents.bounded import RenderTimeout
 from ..families import service as families
 from ..families.service import FamilyUnavailable
 from ..fieldtypes import answers_of, offer_options, page_form, type_of
 from ..fieldtypes.answer_options import unoffered
 from ..fieldtypes.messages import fill_contacts
-from ..flow import drafts, referrer_copy
+from ..flow import drafts, referrer_copy, resume
 from ..flow.navigation import (
     next_page,
     page_for_error,
@@ -46,6 +48,7 @@ from ..flow.navigation import (
     triggered_advice,
     triggered_stop,
 )
+from ..mail.message import is_plain_address
 from ..services import Services
 from ..submissions.answers import AnswersInvalid, validate
 from ..submissions.prefill import PrefillError, prefill_answers, refused
@@ -142,7 +145,9 @@ def _timed_out(exc: CSRFError) -> ResponseReturnValue:
     saved = _saved(form_def)
     page_now: Page | None = g.get("page")
     if request.endpoint == "forms.start_from":
-        return _render_start(request.form.get("reference", "")[:50], [SESSION_EXPIRED]), 400
+        return _render_start(
+            request.form.get("reference", "")[:50], {"follows": [SESSION_EXPIRED]}
+        ), 400
     if request.endpoint == "forms.check_answers":
         return _render_check(saved, {}, expired=True), 400
     if page_now is None or request.endpoint == "forms.remove_item":
@@ -241,41 +246,56 @@ def index() -> str:
 
 @bp.route("/<form_id>")
 def start() -> str:
-    return _render_start("", [])
+    return _render_start("", {})
 
 
-def _render_start(reference: str, errors: list[str]) -> str:
-    """The start page; only staff who may start from a reference see that box."""
+FOLLOWS_MISSING = "Select yes if this follows an earlier form for this family"
+
+
+def _render_start(reference: str, errors: dict[str, list[str]], follows: str = "") -> str:
+    """The start page; staff who may start from a reference are first asked whether
+    this follows an earlier form, the usual path for them."""
     form_def = definition()
     may_start_from = can_start_from(current_actor()) and bool(form_def.prefill)
     registry = services().registry
+    anchors = {"follows": "#follows", "reference": "#reference"}
     return render_template(
         "start.html",
         definition=form_def,
         first=form_def.pages[0],
         reference=reference,
-        errors={"reference": errors} if errors else {},
-        error_list=[{"text": m, "href": "#reference"} for m in errors],
+        follows=follows or ("yes" if reference else ""),
+        errors=errors,
+        error_list=[{"text": m[0], "href": anchors[k]} for k, m in errors.items()],
         sources=[registry.get(p.form) for p in form_def.prefill] if may_start_from else [],
     )
 
 
 @bp.route("/<form_id>/start-from", methods=["POST"])
 def start_from() -> Response | tuple[str, int] | str:
-    """Begin a new draft with answers copied from an earlier submission of the same family."""
+    """Begin a new draft with answers copied from an earlier submission of the same
+    family; a draft already begun is replaced only once the user says so."""
     form_def = definition()
     actor = current_actor()
     if not can_start_from(actor):
         refused(services(), actor, "not signed in")
         return redirect(url_for("auth.sign_in", next=url_for(".start", form_id=form_def.id)))
     reference = request.form.get("reference", "")[:50]
+    follows = request.form.get("follows") or ("yes" if reference else "")
+    first = url_for(".page", form_id=form_def.id, page_id=form_def.pages[0].id)
+    if follows == "no":
+        return redirect(first)
+    if follows != "yes":
+        return _render_start(reference, {"follows": [FOLLOWS_MISSING]})
+    if _saved(form_def) and request.form.get("replace") != "yes":
+        return render_template("replace_draft.html", definition=form_def, reference=reference)
     try:
         prefilled = prefill_answers(services(), form_def, reference, actor)
     except PrefillError as exc:
-        return _render_start(reference, [str(exc)])
+        return _render_start(reference, {"reference": [str(exc)]}, follows)
     drafts.discard(services(), session, form_def.id, actor)
     drafts.start(services(), session, form_def.id, actor, prefilled.answers, prefilled.family_id)
-    return redirect(url_for(".page", form_id=form_def.id, page_id=form_def.pages[0].id))
+    return redirect(first)
 
 
 @bp.route("/<form_id>/<page_id>", methods=["GET", "POST"])
@@ -288,14 +308,14 @@ def page() -> Response | str | tuple[str, int]:
         return _render_page(page_now, _bound(page_now.fields, None, saved, saved), saved, {})
     form = _bound(page_now.fields, request.form, _files_kept(page_now, saved), saved)
     data = answers_of(page_now.fields, form)
+    if request.form.get("save_later"):
+        _keep_valid(page_now, data, saved)
+        return redirect(url_for(".save_for_later", form_id=form_def.id))
     on_page = {f.name for f in page_now.fields}
     known = {**{k: v for k, v in saved.items() if k not in on_page}, **data}
     stop = triggered_stop(page_now.fields, known)
     if stop is not None:
-        drafts.discard(services(), session, form_def.id, current_actor())
-        contacts = services().settings.contacts
-        body = [fill_contacts(p, contacts) for p in stop.body]
-        return render_template("stop.html", definition=form_def, stop=stop, body=body)
+        return _render_stop(page_now, stop, saved)
     advised = triggered_advice(page_now.fields, data)
     if advised is not None:
         return _render_advice(page_now, *advised, saved)
@@ -306,10 +326,124 @@ def page() -> Response | str | tuple[str, int]:
         )
         _check_offered(page_now.fields, clean, {**saved, **clean})
     except AnswersInvalid as exc:
+        _keep_valid(page_now, data, saved)
         return _render_page(page_now, form, saved, exc.errors)
     clean = {k: v for k, v in clean.items() if k in on_page}
     _save(form_def, clean, page_now.fields)
     return _after_save(page_now, {**saved, **clean})
+
+
+def _keep_valid(page: Page, data: dict[str, Any], saved: dict[str, Any]) -> None:
+    """Save the answers on a page with errors that are right on their own, so a user
+    who leaves the page after an error loses only the answers still to be mended.
+
+    Each question (each question of a group) is checked alone; one with an error
+    keeps what the draft had. The whole page is checked again when it is sent.
+    """
+    right = _right_alone(page.fields, data, {**saved, **data})
+    if not right:
+        return
+    merged = {
+        name: {**(saved.get(name) or {}), **value} if isinstance(value, dict) else value
+        for name, value in right.items()
+    }
+    _save(definition(), merged)
+
+
+def _right_alone(
+    fields: tuple[Field, ...], data: dict[str, Any], whole: dict[str, Any]
+) -> dict[str, Any]:
+    """The answers in ``data`` that pass their own question's checks."""
+    right: dict[str, Any] = {}
+    contacts = services().settings.contacts
+    for fld in fields:
+        kind = type_of(fld)
+        if fld.name not in data or fld.stop is not None or kind.repeats or kind.takes_files:
+            continue
+        if kind.group:
+            inner = _right_alone(fld.fields, data[fld.name] or {}, whole)
+            if inner:
+                right[fld.name] = inner
+            continue
+        try:
+            clean = validate((fld,), {fld.name: data[fld.name]}, contacts, whole)
+            _check_offered((fld,), clean, whole)
+        except AnswersInvalid:
+            continue
+        if fld.name in clean:
+            right[fld.name] = clean[fld.name]
+    return right
+
+
+def _render_stop(page: Page, stop: Stop, saved: dict[str, Any]) -> str:
+    """Where to go instead (call 999, phone the SPOC). The draft is kept, without
+    the answer of the question that stopped it, so a mis-click on a Change link
+    loses nothing; it is deleted only when the user chooses to leave (``leave``)."""
+    form_def = definition()
+    if saved:
+        _save(form_def, {}, tuple(f for f in page.fields if f.stop is stop))
+    contacts = services().settings.contacts
+    return render_template(
+        "stop.html",
+        definition=form_def,
+        stop=stop,
+        body=[fill_contacts(p, contacts) for p in stop.body],
+        kept=bool(saved),
+        back=_url(".page", form_id=form_def.id, page_id=page.id),
+    )
+
+
+@bp.route("/<form_id>/save", methods=["GET", "POST"])
+def save_for_later() -> str:
+    """Save and come back later: a single-use link to this draft, emailed to the
+    user's work address (``flow/resume.py``). Staff have "Your drafts" instead."""
+    form_def = definition()
+    email = " ".join(request.form.get("email", "").split())[:254]
+    if request.method == "GET":
+        return render_template("save_for_later.html", definition=form_def, email="", errors={})
+    problem = _save_address_problem(email)
+    if problem is None:
+        try:
+            offered = resume.offer(
+                services(),
+                session,
+                form_def.id,
+                current_actor(),
+                email,
+                lambda token: link(services().settings, url_for("resume.open_link", token=token)),
+            )
+        except resume.ResumeError as exc:
+            problem = str(exc)
+        else:
+            enqueue_delivery((offered.outbox_id,))
+            return render_template("save_sent.html", definition=form_def, email=email)
+    return render_template(
+        "save_for_later.html",
+        definition=form_def,
+        email=email,
+        errors={"email": [problem]},
+        error_list=[{"text": problem, "href": "#email"}],
+    )
+
+
+def _save_address_problem(email: str) -> str | None:
+    """The GOV.UK message for a work email the link cannot go to, or None."""
+    if not email:
+        return "Enter your work email address"
+    if not is_plain_address(email):
+        return "Enter an email address in the correct format, like name@example.com"
+    if not may_email(services().settings, email):
+        domains = " or ".join(services().settings.trusted_email_domains)
+        return f"Enter a work email address ending in {domains}"
+    return None
+
+
+@bp.route("/<form_id>/leave", methods=["POST"])
+def leave() -> str:
+    """Delete this browser's draft, when the user has chosen to leave the form."""
+    form_def = definition()
+    drafts.discard(services(), session, form_def.id, current_actor())
+    return render_template("left.html", definition=form_def)
 
 
 def _save(
@@ -426,6 +560,11 @@ def _render_page(
     *,
     expired: bool = False,
 ) -> str:
+    files_action = (
+        _url(".files", form_id=definition().id, page_id=page.id)
+        if _file_field(page) is not None
+        else None
+    )
     return render_template(
         "page.html",
         definition=definition(),
@@ -436,9 +575,9 @@ def _render_page(
         expired=expired,
         back=_back_link(page, saved),
         returning=_returning(),
-        files_action=_url(".files", form_id=definition().id, page_id=page.id)
-        if _file_field(page) is not None
-        else None,
+        files_action=files_action,
+        # Staff find their drafts on "Your drafts"; a page of files posts elsewhere.
+        save_later=not current_actor().is_staff and files_action is None,
     )
 
 
@@ -673,6 +812,9 @@ def check_answers() -> Response | str | tuple[str, int]:
     form_def = definition()
     actor = current_actor()
     draft = drafts.load(services(), session, form_def.id, actor)
+    if request.method == "GET" and draft is not None and draft.submission_id is not None:
+        # Back after sending: what was sent, not an empty form that offers to send again.
+        return redirect(url_for(".confirmation", form_id=form_def.id))
     saved = dict(draft.answers) if draft is not None and draft.submission_id is None else {}
     errors: dict[str, list[str]] = {}
     if request.method == "POST":

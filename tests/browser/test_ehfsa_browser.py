@@ -81,6 +81,7 @@ def _heading(page: Any, text: str) -> None:
 REFERENCE = re.compile(r"EH-[2-9A-HJ-NP-TW-Z]{4}-[2-9A-HJ-NP-TW-Z]{4}")
 PAGES_CHECKED = {
     "start",
+    "stop (draft kept)",
     "safeguarding",
     "referrer (errors)",
     "referrer",
@@ -407,6 +408,21 @@ def test_full_ehfsa_journey(page: Any, live_server: Any, axe: Any) -> None:
     assert page.url.endswith("/forms/ehfsa/check-answers")
     expect(job_row.locator("dd").first).to_have_text("Head of pastoral care")
 
+    # A mis-click: "Yes" to immediate danger shows where to go, and keeps the draft.
+    page.get_by_role("link", name="Change is a child in immediate danger?").click()
+    _radio(page, "Is a child in immediate danger?", "Yes")
+    _continue(page)
+    _heading(page, "Call 999 now")
+    expect(page.locator("main")).to_contain_text("Your other answers have been kept")
+    axe.check(page, "stop (draft kept)")
+    page.get_by_role("button", name="Go back and change your answer", exact=True).click()
+    _heading(page, "Before you start")
+    _radio(page, "Is a child in immediate danger?", "No")
+    _continue(page)
+    _heading(page, "Check your answers before sending")
+    expect(job_row.locator("dd").first).to_have_text("Head of pastoral care")
+    expect(page.locator("main")).to_contain_text("Mum")
+
     page.get_by_role("button", name="Accept and send", exact=True).click()
 
     # Confirmation.
@@ -417,6 +433,8 @@ def test_full_ehfsa_journey(page: Any, live_server: Any, axe: Any) -> None:
     assert reference is not None
     axe.check(page, "confirmation")
     assert set(axe.checked) == PAGES_CHECKED
+    page.go_back()  # Back after sending: what was sent, not a form to send again
+    _heading(page, "Early Help request sent")
 
     # What was stored and sent.
     with live_server.app.extensions["forms"].sessions() as db:

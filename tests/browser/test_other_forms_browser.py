@@ -92,7 +92,11 @@ def test_full_journey(
     page.goto(f"/forms/{form_id}")
     expect_heading(page, form.title)
     on_page(page, "start")
-    page.get_by_role("button", name="Start now", exact=True).click()
+    if form.prefill and not form.open_to_anyone:  # staff are asked first about an earlier form
+        page.get_by_label("No, start a new form", exact=True).check()
+        page.get_by_role("button", name="Continue", exact=True).click()
+    else:
+        page.get_by_role("button", name="Start now", exact=True).click()
 
     # Every visible page, in order, to check answers.
     fill_form(page, form, answers, on_page)
@@ -147,9 +151,10 @@ def test_family_story_starts_from_an_ehfsa_reference(page: Any, live_server: Any
     sign_in(page, live_server.app.extensions["forms"], "cspoc")
     page.goto("/forms/family-story")
     expect_heading(page, "Family Story Assessment")
-    page.get_by_label("Reference", exact=True).fill(reference)
+    page.get_by_label("Yes, start from the earlier form", exact=True).check()
+    page.get_by_label("Reference of the earlier form", exact=True).fill(reference)
     axe.check(page, "start with a reference")
-    page.get_by_role("button", name="Start from this reference", exact=True).click()
+    page.get_by_role("button", name="Continue", exact=True).click()
 
     expect(page).to_have_url(re.compile(r"/forms/family-story/case$"))
     expect_heading(page, "Case details")
@@ -186,8 +191,9 @@ def test_family_story_starts_from_a_request_for_service(
 
     sign_in(page, live_server.app.extensions["forms"], "cspoc")
     page.goto("/forms/family-story")
-    page.get_by_label("Reference", exact=True).fill(reference)
-    page.get_by_role("button", name="Start from this reference", exact=True).click()
+    page.get_by_label("Yes, start from the earlier form", exact=True).check()
+    page.get_by_label("Reference of the earlier form", exact=True).fill(reference)
+    page.get_by_role("button", name="Continue", exact=True).click()
     expect(page).to_have_url(re.compile(r"/forms/family-story/case$"))
     expect(page.locator('input[name="case-ehfsa_reference"]')).to_have_value(reference)
 

@@ -159,7 +159,7 @@ def test_cumulative_assessment_ehfsa_to_story_to_reviews(
     # consent, needs and professionals are filled in and can be corrected.
     story = WebUser(client, services.registry.get("family-story"))
     start = client.get("/forms/family-story")
-    assert "Start from an earlier record" in start.text
+    assert "Does this follow an earlier form for this family?" in start.text
     reply = client.post(
         "/forms/family-story/start-from",
         data={"reference": eh_ref, "csrf_token": csrf_token(start.text)},
