@@ -41,6 +41,7 @@ from .model import (
     ExactlyOneRule,
     Field,
     FormDefinition,
+    TAG_COLOURS,
     Option,
     Outcome,
     Page,
@@ -124,6 +125,7 @@ class OptionSchema(_Builds):
     value = mf.String(required=True, validate=validate.Length(min=1, max=60))
     label = mf.String(required=True, validate=validate.Length(min=1))
     hint = mf.String()
+    tag = mf.String(validate=validate.OneOf(TAG_COLOURS))
 
 
 class AnswerOptionsSchema(_Builds):

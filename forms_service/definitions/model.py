@@ -52,11 +52,20 @@ def as_date(value: Any) -> dt.date | None:
 
 @dataclass(frozen=True)
 class Option:
-    """One answer of a choice or multiple-choice question."""
+    """One answer of a choice or multiple-choice question.
+
+    ``tag`` is the colour a printed document shows it in, as a GOV.UK tag with
+    its words (a red, amber or green status): colour is never the only signal.
+    """
 
     value: str
     label: str
     hint: str | None = None
+    tag: str | None = None
+
+
+#: The colours an option's ``tag`` may take (GOV.UK tag colours a print can show).
+TAG_COLOURS = ("green", "yellow", "orange", "red", "grey", "blue", "purple")
 
 
 @dataclass(frozen=True)
@@ -364,6 +373,10 @@ class Field:
             if option.value == value:
                 return option.label
         return str(value)
+
+    def option_tag(self, value: Any) -> str | None:
+        """The print colour of a stored option value (None: printed as plain words)."""
+        return next((o.tag for o in self.options if o.value == value), None)
 
     def child(self, name: str) -> Field:
         """The contained field called ``name``."""

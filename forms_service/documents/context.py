@@ -14,12 +14,14 @@ Shape (``CONTEXT_KEYS`` lists the top-level names; ``checks.py`` uses it)::
     shown:        {"meeting.date": "3 December 2026", "decision": "Close", …}:
                   every simple answer outside repeating groups, by dotted
                   path, as display text (a hidden question shows an en dash)
-    sections:     [{title, rows: [{label, value, blank}], tables: [table]}]
+    sections:     [{title, rows: [{label, value, blank, tag}], tables: [table]}]
+                  (``tag``: the colour of an option with ``tag:``, or None)
                   (answered questions; then, if any optional ones were left
                   blank, one row {label: "Optional questions not answered",
                   value: "Their labels; …", blank: True})
     table:        {name, title, item_label, columns: [label], rows: [[value]],
-                   entries: [{heading, rows: [{label, value, blank}]}]}
+                   tags: [[colour or None]] (beside rows),
+                   entries: [{heading, rows: [{label, value, blank, tag}]}]}
                   (an entry's rows leave out the summary's columns; an item
                   with nothing more to say has no entry)
     computed:     {name: {label, value: "4 December 2026"}} (schema ``computed:``)
@@ -103,7 +105,12 @@ def _answer_rows(
                 blank.append(document_label(fld))
             else:
                 rows.append(
-                    {"label": document_label(fld), "value": display_value(fld, raw), "blank": False}
+                    {
+                        "label": document_label(fld),
+                        "value": display_value(fld, raw),
+                        "blank": False,
+                        "tag": fld.option_tag(raw),
+                    }
                 )
     return rows, blank
 
@@ -161,17 +168,19 @@ def _table(fld: Field, items: list[Mapping[str, Any]]) -> dict[str, Any]:
     summary = fld.summary or tuple(f.name for f in fld.fields[:3])
     columns = [document_label(fld.child(name)) for name in summary]
     rows: list[list[str]] = []
+    tags: list[list[str | None]] = []
     entries: list[dict[str, Any]] = []
     noun = fld.item_label or "item"
     for number, item in enumerate(items, start=1):
         cells = []
+        colours = []
         for name in summary:
             child = fld.child(name)
-            if _visible(child, item):
-                cells.append(display_value(child, item.get(name)))
-            else:
-                cells.append(NOT_APPLICABLE)
+            visible = _visible(child, item)
+            cells.append(display_value(child, item.get(name)) if visible else NOT_APPLICABLE)
+            colours.append(child.option_tag(item.get(name)) if visible else None)
         rows.append(cells)
+        tags.append(colours)
         heading = f"{noun[:1].upper()}{noun[1:]} {number}"
         name = _entry_name(fld, item)
         if name:
@@ -186,6 +195,7 @@ def _table(fld: Field, items: list[Mapping[str, Any]]) -> dict[str, Any]:
         "item_label": noun,
         "columns": columns,
         "rows": rows,
+        "tags": tags,
         "entries": entries,
     }
 

@@ -18,6 +18,7 @@ import docx
 import pypdf
 import pytest
 from lxml import etree
+from markupsafe import escape
 
 from forms_service.definitions.model import (
     Condition,
@@ -763,3 +764,26 @@ def test_cspoc_request_record(records: dict[str, Any]) -> None:
         assert "Kayden went on about half the days." in text
         for person in fx.household(today=fx.DOCUMENT_DAY):
             assert person["last_name"] in text
+
+
+def test_statuses_print_as_tags_with_their_words() -> None:
+    """A review's red, amber and green statuses: a coloured tag holding the words, so
+    the colour is never the only signal (the option's ``tag:`` in the schema)."""
+    form, answers = fx.document_case("tacaf-review")
+    html = DocumentRenderer(fx.TEMPLATES).html(
+        SubmissionRecord(form, answers, fx.REFERENCE, fx.SUBMITTED_AT)
+    )
+    progress = html[html.index('<table class="progress">') :]
+    progress = progress[: progress.index("</table>")]
+    statuses = {a["status"] for a in answers["previous_actions"]}
+    labels = {
+        "done": ("blue", "Done – completed"),
+        "green": ("green", "Green – on track"),
+        "amber": ("orange", "Amber – partly met or at risk"),
+        "red": ("red", "Red – not started, overdue or not met"),
+        "closed": ("grey", "Closed – no longer needed"),
+    }
+    assert statuses
+    for status in statuses:
+        colour, words = labels[status]
+        assert f'<span class="tag tag-{colour}">{escape(words)}</span>' in progress, status
