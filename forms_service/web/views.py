@@ -705,12 +705,8 @@ def _render_list(
 ) -> str:
     group = page.repeating
     assert group is not None
-    summary = [
-        f"{group.item_label} {index + 1}: problem with this {group.item_label}"
-        for index in range(len(items))
-        if any(k.startswith(f"{group.name}.{index}.") for k in errors)
-    ]
-    messages = [m for k, v in errors.items() if k == group.name for m in v] + summary
+    whole = [{"text": m, "href": "#items"} for k, v in errors.items() if k == group.name for m in v]
+    per_item = _item_errors(page, group, errors)
     return render_template(
         "repeating_list.html",
         definition=definition(),
@@ -718,12 +714,43 @@ def _render_list(
         group=group,
         items=items,
         hints=[h.text for h in group.count_hints if h.applies(items)],
-        messages=messages,
-        error_list=[{"text": m, "href": "#items"} for m in messages],
+        messages=[e["text"] for e in whole],
+        item_errors={n: [e["text"] for e in found] for n, found in per_item.items()},
+        error_list=whole + [e for found in per_item.values() for e in found],
         expired=expired,
         back=_back_link(page, saved),
         returning=_returning(),
     )
+
+
+def _item_errors(
+    page: Page, group: Field, errors: dict[str, list[str]]
+) -> dict[int, list[dict[str, str]]]:
+    """Each item's missing or wrong answers, by item number: "Need 1: enter the
+    evidence", linking to that answer on the item's own page (which shows the error)."""
+    found: dict[int, list[dict[str, str]]] = {}
+    label = group.item_label or "item"
+    for path, messages in errors.items():
+        parts = path.split(".")
+        if len(parts) < 3 or parts[0] != group.name or not parts[1].isdigit():
+            continue
+        number = int(parts[1]) + 1
+        rest = ".".join(parts[2:])
+        target = resolve(group.fields, ".".join(p for p in parts[2:] if not p.isdigit()))
+        anchor = anchor_for(rest)
+        if target is not None:
+            anchor = type_of(target).error_anchor(anchor)
+        href = _url(".item", form_id=definition().id, page_id=page.id, index=number, show="errors")
+        text = f"{label[:1].upper()}{label[1:]} {number}: {_lower_first(messages[0])}"
+        found.setdefault(number, []).append({"text": text, "href": f"{href}#{anchor}"})
+    return dict(sorted(found.items()))
+
+
+def _lower_first(message: str) -> str:
+    """ "Enter the evidence" → "enter the evidence", but "NHS number …" stays."""
+    if len(message) > 1 and message[0].isupper() and message[1].islower():
+        return message[0].lower() + message[1:]
+    return message
 
 
 def _item_index(group: Field, items: list[Any], index: int | None) -> int | None:
@@ -755,7 +782,12 @@ def item(index: int | None = None) -> Response | str | tuple[str, int]:
     number = None if position is None else position + 1
     if request.method == "GET":
         current = items[position] if position is not None else {}
-        return _render_item(page_now, _bound(group.fields, None, current, saved), number, {})
+        return _render_item(
+            page_now,
+            _bound(group.fields, None, current, saved),
+            number,
+            _shown_errors(group, current),
+        )
     form = _bound(group.fields, request.form, {}, saved)
     try:
         clean = validate(group.fields, answers_of(group.fields, form), services().settings.contacts)
@@ -768,6 +800,17 @@ def item(index: int | None = None) -> Response | str | tuple[str, int]:
         items[position] = clean
     _save(form_def, {group.name: items})
     return redirect(_url(".page", form_id=form_def.id, page_id=page_now.id))
+
+
+def _shown_errors(group: Field, current: dict[str, Any]) -> dict[str, list[str]]:
+    """An item's errors, when the list page's error summary led here (``?show=errors``)."""
+    if request.args.get("show") != "errors" or not current:
+        return {}
+    try:
+        validate(group.fields, current, services().settings.contacts)
+    except AnswersInvalid as exc:
+        return exc.errors
+    return {}
 
 
 def _render_item(

@@ -193,3 +193,34 @@ def test_staff_find_their_drafts_on_another_computer_and_no_one_elses(
     )
     assert refused.status_code == 404
     assert "FAM-778" not in colleague.get(story.url("case")).text
+
+
+def test_an_incomplete_prefilled_item_names_each_missing_answer_and_links_to_it(
+    app: Flask, services: Services
+) -> None:
+    """Needs carried from the referral lack the assessment's own answers: the list page
+    says which ("Need 1: enter …"), marks the row, and links to the answer."""
+    worker = staff_user(services, "cspoc")
+    client = signed_in(app.test_client(), services, worker)
+    reply = app.test_client().post(
+        "/api/v1/forms/ehfsa/submissions", json=ehfsa_answers(2), headers=referral_headers(app)
+    )
+    story = WebUser(client, services.registry.get("family-story"))
+    start = client.get(story.url())
+    client.post(
+        story.url("start-from"),
+        data={"csrf_token": csrf_token(start.text), "reference": reply.get_json()["reference"]},
+    )
+    page = story.post(story.url("needs-assessment"), {})
+    assert page.status_code == 200 and "problem with this" not in page.text
+    summary = page.text[page.text.index("govuk-error-summary") :]
+    links = re.findall(r'<a href="([^"]+)">(Need \d+: [^<]+)</a>', summary)
+    assert links, summary[:2000]
+    assert "app-summary-list__row--error" in page.text
+    href, text = links[0]
+    assert text.split(": ", 1)[1][:1].islower()  # "Need 1: enter …", one sentence
+    path, anchor = unescape(href).split("#")
+    assert "show=errors" in path
+    item = client.get(path)
+    assert f'id="{anchor}"' in item.text and "govuk-error-summary" in item.text
+    assert text.split(": ", 1)[1][1:] in item.text  # the same message, at the answer
