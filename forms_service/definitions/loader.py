@@ -10,6 +10,7 @@ schema can find the line.
 
 from __future__ import annotations
 
+import copy as copying
 import dataclasses
 import re
 from collections.abc import Callable
@@ -35,7 +36,11 @@ class SchemaError(Exception):
     """A schema file is invalid; the message names the file and the key."""
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+#: libyaml's parser when PyYAML was built with it (ten times faster), else Python's.
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _UniqueKeyLoader(_SafeLoader):  # type: ignore[valid-type,misc]
     """``yaml.safe_load`` that refuses a key given twice in one mapping.
 
     Plain YAML keeps the last value, so a second ``prefill:`` added by one
@@ -61,14 +66,24 @@ _UniqueKeyLoader.add_constructor(
 )
 
 
+#: Parsed files by (path, modified time, size): a block is read once per process,
+#: not once per form that includes it, and a changed file is read again.
+_PARSED: dict[tuple[str, int, int], Any] = {}
+
+
 def _read_yaml(path: Path) -> Any:
+    """The file's data (a fresh copy each time: the loader builds on it)."""
     try:
-        with path.open(encoding="utf-8") as handle:
-            return yaml.load(handle, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
+        stat = path.stat()
+        key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+        if key not in _PARSED:
+            with path.open(encoding="utf-8") as handle:
+                _PARSED[key] = yaml.load(handle, Loader=_UniqueKeyLoader)  # noqa: S506 (safe)
     except OSError as exc:
         raise SchemaError(f"{path}: cannot be read ({exc.strerror})") from exc
     except yaml.YAMLError as exc:
         raise SchemaError(f"{path}: is not valid YAML: {exc}") from exc
+    return copying.deepcopy(_PARSED[key])
 
 
 def _error_lines(messages: Any) -> str:

@@ -42,8 +42,9 @@ class Registry:
         self.calendar = WorkingCalendar() if calendar is None else calendar
         self.glossary: Glossary = load_glossary(schemas_dir / GLOSSARY_FILE)
         self._forms: dict[str, FormDefinition] = {}
+        stamp = _stamp(schemas_dir, "*.yaml") + _stamp(templates_dir, "*")
         for path in self.schema_files():
-            form = with_glossary(load_form(path, templates_dir), self.glossary)
+            form = with_glossary(_loaded(path, templates_dir, stamp), self.glossary)
             self._forms[form.id] = dataclasses.replace(form, calendar=self.calendar)
         problems = prefill_problems(self._forms) + alert_problems(self._forms)
         if problems:
@@ -74,6 +75,32 @@ class Registry:
         return max(
             (f.max_bytes or 0 for form in self._forms.values() for f in form.fields), default=0
         )
+
+
+#: Forms already checked and built, by file, templates folder and the state of
+#: every schema and template file: an app (or a test) made again with unchanged
+#: files does not check them all again. A definition is immutable, so sharing it
+#: is safe; any changed file makes a new key.
+_LOADED: dict[tuple[Path, Path, tuple[tuple[str, int, int], ...]], FormDefinition] = {}
+
+
+def _stamp(folder: Path, pattern: str) -> tuple[tuple[str, int, int], ...]:
+    """Each file under ``folder`` matching ``pattern``, with its modified time and size."""
+    found = []
+    for path in sorted(folder.rglob(pattern)):
+        if path.is_file():
+            stat = path.stat()
+            found.append((str(path), stat.st_mtime_ns, stat.st_size))
+    return tuple(found)
+
+
+def _loaded(
+    path: Path, templates_dir: Path, stamp: tuple[tuple[str, int, int], ...]
+) -> FormDefinition:
+    key = (path.resolve(), templates_dir.resolve(), stamp)
+    if key not in _LOADED:
+        _LOADED[key] = load_form(path, templates_dir)
+    return _LOADED[key]
 
 
 def prefill_problems(forms: dict[str, FormDefinition]) -> list[str]:
