@@ -375,6 +375,12 @@ def _right_alone(
     return right
 
 
+def _filled(body: tuple[str, ...]) -> list[str]:
+    """A stop's, advice's or warning's paragraphs with the configured contacts filled in."""
+    contacts = services().settings.contacts
+    return [fill_contacts(p, contacts) for p in body]
+
+
 def _render_stop(page: Page, stop: Stop, saved: dict[str, Any]) -> str:
     """Where to go instead (call 999, phone the SPOC). The draft is kept, without
     the answer of the question that stopped it, so a mis-click on a Change link
@@ -382,12 +388,11 @@ def _render_stop(page: Page, stop: Stop, saved: dict[str, Any]) -> str:
     form_def = definition()
     if saved:
         _save(form_def, {}, tuple(f for f in page.fields if f.stop is stop))
-    contacts = services().settings.contacts
     return render_template(
         "stop.html",
         definition=form_def,
         stop=stop,
-        body=[fill_contacts(p, contacts) for p in stop.body],
+        body=_filled(stop.body),
         kept=bool(saved),
         back=_url(".page", form_id=form_def.id, page_id=page.id),
     )
@@ -485,12 +490,11 @@ def _render_advice(page: Page, question: Field, advice: Advice, saved: dict[str,
     answer is dropped from it, so an earlier "No" cannot stand in for it)."""
     if saved:
         _save(definition(), {}, (question,))
-    contacts = services().settings.contacts
     return render_template(
         "advice.html",
         definition=definition(),
         advice=advice,
-        body=[fill_contacts(p, contacts) for p in advice.body],
+        body=_filled(advice.body),
         back=_url(".page", form_id=definition().id, page_id=page.id),
     )
 
@@ -519,12 +523,11 @@ def alert(alert_id: str) -> Response | str:
         if position + 1 < len(later)
         else _onward(after, saved)
     )
-    contacts = services().settings.contacts
     return render_template(
         "alert.html",
         definition=form_def,
         alert=found,
-        body=[fill_contacts(p, contacts) for p in found.body],
+        body=_filled(found.body),
         following=following,
         back=_url(".page", form_id=form_def.id, page_id=after.id),
         start=_alert_start(found, draft.family_id if draft else None),
