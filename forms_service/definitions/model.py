@@ -432,8 +432,9 @@ class FormRule:
 
     @property
     def error_path(self) -> str:
-        """The answer an error is shown against."""
-        raise NotImplementedError
+        """The answer an error is shown against: the first path the rule names,
+        unless a rule says otherwise."""
+        return next(iter(self.paths().values()))
 
     def broken(
         self, form: FormDefinition, answers: Mapping[str, Any], calendar: WorkingCalendar
@@ -513,10 +514,6 @@ class DateWithinRule(FormRule):
     def paths(self) -> dict[str, str]:
         return {"field": self.field, "after": self.after}
 
-    @property
-    def error_path(self) -> str:
-        return self.field
-
     def broken(
         self, form: FormDefinition, answers: Mapping[str, Any], calendar: WorkingCalendar
     ) -> list[str]:
@@ -554,10 +551,6 @@ class RequiredFromAgeRule(FormRule):
     def paths(self) -> dict[str, str]:
         return {"field": self.field, "household": self.household}
 
-    @property
-    def error_path(self) -> str:
-        return self.field
-
     def broken(
         self, form: FormDefinition, answers: Mapping[str, Any], calendar: WorkingCalendar
     ) -> list[str]:
@@ -570,13 +563,9 @@ class RequiredFromAgeRule(FormRule):
         return [] if young else [self.message]
 
     def problems(self, fields: tuple[Field, ...]) -> list[str]:
-        problems = super().problems(fields)
-        group = resolve(fields, self.household)
-        names = {f.name for f in group.fields} if group else set()
-        for needed in (self.lead.field, "date_of_birth"):
-            if group is not None and needed not in names:
-                problems.append(f"'{needed}' is not a field of '{group.name}'")
-        return problems
+        return super().problems(fields) + _not_item_fields(
+            fields, self.household, (self.lead.field, "date_of_birth")
+        )
 
 
 @dataclass(frozen=True)
@@ -592,15 +581,24 @@ class RequiredWithoutRule(FormRule):
     def paths(self) -> dict[str, str]:
         return {"field": self.field, "without": self.without}
 
-    @property
-    def error_path(self) -> str:
-        return self.field
-
     def broken(
         self, form: FormDefinition, answers: Mapping[str, Any], calendar: WorkingCalendar
     ) -> list[str]:
         missing = _blank(value_at(answers, self.without)) and _blank(value_at(answers, self.field))
         return [self.message] if missing else []
+
+
+def _not_item_fields(
+    fields: tuple[Field, ...], group_path: str, names: tuple[str, ...]
+) -> list[str]:
+    """A rule's problem for each of ``names`` that is not a field of the items of
+    the repeating group at ``group_path`` (nothing when there is no such group:
+    ``FormRule.problems`` says so)."""
+    group = resolve(fields, group_path)
+    if group is None:
+        return []
+    known = {f.name for f in group.fields}
+    return [f"'{name}' is not a field of '{group.name}'" for name in names if name not in known]
 
 
 def _blank(value: Any) -> bool:
@@ -628,10 +626,6 @@ class DatedBeforeRule(FormRule):
     def paths(self) -> dict[str, str]:
         return {"items": self.items, "before": self.before}
 
-    @property
-    def error_path(self) -> str:
-        return self.items
-
     def broken(
         self, form: FormDefinition, answers: Mapping[str, Any], calendar: WorkingCalendar
     ) -> list[str]:
@@ -656,12 +650,9 @@ class DatedBeforeRule(FormRule):
         return f"“{text}”"
 
     def problems(self, fields: tuple[Field, ...]) -> list[str]:
-        problems = super().problems(fields)
-        group = resolve(fields, self.items)
-        for name in (self.date, self.label):
-            if group is not None and all(f.name != name for f in group.fields):
-                problems.append(f"'{name}' is not a field of '{group.name}'")
-        return problems
+        return super().problems(fields) + _not_item_fields(
+            fields, self.items, (self.date, self.label)
+        )
 
 
 @dataclass(frozen=True)
