@@ -9,6 +9,7 @@ page and check answers.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -77,10 +78,11 @@ def test_a_chosen_professional_is_shown_on_check_answers(
     page.goto(f"/forms/{form.id}/check-answers")
     expect_heading(page, CHECK_ANSWERS)
     axe.check(page, "check answers")
-    plan = page.locator("main h2.govuk-heading-m:text-is('Our family plan') + dl")
-    expect(plan).to_have_count(1)
-    rows = plan.locator(".govuk-summary-list__row")
-    expect(rows).to_have_count(len(answers["plan"]) + 1)  # each action, then "4 added"
-    expect(rows.first).to_contain_text(NURSE)  # the action chosen in the browser
-    expect(rows.nth(1)).not_to_contain_text(NURSE)
+    # Each action in its own summary card, every answer in it.
+    cards = page.locator("main .govuk-summary-card").filter(
+        has=page.locator(".govuk-summary-card__title", has_text=re.compile(r"^\s*Action \d"))
+    )
+    expect(cards).to_have_count(len(answers["plan"]))
+    expect(cards.first).to_contain_text(NURSE)  # the action chosen in the browser
+    expect(cards.nth(1)).not_to_contain_text(NURSE)
     expect(page.locator(".govuk-error-summary")).to_have_count(0)

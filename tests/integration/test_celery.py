@@ -173,10 +173,10 @@ def _submit(app: Flask, count: int) -> list[str]:
     client = app.test_client()
     references = []
     for _ in range(count):
-        started = time.monotonic()
+        # That the web app only queues (never renders) is asserted by what follows: the
+        # broker holds the tasks and every row is still pending, with nothing sent.
         reply = client.post(API, json=ehfsa_answers(3), headers=referral_headers(app))
         assert reply.status_code == 201, reply.get_data(as_text=True)
-        assert time.monotonic() - started < 2.0  # queueing an id, not rendering
         references.append(reply.get_json()["reference"])
     return references
 
