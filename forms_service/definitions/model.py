@@ -22,6 +22,9 @@ from typing import Any, ClassVar
 from ..workdays import WorkingCalendar
 from .glossary import Glossary
 
+#: The marker a label ends with when the question may be left blank.
+_OPTIONAL_MARK = re.compile(r"\s*\(optional\)\s*$", re.IGNORECASE)
+
 
 def resolve(fields: Sequence[Field], path: str) -> Field | None:
     """The field at a dotted path (``meeting.date``) through groups, or None."""
@@ -338,8 +341,14 @@ class Field:
 
     @property
     def noun(self) -> str:
-        """How error messages name this field, e.g. ``"your job title"``."""
-        return self.error_name or self.label[:1].lower() + self.label[1:].rstrip("?")
+        """How error messages name this field, e.g. ``"your job title"``.
+
+        The "(optional)" a label may end with is for the page only: a message
+        is shown because an answer was given, so GOV.UK says it never repeats
+        the marker ("Enter family email address in the correct format").
+        """
+        words = _OPTIONAL_MARK.sub("", self.error_name or self.label).rstrip("?")
+        return words if self.error_name else words[:1].lower() + words[1:]
 
     @property
     def a_item(self) -> str:
