@@ -256,3 +256,19 @@ def test_date_error_links_to_the_day_box(client: FlaskClient, services: Services
     )
     assert 'href="#consent-date_given-day"' in reply.text
     assert 'id="consent-date_given-day"' in reply.text
+
+
+def test_a_date_of_birth_typed_with_a_month_name_is_taken(
+    client: FlaskClient, services: Services
+) -> None:
+    """GOV.UK date inputs accept "14 May 2016" as typed: the member is added and
+    the date reads back in the boxes as numbers."""
+    user = _user(client, services)
+    member = ehfsa_answers(1)["household"][0]
+    fields = services.registry.get("ehfsa").field("household").fields
+    typed = {"date_of_birth-day": "14", "date_of_birth-month": "May", "date_of_birth-year": "2016"}
+    reply = user.post(user.url("household", "add"), {**formdata(fields, member), **typed})
+    assert reply.status_code == 302, reply.text
+    item = client.get(user.url("household", "1")).text
+    assert 'name="date_of_birth-month" type="text" value="5"' in item
+    assert 'name="date_of_birth-day" type="text" value="14"' in item

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from jsonschema import Draft202012Validator
+from werkzeug.datastructures import MultiDict
 
 from forms_service.definitions.model import Condition, DateRule, Field, Option
 from forms_service.definitions.registry import Registry
@@ -165,3 +166,45 @@ def test_a_group_binds_and_returns_its_answers(app: Flask) -> None:
         form = form_class((group,))(formdata=None, data={"address": {"street": "1 High St"}})
         assert answers_of((group,), form) == {"address": {"street": "1 High St", "town": None}}
         assert "govuk-fieldset__legend--m" in str(render_fields((group,), form, {}))
+
+
+@pytest.mark.parametrize(
+    ("day", "month", "year", "expected"),
+    [
+        ("14", "May", "2016", "2016-05-14"),
+        ("14", "may", "2016", "2016-05-14"),
+        ("5", "Sept", "2016", "2016-09-05"),
+        ("05", "sep", "2016", "2016-09-05"),
+        ("5", "September", "2016", "2016-09-05"),
+        ("5", "SEP.", "2016", "2016-09-05"),
+        ("05", "05", "2016", "2016-05-05"),
+        (" 1 ", " jan ", "2016", "2016-01-01"),
+    ],
+)
+def test_a_date_input_takes_month_names_and_two_digit_parts(
+    app: Flask, day: str, month: str, year: str, expected: str
+) -> None:
+    """GOV.UK's date input guidance: accept month names, abbreviations and leading zeros."""
+    born = Field(name="born", type="date", label="Date of birth")
+    posted = MultiDict({"born-day": day, "born-month": month, "born-year": year})
+    with app.test_request_context(method="POST"):
+        form = form_class((born,))(formdata=posted)
+        assert answers_of((born,), form)["born"] == expected
+    assert _check(born, expected) == expected
+
+
+@pytest.mark.parametrize("month", ["Ma", "Ju", "Mayo", "13", "0", "Smarch", "5.5"])
+def test_a_month_that_names_no_month_is_not_a_real_date(app: Flask, month: str) -> None:
+    """Too short to tell ("Ju": June or July?), or not a month at all: the usual message."""
+    born = Field(name="born", type="date", label="Date of birth")
+    posted = MultiDict({"born-day": "14", "born-month": month, "born-year": "2016"})
+    with app.test_request_context(method="POST"):
+        form = form_class((born,))(formdata=posted)
+        answer = answers_of((born,), form)["born"]
+    assert _check(born, answer) == "Date of birth must be a real date"
+
+
+def test_the_api_still_takes_only_iso_dates() -> None:
+    born = Field(name="born", type="date", label="Date of birth")
+    assert _check(born, "2016-05-14") == "2016-05-14"
+    assert _check(born, "14 May 2016") == "Date of birth must be a real date"
