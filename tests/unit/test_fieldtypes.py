@@ -208,3 +208,50 @@ def test_the_api_still_takes_only_iso_dates() -> None:
     born = Field(name="born", type="date", label="Date of birth")
     assert _check(born, "2016-05-14") == "2016-05-14"
     assert _check(born, "14 May 2016") == "Date of birth must be a real date"
+
+
+def test_a_length_limit_is_stated_in_the_hint(app: Flask) -> None:
+    """GOV.UK: say the limit before the user meets it; the type words it, not the YAML."""
+    ref = Field(name="ref", type="text", label="Reference", hint="From the letter", max_length=50)
+    html = _rendered(app, (ref,), {})
+    assert "From the letter You can enter up to 50 characters." in html
+    name = Field(name="name", type="text", label="Name")
+    assert "You can enter up to" not in _rendered(app, (name,), {})
+
+
+def test_long_text_has_a_character_count_and_states_its_minimum(app: Flask) -> None:
+    what = Field(
+        name="what", type="long_text", label="What happened?", min_length=50, max_length=2000
+    )
+    html = _rendered(app, (what,), {})
+    assert 'data-module="govuk-character-count"' in html
+    assert 'data-maxlength="2000"' in html
+    assert "You can enter up to 2,000 characters" in html
+    assert "Write at least 50 characters." in html
+    assert _check(what, "Too short.") == "What happened must be 50 characters or more"
+
+
+def test_every_length_limit_of_every_form_is_stated() -> None:
+    """Each text limit in form_schemas/ reaches the page: the hint or the character count."""
+    root = Path(__file__).resolve().parents[2]
+    registry = Registry(root / "form_schemas", root / "doc_templates")
+
+    def every(fields: tuple[Field, ...]) -> list[Field]:
+        return [g for f in fields for g in (f, *every(f.fields))]
+
+    texts = [f for form in registry.all() for f in every(tuple(form.fields)) if f.type == "text"]
+    longs = [
+        f for form in registry.all() for f in every(tuple(form.fields)) if f.type == "long_text"
+    ]
+    assert texts and longs
+    for fld in texts:
+        if fld.max_length:
+            assert f"You can enter up to {fld.max_length:,} characters." in (
+                type_of(fld).hint(fld) or ""
+            ), fld.name
+    for fld in longs + texts:
+        if fld.min_length:
+            assert f"Write at least {fld.min_length} characters." in (
+                type_of(fld).hint(fld) or ""
+            ), fld.name
+    assert any(f.min_length for f in longs)
