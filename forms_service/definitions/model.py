@@ -26,6 +26,21 @@ from .glossary import Glossary
 _OPTIONAL_MARK = re.compile(r"\s*\(optional\)\s*$", re.IGNORECASE)
 
 
+def with_article(noun: str) -> str:
+    """ "a need", "an agreement", "an Early Help request" (by the first letter)."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
+def plural(noun: str) -> str:
+    """The regular English plural ("need" → "needs", "agency" → "agencies",
+    "address" → "addresses"); a schema names irregular ones (``item_plural``)."""
+    if re.search(r"[^aeiou]y$", noun):
+        return noun[:-1] + "ies"
+    if re.search(r"(s|x|z|ch|sh)$", noun):
+        return noun + "es"
+    return noun + "s"
+
+
 def resolve(fields: Sequence[Field], path: str) -> Field | None:
     """The field at a dotted path (``meeting.date``) through groups, or None."""
     head, _, rest = path.partition(".")
@@ -353,19 +368,16 @@ class Field:
     @property
     def a_item(self) -> str:
         """The item label with its article: "a need", "an agreement"."""
-        label = self.item_label or "item"
-        return f"{'an' if label[:1].lower() in 'aeiou' else 'a'} {label}"
+        return with_article(self.item_label or "item")
 
     def count_items(self, count: int) -> str:
-        """ "1 need", "2 needs", "3 people's views": the schema may give the plural."""
-        label = self.item_label or "item"
-        plural = self.item_plural or f"{label}s"
-        return f"{count} {label if count == 1 else plural}"
+        """ "1 need", "2 needs", "3 people": the schema may give the plural."""
+        return f"{count} {self.item_label or 'item' if count == 1 else self.items_plural}"
 
     @property
     def items_plural(self) -> str:
-        """The plural of the item label."""
-        return self.item_plural or f"{self.item_label or 'item'}s"
+        """The plural of the item label: ``item_plural``, else the English rule."""
+        return self.item_plural or plural(self.item_label or "item")
 
     def option_label(self, value: Any) -> str:
         """The label shown for a stored option value (the value if unknown)."""
@@ -853,6 +865,21 @@ class FormDefinition:
     #: The working days its rules and computed dates count in: the deployment's
     #: (bank holidays and configured closures), set by the ``Registry``.
     calendar: WorkingCalendar = field(default_factory=WorkingCalendar, compare=False, repr=False)
+
+    @property
+    def in_sentence(self) -> str:
+        """The short title inside a sentence: "request for service" in sentence
+        case, but "Early Help request" or "Team Around the Child and Family
+        review" keep the capitals of their names."""
+        head, _, rest = self.short_title.partition(" ")
+        if any(word[:1].isupper() for word in rest.split()):
+            return self.short_title
+        return head[:1].lower() + head[1:] + (f" {rest}" if rest else "")
+
+    @property
+    def a_title(self) -> str:
+        """The short title with its article: "an Early Help request"."""
+        return with_article(self.in_sentence)
 
     @property
     def open_to_anyone(self) -> bool:
