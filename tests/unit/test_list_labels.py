@@ -63,3 +63,13 @@ def test_shorten_cuts_at_a_word_and_leaves_short_text_alone() -> None:
     assert shorten("Kayden enjoys reading") == "Kayden enjoys reading"
     assert shorten("one two three four", most=12) == "one two…"
     assert shorten("line one\nline two") == "line one line two"
+
+
+def test_form_names_read_inside_a_sentence() -> None:
+    """ "a early help request" and a lower-cased proper name were both wrong."""
+    titles = {form.id: (form.in_sentence, form.a_title) for form in REGISTRY.all()}
+    assert titles["ehfsa"] == ("Early Help request", "an Early Help request")
+    assert titles["cspoc-request"] == ("request for service", "a request for service")
+    review = REGISTRY.get("tacaf-review")
+    assert review.short_title == review.title  # one name for the review
+    assert titles["tacaf-review"][1] == "a Team Around the Child and Family review"
