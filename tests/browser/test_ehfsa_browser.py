@@ -223,8 +223,9 @@ def test_full_ehfsa_journey(page: Any, live_server: Any, axe: Any) -> None:
     expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
         "Family member 3 has been removed"
     )
-    expect(page.get_by_role("heading", level=2)).to_have_text("You have added 2 family members")
-    expect(page.locator("#items")).not_to_contain_text("Jayden")
+    items = page.locator("#items")  # the banner has a heading of its own
+    expect(items.get_by_role("heading", level=2)).to_have_text("You have added 2 family members")
+    expect(items).not_to_contain_text("Jayden")
     axe.check(page, "household (2)")
     page.get_by_role("link", name="Change Family member 2: Priya Testfamily").click()
     _heading(page, "Change family member 2")
