@@ -557,12 +557,7 @@ def family_story_answers(actions: int = 4, *, today: dt.date | None = None) -> A
                     "worries": "Rent arrears of about 600 pounds; using a food bank.",
                     "family_score": 3,
                 },
-                {
-                    "headline": "HLT",
-                    "applies": False,
-                    "strengths": "Everyone is registered with the GP and up to date.",
-                    "family_score": 8,
-                },
+                {"headline": "HLT", "applies": False},  # named only: nothing more is asked
             ],
             "professionals": _PROFESSIONALS,
             "agency_history": "School nurse since June 2026. Health visitor for Amara until 2021.",

@@ -22,6 +22,24 @@ from typing import Any, ClassVar
 from ..workdays import WorkingCalendar
 from .glossary import Glossary
 
+#: The marker a label ends with when the question may be left blank.
+_OPTIONAL_MARK = re.compile(r"\s*\(optional\)\s*$", re.IGNORECASE)
+
+
+def with_article(noun: str) -> str:
+    """ "a need", "an agreement", "an Early Help request" (by the first letter)."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
+def plural(noun: str) -> str:
+    """The regular English plural ("need" → "needs", "agency" → "agencies",
+    "address" → "addresses"); a schema names irregular ones (``item_plural``)."""
+    if re.search(r"[^aeiou]y$", noun):
+        return noun[:-1] + "ies"
+    if re.search(r"(s|x|z|ch|sh)$", noun):
+        return noun + "es"
+    return noun + "s"
+
 
 def resolve(fields: Sequence[Field], path: str) -> Field | None:
     """The field at a dotted path (``meeting.date``) through groups, or None."""
@@ -347,25 +365,28 @@ class Field:
 
     @property
     def noun(self) -> str:
-        """How error messages name this field, e.g. ``"your job title"``."""
-        return self.error_name or self.label[:1].lower() + self.label[1:].rstrip("?")
+        """How error messages name this field, e.g. ``"your job title"``.
+
+        The "(optional)" a label may end with is for the page only: a message
+        is shown because an answer was given, so GOV.UK says it never repeats
+        the marker ("Enter family email address in the correct format").
+        """
+        words = _OPTIONAL_MARK.sub("", self.error_name or self.label).rstrip("?")
+        return words if self.error_name else words[:1].lower() + words[1:]
 
     @property
     def a_item(self) -> str:
         """The item label with its article: "a need", "an agreement"."""
-        label = self.item_label or "item"
-        return f"{'an' if label[:1].lower() in 'aeiou' else 'a'} {label}"
+        return with_article(self.item_label or "item")
 
     def count_items(self, count: int) -> str:
-        """ "1 need", "2 needs", "3 people's views": the schema may give the plural."""
-        label = self.item_label or "item"
-        plural = self.item_plural or f"{label}s"
-        return f"{count} {label if count == 1 else plural}"
+        """ "1 need", "2 needs", "3 people": the schema may give the plural."""
+        return f"{count} {self.item_label or 'item' if count == 1 else self.items_plural}"
 
     @property
     def items_plural(self) -> str:
-        """The plural of the item label."""
-        return self.item_plural or f"{self.item_label or 'item'}s"
+        """The plural of the item label: ``item_plural``, else the English rule."""
+        return self.item_plural or plural(self.item_label or "item")
 
     def option_label(self, value: Any) -> str:
         """The label shown for a stored option value (the value if unknown)."""
@@ -848,6 +869,21 @@ class FormDefinition:
     #: The working days its rules and computed dates count in: the deployment's
     #: (bank holidays and configured closures), set by the ``Registry``.
     calendar: WorkingCalendar = field(default_factory=WorkingCalendar, compare=False, repr=False)
+
+    @property
+    def in_sentence(self) -> str:
+        """The short title inside a sentence: "request for service" in sentence
+        case, but "Early Help request" or "Team Around the Child and Family
+        review" keep the capitals of their names."""
+        head, _, rest = self.short_title.partition(" ")
+        if any(word[:1].isupper() for word in rest.split()):
+            return self.short_title
+        return head[:1].lower() + head[1:] + (f" {rest}" if rest else "")
+
+    @property
+    def a_title(self) -> str:
+        """The short title with its article: "an Early Help request"."""
+        return with_article(self.in_sentence)
 
     @property
     def open_to_anyone(self) -> bool:

@@ -32,7 +32,7 @@ from wtforms import StringField
 
 from ..definitions.glossary import plain_words_message
 from ..definitions.model import Field
-from .messages import advice_message, capitalise, stop_message
+from .messages import advice_message, capitalise, hint_text, stop_message
 from .widgets import Conditional, Errors, GovukWidget
 
 NOT_GIVEN = "Not given"
@@ -101,6 +101,14 @@ class FieldType:
     ) -> tuple[str, dict[str, Any]]:
         """The GOV.UK macro that draws this question, and its parameters."""
         raise NotImplementedError(self.name)
+
+    def hint(self, definition: Field) -> str | None:
+        """The hint shown under the question and published in its JSON Schema."""
+        return hint_text(definition, self.hint_rules(definition))
+
+    def hint_rules(self, definition: Field) -> list[str]:
+        """Sentences the type adds to the hint from the definition (its limits)."""
+        return []
 
     def hosts_reveals(self, definition: Field) -> bool:
         """Whether a question shown by one of its answers is revealed under that answer."""

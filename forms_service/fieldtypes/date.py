@@ -17,6 +17,25 @@ from .widgets import Conditional, Errors, question
 ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 #: What the boxes hold when they make no date: marshmallow rejects it with the field's message.
 NOT_A_DATE = "not-a-date"
+MONTH_NAMES = (
+    "january february march april may june july august september october november december"
+).split()
+
+
+def month_number(typed: str) -> int | None:
+    """The month a box holds: "5", "05", "May", "sept" or "September" (None if none).
+
+    GOV.UK's date input asks services to accept month names and their
+    abbreviations, so "14 May 2016" is a real date; a name is read from its
+    first three letters on, in any case, with or without a full stop.
+    """
+    if typed.isdigit():
+        return int(typed)
+    word = typed.rstrip(".").lower()
+    if len(word) < 3:
+        return None
+    found = [n for n, name in enumerate(MONTH_NAMES, start=1) if name.startswith(word)]
+    return found[0] if len(found) == 1 else None
 
 
 class DatePartsField(WTField):
@@ -39,9 +58,10 @@ class DatePartsField(WTField):
         day, month, year = (self.parts[p].strip() for p in ("day", "month", "year"))
         if not (day or month or year):
             return None
-        if not (day.isdigit() and month.isdigit() and year.isdigit() and len(year) == 4):
+        number = month_number(month)
+        if not (day.isdigit() and number is not None and year.isdigit() and len(year) == 4):
             return NOT_A_DATE
-        return f"{int(year):04d}-{int(month):02d}-{int(day):02d}"
+        return f"{int(year):04d}-{number:02d}-{int(day):02d}"
 
 
 def years_before(day: dt.date, years: int) -> dt.date:

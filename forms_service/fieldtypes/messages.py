@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from ..definitions.model import Advice, Field, Stop
 
@@ -26,12 +26,28 @@ def stop_message(stop: Stop, contacts: Mapping[str, str]) -> str:
     return " ".join([f"{stop.title}.", *(fill_contacts(p, contacts) for p in stop.body)])
 
 
-def hint_text(definition: Field) -> str | None:
-    """The question's hint as shown and published: a family-facing question ends
-    with "The family will read this.", so the worker writes for the family."""
-    if not definition.family_facing:
-        return definition.hint
-    return f"{definition.hint} {FAMILY_READS}" if definition.hint else FAMILY_READS
+def hint_text(definition: Field, rules: Sequence[str] = ()) -> str | None:
+    """The question's hint as shown and published.
+
+    ``rules`` are sentences its type states from the definition (a length
+    limit), so no schema file repeats by hand what the server enforces. A
+    family-facing question ends with "The family will read this.", so the
+    worker writes for the family.
+    """
+    sentences = [definition.hint, *rules, FAMILY_READS if definition.family_facing else None]
+    return " ".join(s for s in sentences if s) or None
+
+
+def length_rules(definition: Field, *, most: int | None) -> list[str]:
+    """GOV.UK hint sentences for a text answer's limits: "Write at least 50
+    characters.", "You can enter up to 300 characters." (``most``: None when
+    something else, the character count, states the maximum)."""
+    rules = []
+    if definition.min_length:
+        rules.append(f"Write at least {definition.min_length:,} characters.")
+    if most:
+        rules.append(f"You can enter up to {most:,} characters.")
+    return rules
 
 
 def advice_message(advice: Advice, contacts: Mapping[str, str]) -> str:

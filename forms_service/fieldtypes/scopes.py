@@ -18,7 +18,6 @@ from wtforms import Form
 from ..definitions.model import Condition, Field
 from .answer_options import offered
 from .base import is_required, required_message, type_of
-from .messages import hint_text
 
 UNKNOWN_FIELD = "This is not a question on this form. Remove it"
 #: How an optional answer may be left out besides omitting it: the server
@@ -198,7 +197,7 @@ def field_schema(d: Field, *, stopped: bool = True) -> dict[str, Any]:
         refused.append(d.advice.when)
     if refused:
         schema["not"] = {"const": refused[0]} if len(refused) == 1 else {"enum": refused}
-    description = " ".join(filter(None, (hint_text(d), schema.get("description"))))
+    description = " ".join(filter(None, (kind.hint(d), schema.get("description"))))
     if description:
         schema["description"] = description
     if rules:

@@ -22,7 +22,8 @@ from wtforms import TextAreaField
 from ..definitions.model import Field
 from ..text import normalise
 from .base import Answer, FieldType, XRule, register
-from .widgets import Conditional, Errors, question
+from .messages import length_rules
+from .widgets import Conditional, Errors, hint, question
 
 #: Characters XML 1.0 forbids: never stored (``text.py`` removes them).
 _ILLEGAL = "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f\\ufffe\\uffff"
@@ -112,11 +113,17 @@ class TextType(FieldType):
             f"Enter {answer.definition.noun} in the correct format, like {self.example}"
         )
 
+    def hint_rules(self, definition: Field) -> list[str]:
+        """A limit set in the schema file is stated; a type's own default
+        (200 characters for a name) is not, as no real answer comes near it."""
+        return length_rules(definition, most=definition.max_length)
+
     def widget_params(
         self, definition: Field, field: WTField, errors: Errors, conditional: Conditional
     ) -> tuple[str, dict[str, Any]]:
         return "govukInput", {
             **question(definition, field, errors),
+            "hint": hint(definition, self.hint(definition)),
             "type": self.input_type,
             "value": field.data or "",
             "classes": self.width,
@@ -166,6 +173,11 @@ class LongTextType(TextType):
     def max_lines(self, definition: Field) -> int | None:
         return max(self.min_lines, self.limit(definition) // self.chars_per_line)
 
+    def hint_rules(self, definition: Field) -> list[str]:
+        """The minimum only: the GOV.UK character count states the maximum
+        under the box (and counts down as the user types)."""
+        return length_rules(definition, most=None)
+
     def rules(self, definition: Field) -> list[XRule]:
         most = self.max_lines(definition) or 0
         return [
@@ -180,9 +192,12 @@ class LongTextType(TextType):
     def widget_params(
         self, definition: Field, field: WTField, errors: Errors, conditional: Conditional
     ) -> tuple[str, dict[str, Any]]:
+        limit = self.limit(definition)
         return "govukCharacterCount", {
             **question(definition, field, errors),
-            "maxlength": self.limit(definition),
+            "hint": hint(definition, self.hint(definition)),
+            "maxlength": limit,
+            "textareaDescriptionText": f"You can enter up to {limit:,} characters",
             "rows": 6,
             "value": field.data or "",
         }

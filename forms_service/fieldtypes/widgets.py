@@ -80,10 +80,11 @@ def error_message(field: WTField, errors: Errors) -> dict[str, str] | None:
     return {"text": messages[0]} if messages else None
 
 
-def hint(definition: Field) -> dict[str, str] | None:
+def hint(definition: Field, text: str | None = None) -> dict[str, str] | None:
     """The question's hint (with "The family will read this." where it goes into
-    the family's plan), in the shape GOV.UK macros take."""
-    text = hint_text(definition)
+    the family's plan), in the shape GOV.UK macros take; ``text`` is the hint
+    its type worked out, when that type adds to it."""
+    text = text or hint_text(definition)
     return {"text": text} if text else None
 
 

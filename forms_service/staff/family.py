@@ -120,7 +120,7 @@ def next_steps(family: families.FamilyView, registry: Registry) -> list[NextStep
             continue
         done_before = any(s.form_id == form.id for s in family.submissions)
         if step_up:
-            label = f"Ask for more help: start a {form.short_title.lower()}"
+            label = f"Ask for more help: start {form.a_title}"
         elif done_before:
             label = f"Start the next {form.title}"
         else:
@@ -193,7 +193,7 @@ def _closed_label(reason: str | None) -> str:
     answer = value
     if condition is not None:
         answer = form.field(condition.field).option_label(value)
-    return f"{answer} (at a {form.short_title.lower()})"
+    return f"{answer} (at {form.a_title})"
 
 
 def _outcome_label(registry: Registry, decision: workspace.Decision) -> str:

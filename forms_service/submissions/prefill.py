@@ -55,7 +55,8 @@ def prefill_answers(
     reference = reference.strip().upper()
     if not form.prefill or not can_start_from(actor):
         refused(services, actor, "not allowed to start from a reference")
-        raise PrefillError(f"A {form.short_title.lower()} cannot be started from a reference")
+        title = form.a_title
+        raise PrefillError(f"{title[:1].upper()}{title[1:]} cannot be started from a reference")
     if not looks_like_reference(reference):
         refused(services, actor, "not a reference")
         raise PrefillError(BAD_FORMAT)

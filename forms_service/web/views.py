@@ -12,6 +12,7 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    flash,
     g,
     redirect,
     render_template,
@@ -54,6 +55,7 @@ from ..submissions.answers import AnswersInvalid, validate
 from ..submissions.prefill import PrefillError, prefill_answers, refused
 from ..submissions.rules import computed, warnings
 from ..submissions.service import AlreadySubmitted, reference_of, submit
+from .templating import item_name
 from .wiring import enqueue_delivery
 
 bp = Blueprint("forms", __name__)
@@ -551,7 +553,7 @@ def _alert_start(found: Alert, family_id: str | None) -> dict[str, str] | None:
         return None
     return {
         "action": url_for("staff.start_next", family_id=family.id, form_id=target.id),
-        "label": found.start_label or f"Start a {target.short_title.lower()}",
+        "label": found.start_label or f"Start {target.a_title}",
     }
 
 
@@ -840,17 +842,30 @@ def _render_item(
     )
 
 
-@bp.route("/<form_id>/<page_id>/<int:index>/remove", methods=["POST"])
-def remove_item(index: int) -> Response:
+@bp.route("/<form_id>/<page_id>/<int:index>/remove", methods=["GET", "POST"])
+def remove_item(index: int) -> Response | str:
+    """Remove asks first (GOV.UK: one mis-click must not lose an item), then says so.
+
+    GET shows "Are you sure you want to remove …?"; its POST (with the CSRF
+    token) removes, and the list shows a success banner naming the item by its
+    label and number only, so no answer goes into the session cookie.
+    """
     form_def = definition()
     page_now, group = _repeating_page()
     saved = _saved(form_def)
     items = list(saved.get(group.name) or [])
     position = _item_index(group, items, index)
     assert position is not None
+    back = _url(".page", form_id=form_def.id, page_id=page_now.id)
+    if request.method == "GET":
+        name = item_name(group, items[position], index)
+        return render_template(
+            "remove.html", definition=form_def, page=page_now, name=name, back=back
+        )
     del items[position]
     _save(form_def, {group.name: items})
-    return redirect(_url(".page", form_id=form_def.id, page_id=page_now.id))
+    flash(f"{item_name(group, {}, index)} has been removed", "success")
+    return redirect(back)
 
 
 @bp.route("/<form_id>/check-answers", methods=["GET", "POST"])

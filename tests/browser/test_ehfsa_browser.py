@@ -182,7 +182,7 @@ def test_full_ehfsa_journey(page: Any, live_server: Any, axe: Any) -> None:
         page,
         axe,
         {
-            "role": "The child this request is mainly about",
+            "role": "The child this form is mainly about",
             "first_name": "Amelia",
             "last_name": "Testfamily",
             "date_of_birth": _years_ago(9),
@@ -217,9 +217,16 @@ def test_full_ehfsa_journey(page: Any, live_server: Any, axe: Any) -> None:
     )
     expect(page.get_by_role("heading", level=2)).to_have_text("You have added 3 family members")
     axe.check(page, "household (3)")
-    page.get_by_role("button", name="Remove Family member 3: Jayden Testfamily").click()
-    expect(page.get_by_role("heading", level=2)).to_have_text("You have added 2 family members")
-    expect(page.locator("#items")).not_to_contain_text("Jayden")
+    page.get_by_role("link", name="Remove Family member 3: Jayden Testfamily").click()
+    _heading(page, "Are you sure you want to remove Family member 3: Jayden Testfamily?")
+    axe.check(page, "remove family member 3")
+    page.get_by_role("button", name="Yes, remove it").click()
+    expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
+        "Family member 3 has been removed"
+    )
+    items = page.locator("#items")  # the banner has a heading of its own
+    expect(items.get_by_role("heading", level=2)).to_have_text("You have added 2 family members")
+    expect(items).not_to_contain_text("Jayden")
     axe.check(page, "household (2)")
     page.get_by_role("link", name="Change Family member 2: Priya Testfamily").click()
     _heading(page, "Change family member 2")

@@ -174,10 +174,9 @@ def _finish_prefilled(page: Any, form: Any, answers: dict[str, Any]) -> None:
             if arrived.count():
                 continue
             # Carried-forward items this form asks more of: start the list afresh.
-            while page.locator("#items").get_by_role("button", name=re.compile("^Remove")).count():
-                page.locator("#items").get_by_role(
-                    "button", name=re.compile("^Remove")
-                ).first.click()
+            while page.locator("#items").get_by_role("link", name=re.compile("^Remove")).count():
+                page.locator("#items").get_by_role("link", name=re.compile("^Remove")).first.click()
+                page.get_by_role("button", name="Yes, remove it").click()
         if pg.repeating is not None:
             fill_list_page(page, form, pg, answers, lambda _pg, _kind: None)
         click_and_arrive(page, "Continue", path, title)

@@ -259,3 +259,39 @@ def test_unknown_or_wrong_form_reference_is_refused(
     with services.sessions() as db:
         stories = db.scalars(select(Submission).where(Submission.form_id == "family-story"))
         assert [row.reference for row in stories] == [story_ref]  # only the source
+
+
+def test_a_need_that_does_not_apply_asks_nothing_more(
+    client: FlaskClient, services: Services
+) -> None:
+    """Strengths and scores belong to a need that applies: under "No" nothing is
+    asked by the page (they sit in the "Yes" reveal), the server or the API."""
+    answers = family_story_answers()
+    answers["domains"][2] = {"headline": "HLT", "applies": False}
+    assert _post(client, "family-story", answers).status_code == 201
+    applying = answers["domains"][0]
+    del applying["strengths"], applying["family_score"]
+    errors = _post(client, "family-story", answers).get_json()["errors"]
+    assert errors["domains.0.strengths"] == ["Enter the strengths"]
+    assert errors["domains.0.family_score"] == ["Enter the family's score"]
+
+    user = WebUser(client, services.registry.get("family-story"))
+    page = client.get(user.url("needs-assessment", "add")).text
+    reveal = page.split('id="conditional-applies"', 1)[1].split("</fieldset>", 1)[0]
+    for name in ("who", "strengths", "worries", "family_score", "practitioner_score"):
+        assert f'name="{name}"' in reveal, name
+    reply = user.post(user.url("needs-assessment", "add"), {"headline": "HLT", "applies": "no"})
+    assert reply.status_code == 302, reply.text
+
+    schema = client.get("/api/v1/forms/family-story/schema").get_json()
+    item = schema["properties"]["domains"]["items"]
+    assert not {"strengths", "family_score"} & set(item.get("required", []))
+    assert {"strengths", "family_score"} <= {
+        name for rule in item["allOf"] for name in rule.get("then", {}).get("required", [])
+    }
+
+
+def test_the_start_page_names_earlier_forms_with_the_right_article(client: FlaskClient) -> None:
+    page = client.get("/forms/family-story").text
+    assert "If this follows an Early Help request or a request for service" in page
+    assert "a early help" not in page.lower()

@@ -256,3 +256,42 @@ def test_date_error_links_to_the_day_box(client: FlaskClient, services: Services
     )
     assert 'href="#consent-date_given-day"' in reply.text
     assert 'id="consent-date_given-day"' in reply.text
+
+
+def test_a_date_of_birth_typed_with_a_month_name_is_taken(
+    client: FlaskClient, services: Services
+) -> None:
+    """GOV.UK date inputs accept "14 May 2016" as typed: the member is added and
+    the date reads back in the boxes as numbers."""
+    user = _user(client, services)
+    member = ehfsa_answers(1)["household"][0]
+    fields = services.registry.get("ehfsa").field("household").fields
+    typed = {"date_of_birth-day": "14", "date_of_birth-month": "May", "date_of_birth-year": "2016"}
+    reply = user.post(user.url("household", "add"), {**formdata(fields, member), **typed})
+    assert reply.status_code == 302, reply.text
+    item = client.get(user.url("household", "1")).text
+    assert 'name="date_of_birth-month" type="text" value="5"' in item
+    assert 'name="date_of_birth-day" type="text" value="14"' in item
+
+
+def test_remove_asks_first_then_says_it_is_done(client: FlaskClient, services: Services) -> None:
+    """GOV.UK add-another: Remove is a link to "Are you sure…?"; only its POST
+    removes, and the list then shows a success banner."""
+    user = _user(client, services)
+    answers = ehfsa_answers(3)
+    user.fill_page("household", answers)
+    second = answers["household"][1]
+    listing = client.get(user.url("household")).text
+    assert f'href="{user.url("household", "2", "remove")}"' in listing
+    ask = client.get(user.url("household", "2", "remove"))
+    name = f"Family member 2: {second['first_name']} {second['last_name']}"
+    assert f"Are you sure you want to remove {name}?" in ask.text
+    assert "You have added 3 family members" in client.get(user.url("household")).text
+    assert client.post(user.url("household", "2", "remove")).status_code == 400  # no token
+    reply = user.post(user.url("household", "2", "remove"), {})
+    assert reply.status_code == 302 and reply.location.endswith(user.url("household"))
+    page = client.get(user.url("household")).text
+    assert "govuk-notification-banner--success" in page
+    assert "Family member 2 has been removed" in page
+    assert "You have added 2 family members" in page and second["first_name"] not in page
+    assert "has been removed" not in client.get(user.url("household")).text  # said once

@@ -488,7 +488,7 @@ def test_my_families_puts_the_overdue_first_and_tags_what_is_due(
     assert "govuk-tag--red" in rows[0] and "Overdue" in rows[0]
     assert "govuk-tag--orange" in rows[1] and "Due now" in rows[1]
     assert "govuk-tag--blue" in rows[2]
-    assert "Team Around the Family review" in rows[0]
+    assert "Team Around the Child and Family review" in rows[0]
     assert format_datetime(dues[later][0], date_only=True) in rows[2]
 
 

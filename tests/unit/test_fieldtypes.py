@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from jsonschema import Draft202012Validator
+from werkzeug.datastructures import MultiDict
 
 from forms_service.definitions.model import Condition, DateRule, Field, Option
 from forms_service.definitions.registry import Registry
@@ -165,3 +166,92 @@ def test_a_group_binds_and_returns_its_answers(app: Flask) -> None:
         form = form_class((group,))(formdata=None, data={"address": {"street": "1 High St"}})
         assert answers_of((group,), form) == {"address": {"street": "1 High St", "town": None}}
         assert "govuk-fieldset__legend--m" in str(render_fields((group,), form, {}))
+
+
+@pytest.mark.parametrize(
+    ("day", "month", "year", "expected"),
+    [
+        ("14", "May", "2016", "2016-05-14"),
+        ("14", "may", "2016", "2016-05-14"),
+        ("5", "Sept", "2016", "2016-09-05"),
+        ("05", "sep", "2016", "2016-09-05"),
+        ("5", "September", "2016", "2016-09-05"),
+        ("5", "SEP.", "2016", "2016-09-05"),
+        ("05", "05", "2016", "2016-05-05"),
+        (" 1 ", " jan ", "2016", "2016-01-01"),
+    ],
+)
+def test_a_date_input_takes_month_names_and_two_digit_parts(
+    app: Flask, day: str, month: str, year: str, expected: str
+) -> None:
+    """GOV.UK's date input guidance: accept month names, abbreviations and leading zeros."""
+    born = Field(name="born", type="date", label="Date of birth")
+    posted = MultiDict({"born-day": day, "born-month": month, "born-year": year})
+    with app.test_request_context(method="POST"):
+        form = form_class((born,))(formdata=posted)
+        assert answers_of((born,), form)["born"] == expected
+    assert _check(born, expected) == expected
+
+
+@pytest.mark.parametrize("month", ["Ma", "Ju", "Mayo", "13", "0", "Smarch", "5.5"])
+def test_a_month_that_names_no_month_is_not_a_real_date(app: Flask, month: str) -> None:
+    """Too short to tell ("Ju": June or July?), or not a month at all: the usual message."""
+    born = Field(name="born", type="date", label="Date of birth")
+    posted = MultiDict({"born-day": "14", "born-month": month, "born-year": "2016"})
+    with app.test_request_context(method="POST"):
+        form = form_class((born,))(formdata=posted)
+        answer = answers_of((born,), form)["born"]
+    assert _check(born, answer) == "Date of birth must be a real date"
+
+
+def test_the_api_still_takes_only_iso_dates() -> None:
+    born = Field(name="born", type="date", label="Date of birth")
+    assert _check(born, "2016-05-14") == "2016-05-14"
+    assert _check(born, "14 May 2016") == "Date of birth must be a real date"
+
+
+def test_a_length_limit_is_stated_in_the_hint(app: Flask) -> None:
+    """GOV.UK: say the limit before the user meets it; the type words it, not the YAML."""
+    ref = Field(name="ref", type="text", label="Reference", hint="From the letter", max_length=50)
+    html = _rendered(app, (ref,), {})
+    assert "From the letter You can enter up to 50 characters." in html
+    name = Field(name="name", type="text", label="Name")
+    assert "You can enter up to" not in _rendered(app, (name,), {})
+
+
+def test_long_text_has_a_character_count_and_states_its_minimum(app: Flask) -> None:
+    what = Field(
+        name="what", type="long_text", label="What happened?", min_length=50, max_length=2000
+    )
+    html = _rendered(app, (what,), {})
+    assert 'data-module="govuk-character-count"' in html
+    assert 'data-maxlength="2000"' in html
+    assert "You can enter up to 2,000 characters" in html
+    assert "Write at least 50 characters." in html
+    assert _check(what, "Too short.") == "What happened must be 50 characters or more"
+
+
+def test_every_length_limit_of_every_form_is_stated() -> None:
+    """Each text limit in form_schemas/ reaches the page: the hint or the character count."""
+    root = Path(__file__).resolve().parents[2]
+    registry = Registry(root / "form_schemas", root / "doc_templates")
+
+    def every(fields: tuple[Field, ...]) -> list[Field]:
+        return [g for f in fields for g in (f, *every(f.fields))]
+
+    texts = [f for form in registry.all() for f in every(tuple(form.fields)) if f.type == "text"]
+    longs = [
+        f for form in registry.all() for f in every(tuple(form.fields)) if f.type == "long_text"
+    ]
+    assert texts and longs
+    for fld in texts:
+        if fld.max_length:
+            assert f"You can enter up to {fld.max_length:,} characters." in (
+                type_of(fld).hint(fld) or ""
+            ), fld.name
+    for fld in longs + texts:
+        if fld.min_length:
+            assert f"Write at least {fld.min_length} characters." in (
+                type_of(fld).hint(fld) or ""
+            ), fld.name
+    assert any(f.min_length for f in longs)

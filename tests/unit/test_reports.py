@@ -269,7 +269,9 @@ def test_each_timeliness_figure_counts_exactly(services: Services, quarter: Quar
     assert (stories.met, stories.total) == (1, 3)
     assert (reviews.met, reviews.total) == (2, 3)
     assert stories.label == "Family Story Assessments within 15 working days of allocation"
-    assert reviews.label == "Team Around the Family reviews within 6 weeks of the previous plan"
+    assert reviews.label == (
+        "Team Around the Child and Family reviews within 6 weeks of the previous plan"
+    )
 
 
 def test_a_clock_still_running_is_counted_once_it_runs_out(
