@@ -89,6 +89,7 @@ def init_app(app: Flask, services: Services) -> Limiter:
     attach("auth.code", settings.limit_sign_in, client_ip, methods=["POST"], deduct_when=failed)
     attach("forms.start_from", settings.limit_start_from, user_key)
     attach("forms.save_for_later", settings.limit_sign_in, account_key, methods=["POST"])
+    attach("forms.save_for_later", settings.limit_sign_in, client_ip, methods=["POST"])
     attach("resume.open_link", settings.limit_sign_in, client_ip)
     attach("resume.code", settings.limit_sign_in, client_ip, methods=["POST"], deduct_when=failed)
     attach("api.create_submission", settings.limit_api_submissions, token_key)

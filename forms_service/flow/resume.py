@@ -37,9 +37,12 @@ from . import drafts
 
 #: How long an emailed link works.
 LINK_DAYS = 7
-#: How long a code works once sent, and how many wrong tries a link allows.
+#: How long a code works once sent; how many wrong tries a link allows in all
+#: (never reset by a new code, so reopening the link buys no more guesses); and
+#: how many codes one link may send.
 CODE_MINUTES = 15
 CODE_TRIES = 5
+CODES_PER_LINK = 3
 #: A second code is not sent within this many seconds of the first.
 CODE_RESEND_SECONDS = 60
 #: Session key holding the id of the link being opened (never the token).
@@ -90,6 +93,7 @@ def offer(
                 created_at=now,
                 expires_at=until,
                 code_tries=0,
+                codes_sent=0,
             )
         )
         outbox_id = messages.queue(
@@ -112,17 +116,17 @@ def open_link(services: Services, session: MutableMapping[str, Any], link_token:
     link_id = token_digest(link_token)
     now = utcnow()
     with transaction(services.sessions) as db:
-        link = _usable(db.get(DraftLink, link_id), now)
+        link = _usable(db.get(DraftLink, link_id, with_for_update=True), now)
         session[SESSION_KEY] = link_id
         recent = link.code_sent_at is not None and now - aware(link.code_sent_at) < dt.timedelta(
             seconds=CODE_RESEND_SECONDS
         )
-        if recent:
-            return None
+        if recent or link.codes_sent >= CODES_PER_LINK:
+            return None  # the code already sent still works until it expires
         code = f"{secrets.randbelow(10**6):06d}"
         link.code_sealed = services.vault.seal({"code": code})
         link.code_sent_at = now
-        link.code_tries = 0
+        link.codes_sent += 1
         secret = services.vault.open(link.secret_sealed)
         return messages.queue(
             db,
@@ -145,7 +149,8 @@ def enter_code(services: Services, session: MutableMapping[str, Any], code: str)
     with transaction(services.sessions) as db:
         # A wrong try is counted whatever happens next, so the problem is raised
         # only once the transaction has committed.
-        form_id, token, problem = _check_code(services, db.get(DraftLink, link_id), code)
+        link = db.get(DraftLink, link_id, with_for_update=True)
+        form_id, token, problem = _check_code(services, link, code)
     if problem is not None:
         raise problem
     session.pop(SESSION_KEY, None)

@@ -27,6 +27,7 @@ from flask import (
     flash,
     redirect,
     render_template,
+    request,
     session,
     url_for,
 )
@@ -246,7 +247,7 @@ def family(family_id: str) -> str:
 
 
 @bp.post("/families/<family_id>/start/<form_id>")
-def start_next(family_id: str, form_id: str) -> BaseResponse:
+def start_next(family_id: str, form_id: str) -> BaseResponse | str:
     """Start ``form_id`` prefilled from the family's latest form that feeds it, with no
     reference to type: the reference is found here, and ``prefill_answers`` asks the
     policy (and audits) exactly as a typed reference would."""
@@ -258,6 +259,14 @@ def start_next(family_id: str, form_id: str) -> BaseResponse:
     step = next((s for s in next_steps(found, services().registry) if s.form.id == form.id), None)
     if step is None or not policy.can_fill(actor, form):
         abort(404)
+    if drafts.answers(services(), session, form.id, actor) and request.form.get("replace") != "yes":
+        return render_template(  # a draft under way is replaced only when they say so
+            "replace_draft.html",
+            definition=form,
+            source=step.source.reference,
+            action=url_for(".start_next", family_id=family_id, form_id=form.id),
+            hidden={},
+        )
     try:
         prefilled = prefill_answers(services(), form, step.source.reference, actor)
     except PrefillError:

@@ -83,6 +83,7 @@ class DraftLink(Base):
     code_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     code_sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     code_tries: Mapped[int] = mapped_column(Integer, default=0)
+    codes_sent: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Submission(Base):

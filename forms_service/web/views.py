@@ -290,7 +290,13 @@ def start_from() -> Response | tuple[str, int] | str:
     if follows != "yes":
         return _render_start(reference, {"follows": [FOLLOWS_MISSING]})
     if _saved(form_def) and request.form.get("replace") != "yes":
-        return render_template("replace_draft.html", definition=form_def, reference=reference)
+        return render_template(
+            "replace_draft.html",
+            definition=form_def,
+            source=reference,
+            action=url_for(".start_from", form_id=form_def.id),
+            hidden={"follows": "yes", "reference": reference},
+        )
     try:
         prefilled = prefill_answers(services(), form_def, reference, actor)
     except PrefillError as exc:
@@ -310,9 +316,6 @@ def page() -> Response | str | tuple[str, int]:
         return _render_page(page_now, _bound(page_now.fields, None, saved, saved), saved, {})
     form = _bound(page_now.fields, request.form, _files_kept(page_now, saved), saved)
     data = answers_of(page_now.fields, form)
-    if request.form.get("save_later"):
-        _keep_valid(page_now, data, saved)
-        return redirect(url_for(".save_for_later", form_id=form_def.id))
     on_page = {f.name for f in page_now.fields}
     known = {**{k: v for k, v in saved.items() if k not in on_page}, **data}
     stop = triggered_stop(page_now.fields, known)
@@ -321,6 +324,9 @@ def page() -> Response | str | tuple[str, int]:
     advised = triggered_advice(page_now.fields, data)
     if advised is not None:
         return _render_advice(page_now, *advised, saved)
+    if request.form.get("save_later"):  # after the gates: a "Yes" is never saved for later
+        _keep_valid(page_now, data, saved)
+        return redirect(url_for(".save_for_later", form_id=form_def.id))
     scope, context = _with_earlier_answers(form_def, page_now, saved)
     try:
         clean = validate(
@@ -346,10 +352,14 @@ def _keep_valid(page: Page, data: dict[str, Any], saved: dict[str, Any]) -> None
     if not right:
         return
     merged = {
-        name: {**(saved.get(name) or {}), **value} if isinstance(value, dict) else value
+        name: {**_as_dict(saved.get(name)), **value} if isinstance(value, dict) else value
         for name, value in right.items()
     }
     _save(definition(), merged)
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    return dict(value) if isinstance(value, dict) else {}
 
 
 def _right_alone(

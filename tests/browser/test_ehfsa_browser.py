@@ -82,6 +82,7 @@ REFERENCE = re.compile(r"EH-[2-9A-HJ-NP-TW-Z]{4}-[2-9A-HJ-NP-TW-Z]{4}")
 PAGES_CHECKED = {
     "start",
     "stop (draft kept)",
+    "remove family member 3",
     "safeguarding",
     "referrer (errors)",
     "referrer",

@@ -177,6 +177,7 @@ def _finish_prefilled(page: Any, form: Any, answers: dict[str, Any]) -> None:
             while page.locator("#items").get_by_role("link", name=re.compile("^Remove")).count():
                 page.locator("#items").get_by_role("link", name=re.compile("^Remove")).first.click()
                 page.get_by_role("button", name="Yes, remove it").click()
+                expect(page.locator(".govuk-notification-banner")).to_contain_text("removed")
         if pg.repeating is not None:
             fill_list_page(page, form, pg, answers, lambda _pg, _kind: None)
         click_and_arrive(page, "Continue", path, title)

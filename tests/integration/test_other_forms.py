@@ -293,5 +293,5 @@ def test_a_need_that_does_not_apply_asks_nothing_more(
 
 def test_the_start_page_names_earlier_forms_with_the_right_article(client: FlaskClient) -> None:
     page = client.get("/forms/family-story").text
-    assert "If this follows an Early Help request or a request for service" in page
+    assert "For example, an Early Help request or a request for service." in page
     assert "a early help" not in page.lower()

@@ -4,6 +4,7 @@ in another browser; the emails hold no answers."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,8 +12,11 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select, update
 
+from forms_service.clock import utcnow
 from forms_service.flow import resume
+from forms_service.submissions.models import Draft, DraftLink
 from tests.conftest import make_app, task_runner
 from tests.factories import ehfsa_answers
 from tests.smtp_server import SmtpTestServer
@@ -134,3 +138,40 @@ def test_nothing_to_save_says_so(app: Flask, smtp: SmtpTestServer) -> None:
     )
     assert reply.status_code == 200 and "There is nothing to save yet" in reply.text
     assert smtp.messages == []
+
+
+def test_a_gate_answer_of_yes_is_never_saved_for_later(app: Flask, smtp: SmtpTestServer) -> None:
+    """ "Save and come back later" pressed on the gate with "Yes": the stop page, and
+    neither the "Yes" nor the earlier "No" is kept to be sent later."""
+    _, user, answers = _started(app)
+    gate = user.form.page("safeguarding")
+    reply = user.post(
+        user.url("safeguarding"),
+        {**formdata(gate.fields, {**answers, "immediate_danger": "yes"}), "save_later": "yes"},
+    )
+    assert reply.status_code == 200 and "Call 999 now" in reply.text
+    services = app.extensions["forms"]
+    with services.readers() as db:
+        kept = services.vault.open(db.scalars(select(Draft)).one().answers_sealed)
+    assert "immediate_danger" not in kept and kept["referrer"]
+
+
+def test_reopening_the_link_buys_no_more_guesses(app: Flask, smtp: SmtpTestServer) -> None:
+    _, user, _ = _started(app)
+    user.post(user.url("save"), {"email": SCHOOL})
+    token = re.search(r"/resume/(\S+)", _text(smtp, 0))
+    assert token
+    guesser = app.test_client()
+    services = app.extensions["forms"]
+    replies = []
+    for _ in range(resume.CODE_TRIES):
+        guesser.get(f"/resume/{token.group(1)}")
+        page = guesser.get("/resume")
+        replies.append(
+            guesser.post("/resume", data={"code": "abcdef", "csrf_token": csrf_token(page.text)})
+        )
+        with services.sessions.begin() as db:  # as if a minute had passed: a new code is sent
+            db.execute(update(DraftLink).values(code_sent_at=utcnow() - dt.timedelta(minutes=2)))
+    assert [r.status_code for r in replies] == [200] * (resume.CODE_TRIES - 1) + [410]
+    codes = [m for m in smtp.messages if "code" in str(m.parsed()["Subject"])]
+    assert len(codes) == resume.CODES_PER_LINK

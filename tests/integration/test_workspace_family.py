@@ -78,10 +78,10 @@ def _page(client: FlaskClient, family_id: str) -> str:
     return reply.text
 
 
-def _post_form(client: FlaskClient, page: str, action: str) -> Any:
+def _post_form(client: FlaskClient, page: str, action: str, **fields: str) -> Any:
     """Press the button whose form posts to ``action`` on ``page`` (its CSRF token)."""
     assert f'action="{action}"' in page, action
-    return client.post(action, data={"csrf_token": csrf_token(page)})
+    return client.post(action, data={"csrf_token": csrf_token(page), **fields})
 
 
 def _story(app: Flask, case: Case) -> str:
@@ -281,6 +281,12 @@ def test_start_buttons_open_the_next_form_prefilled_with_no_reference_typed(
     reply = _post_form(case.client, page, action)
     assert _starts_from(services) == ["into family-story"]
     assert reply.status_code == 302 and reply.location.endswith("/forms/family-story/case")
+    # Pressed again with that draft under way: asked first, and nothing replaced yet.
+    again = _post_form(case.client, page, action)
+    assert again.status_code == 200 and "You have already started this form" in again.text
+    assert _starts_from(services) == ["into family-story"]
+    assert _post_form(case.client, again.text, action, replace="yes").status_code == 302
+    assert _starts_from(services) == ["into family-story"] * 2
     first = case.client.get(reply.location).text
     assert re.search(rf'name="case-ehfsa_reference"[^>]*value="{case.reference}"', first)
     household = case.client.get("/forms/family-story/household").text

@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("code_sealed", sa.LargeBinary(), nullable=True),
         sa.Column("code_sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("code_tries", sa.Integer(), nullable=False),
+        sa.Column("codes_sent", sa.Integer(), nullable=False),
     )
     op.create_index("ix_draft_links_draft_id", "draft_links", ["draft_id"])
     op.create_index("ix_draft_links_expires_at", "draft_links", ["expires_at"])
