@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from jsonschema import Draft202012Validator
+from werkzeug.datastructures import MultiDict
 
 from forms_service.definitions.model import Condition, DateRule, Field, Option
 from forms_service.definitions.registry import Registry
@@ -70,6 +71,35 @@ def test_nhs_number_check_digit_is_an_x_rule_and_enforced() -> None:
     assert _conforms(nhs, "943 476 5918")  # the pattern cannot see the check digit…
     (rule,) = type_of(nhs).rules(nhs)
     assert not rule.check("943 476 5918") and rule.check("9434765919")  # …the x-rule can
+
+
+@pytest.mark.parametrize(
+    ("kind", "stored", "shown"),
+    [
+        ("phone", "+441702215007", "01702 215007"),
+        ("phone", "+447911123456", "07911 123456"),
+        ("phone", "+33123456789", "+33 1 23 45 67 89"),
+        ("nhs_number", "9434765919", "943 476 5919"),
+    ],
+)
+def test_numbers_display_and_come_back_into_their_box_as_people_write_them(
+    kind: str, stored: str, shown: str
+) -> None:
+    """Shown formatted on check answers and documents, and typed back formatted into the
+    form; posting that again stores the same machine form (it round-trips)."""
+    fld = Field(name="number", type=kind, label="Number")
+    assert display_value(fld, stored) == shown
+    saved = form_class((fld,))(data={"number": stored})
+    assert saved["number"].data == shown
+    posted = form_class((fld,))(formdata=MultiDict({"number": shown}))
+    assert _check(fld, answers_of((fld,), posted)["number"]) == stored
+
+
+def test_a_number_just_typed_is_shown_back_as_typed() -> None:
+    """Only a saved answer is reformatted: what the user just posted stays as they wrote it."""
+    fld = Field(name="number", type="phone", label="Number")
+    posted = form_class((fld,))(formdata=MultiDict({"number": "+44 1702 215007"}))
+    assert posted["number"].data == "+44 1702 215007"
 
 
 def test_blank_only_text_is_refused_by_server_and_schema() -> None:
