@@ -235,6 +235,7 @@ class PhoneType(TextType):
     width = "govuk-input--width-20"
 
     example = "01702 215000 or 07911 123456"
+    plural_kind = "numbers"
 
     def wtf_field(self, definition: Field) -> Any:
         return typed_back(self, definition)
@@ -327,6 +328,7 @@ class NhsNumberType(TextType):
     width = "govuk-input--width-10"
     spellcheck = False
     inputmode = "numeric"
+    plural_kind = "numbers"
 
     def wtf_field(self, definition: Field) -> Any:
         return typed_back(self, definition)

@@ -160,6 +160,19 @@ def test_household_needs_exactly_one_lead_child(client: FlaskClient, services: S
     assert "Choose exactly one person as the child this request is mainly about" in reply.text
 
 
+def test_two_family_members_with_one_nhs_number_cannot_continue(
+    client: FlaskClient, services: Services
+) -> None:
+    user = _user(client, services)
+    answers = ehfsa_answers(2)
+    answers["household"][1]["nhs_number"] = "9434765919"  # the lead child's
+    reply = user.fill_page("household", answers)
+    assert reply.status_code == 200  # the list again, not the next page
+    assert "Family member 2: NHS number" in reply.text
+    assert "is the same as family member 1&#39;s. Check both numbers" in reply.text
+    assert 'class="govuk-error-summary"' in reply.text
+
+
 def test_remove_and_change_household_members(client: FlaskClient, services: Services) -> None:
     user = _user(client, services)
     answers = ehfsa_answers(3)
