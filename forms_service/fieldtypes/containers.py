@@ -169,13 +169,13 @@ class RepeatingType(FieldType):
     def rules(self, definition: Field) -> list[XRule]:
         if not definition.unique:
             return []
-        nouns = " or ".join(definition.child(n).noun for n in definition.unique)
+        nouns = "; ".join(capitalise(definition.child(n).noun) for n in definition.unique)
         items = definition.item_plural or f"{definition.item_label or 'item'}s"
         return [
             XRule(
                 "unique-in-list",
-                f"No two {items} may give the same {nouns} "
-                "(compared as stored, so spaces do not make two numbers differ).",
+                f"No two {items} may give the same answer to: {nouns}. Answers are "
+                "compared as stored, so spacing does not make two numbers differ.",
                 lambda value: keeps_unique(definition, value),
             )
         ]
