@@ -186,6 +186,11 @@ def build(extra_facts: list[tuple[str, str]] | None = None) -> DocumentObject:
     run.font.color.rgb = RGBColor(0x50, 0x5A, 0x5F)
     document.add_heading("{{ form.title }}", level=0)
 
+    _tag(document, "{%p if child %}")
+    paragraph = document.add_paragraph()
+    paragraph.add_run("Child: ").bold = True
+    paragraph.add_run("{{ child }}")
+    _tag(document, "{%p endif %}")
     facts = [("Reference", "{{ reference }}"), ("Submitted", "{{ submitted_at }}")]
     for label, tag in facts + (extra_facts or []):
         paragraph = document.add_paragraph()

@@ -277,6 +277,9 @@ def _check_scope(fields: tuple[Field, ...], where: str, seen: set[str] | None = 
             for rule in fld.item_rules:
                 if rule.field not in child_names:
                     problems.append(f"{path}.item_rules: '{rule.field}' is not one of its fields")
+            for name in fld.unique:
+                if name not in child_names:
+                    problems.append(f"{path}.unique: '{name}' is not one of its fields")
         if fld.type == "repeating" and any(f.type in {"group", "repeating"} for f in fld.fields):
             problems.append(f"{path}: a repeating group's items hold simple fields only")
         earlier[fld.name] = fld

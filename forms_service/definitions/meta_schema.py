@@ -227,6 +227,7 @@ class FieldSchema(_Builds):
     item_plural = mf.String()
     summary = FrozenList(mf.String(validate=NAME))
     item_rules = FrozenList(OneOfKind(ExactlyOneSchema, AtLeastOneSchema))
+    unique = FrozenList(mf.String(validate=NAME))
     count_hints = FrozenList(mf.Nested(CountHintSchema))
     minimum = mf.Integer()
     maximum = mf.Integer()

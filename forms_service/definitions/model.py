@@ -336,6 +336,9 @@ class Field:
     item_plural: str | None = None
     summary: tuple[str, ...] = ()
     item_rules: tuple[ItemRule, ...] = ()
+    #: Fields of a repeating group's items no two items may answer alike (one NHS
+    #: number per person in a household): blank answers are not compared.
+    unique: tuple[str, ...] = ()
     count_hints: tuple[CountHint, ...] = ()
     minimum: int | None = None
     maximum: int | None = None

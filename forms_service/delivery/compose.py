@@ -166,6 +166,12 @@ def _documents(services: Services, submission: Submission, lane: str) -> list[At
     ]
 
 
+def attachment_list(files: list[Attachment]) -> str:
+    """The files a message carries, one name a line, for its body: a reader checks
+    that all of them arrived (a form with a family plan has four, not two)."""
+    return "\n".join(f"- {f.filename}" for f in files) or "- none"
+
+
 def _when(value: object) -> dt.datetime | None:
     if isinstance(value, dt.datetime):
         return value
@@ -190,15 +196,16 @@ def _spoc(services: Services, pending: Pending) -> Composed:
     uploaded with it (they count towards the size cap, which the upload checked)."""
     submission = _submission(pending)
     form = services.registry.get(submission.form_id)
+    files = _documents(services, submission, pending.lane) + list(pending.files)
     text = body(
         services.settings,
         messages.SPOC,
         form_title=form.title,
         reference=submission.reference,
-        submitted=submission.submitted_at.strftime("%d %B %Y %H:%M UTC"),
+        submitted=format_datetime(submission.submitted_at),
+        attachments=attachment_list(files),
     )
     subject = f"{form.short_title} {EN_DASH} {submission.reference}"
-    files = _documents(services, submission, pending.lane) + list(pending.files)
     return _email(services, pending, subject, text, attachments=files)
 
 
@@ -256,6 +263,7 @@ def _onward(services: Services, pending: Pending) -> Composed:
         raise CannotCompose(f"form {form.id} has no outcome {pending.payload.get('outcome')!r}")
     cc = pending.payload.get("cc")
     copied = (str(cc),) if cc and messages.may_email(services.settings, str(cc)) else ()
+    attachments = _documents(services, submission, pending.lane)
     text = body(
         services.settings,
         messages.ONWARD,
@@ -263,6 +271,7 @@ def _onward(services: Services, pending: Pending) -> Composed:
         reference=submission.reference,
         received=format_datetime(submission.submitted_at),
         outcome=outcome.label,
+        attachments=attachment_list(attachments),
         copied=(
             "The person who made the referral is copied into this email."
             if copied
@@ -270,7 +279,6 @@ def _onward(services: Services, pending: Pending) -> Composed:
         ),
     )
     subject = f"{form.short_title} passed on to you {EN_DASH} {submission.reference}"
-    attachments = _documents(services, submission, pending.lane)
     return _email(services, pending, subject, text, cc=copied, attachments=attachments)
 
 

@@ -10,6 +10,8 @@ Shape (``CONTEXT_KEYS`` lists the top-level names; ``checks.py`` uses it)::
     form:         {id, version, title, short_title}
     reference:    "EH-…"
     submitted_at: "24 November 2026 at 2:05pm"   (Europe/London)
+    child:        "Kayden, 7 years old": the lead child (the form's ``record.lead``)
+                  and their age on the day the form was sent; "" when none
     answers:      the raw answers (for form-specific templates)
     shown:        {"meeting.date": "3 December 2026", "decision": "Close", …}:
                   every simple answer outside repeating groups, by dotted
@@ -41,8 +43,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..definitions.model import Field, FormDefinition
+from ..families.record import age_text, lead_person
 from ..fieldtypes import display_value, type_of
-from ..formats import format_date, format_datetime
+from ..formats import LONDON, format_date, format_datetime
 from ..submissions import rules
 from ..text import strip_xml_illegal
 from .family import build_family_plan
@@ -53,6 +56,7 @@ CONTEXT_KEYS = frozenset(
         "form",
         "reference",
         "submitted_at",
+        "child",
         "answers",
         "shown",
         "sections",
@@ -271,6 +275,24 @@ def build_computed(form: FormDefinition, answers: Mapping[str, Any]) -> dict[str
     }
 
 
+def lead_child(form: FormDefinition, answers: Mapping[str, Any], sent: dt.datetime) -> str:
+    """Who the form is mainly about, for its header: "Kayden, 7 years old".
+
+    The form's ``record.lead`` says which person is the lead child. The age is
+    on the day the form was sent, not today, so a record printed next year
+    still says how old the child was when it was written. "" when the form
+    names no lead child or the answer gives no first name.
+    """
+    person = lead_person(form, dict(answers))
+    name = str(person.get("first_name") or "").strip() if person else ""
+    if not person or not name:
+        return ""
+    aware = sent if sent.tzinfo else sent.replace(tzinfo=dt.UTC)
+    born = person.get("date_of_birth") or person.get("due_date")
+    age = age_text(str(born) if born else None, aware.astimezone(LONDON).date())
+    return f"{name}, {age}" if age else name
+
+
 def build_context(
     form: FormDefinition,
     answers: Mapping[str, Any],
@@ -297,6 +319,7 @@ def build_context(
         },
         "reference": strip_xml_illegal(reference),
         "submitted_at": format_datetime(submitted_at),
+        "child": lead_child(form, answers, submitted_at),
         "answers": answers,
         "shown": build_shown_for_form(form, answers),
         "sections": build_sections(form, answers),

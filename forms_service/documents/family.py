@@ -61,9 +61,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import phonenumbers
-
-from ..formats import format_date
+from ..formats import format_date, format_phone
 
 #: Answer paths (dots through groups and repeating groups) the family plan reads.
 FAMILY_PLAN_FIELDS = (
@@ -127,20 +125,6 @@ def time_for_people(value: Any) -> str:
 def short_date(value: Any) -> str:
     """``"2027-01-05"`` → ``"5 January 2027"`` ("" when not a date)."""
     return format_date(value) if isinstance(value, str) else ""
-
-
-def phone_for_people(value: Any) -> str:
-    """A stored E.164 number as people write it: ``+441632960123`` → ``01632 960123``."""
-    text = str(value or "").strip()
-    if not text:
-        return ""
-    try:
-        number = phonenumbers.parse(text, "GB")
-    except phonenumbers.NumberParseException:
-        return text
-    if number.country_code == 44:
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def _text(value: Any) -> str:
@@ -429,7 +413,7 @@ def _family_plan(answers: Mapping[str, Any], contacts: Mapping[str, str]) -> dic
         "worker": {
             "name": _text(worker.get("name")),
             "job_title": _text(worker.get("job_title")),
-            "phone": phone_for_people(worker.get("phone")),
+            "phone": format_phone(worker.get("phone")),
             "email": _text(worker.get("email")),
         },
         "safety": {

@@ -88,6 +88,9 @@ class FieldType:
     #: Its answer is files uploaded one by one (never posted with the page), so a page
     #: holding it posts as multipart to the upload route and keeps what is saved.
     takes_files: ClassVar[bool] = False
+    #: What two answers of this type are called when a list repeats one ("Check both
+    #: numbers"): see ``unique:`` on a repeating group.
+    plural_kind: ClassVar[str] = "answers"
     #: The WTForms field that binds the posted value.
     wtf_class: ClassVar[type[WTField]] = StringField
 

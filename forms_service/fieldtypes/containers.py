@@ -9,8 +9,9 @@ from wtforms import Field as WTField
 from wtforms import FormField
 
 from ..definitions.model import Field, ItemRule
-from .base import Answer, FieldType, register, type_of
+from .base import Answer, FieldType, XRule, register, type_of
 from .layout import render_fields
+from .messages import capitalise
 from .scopes import answers_schema, contacts_key, form_class, object_schema
 from .widgets import Conditional, Errors, GovukWidget
 
@@ -51,7 +52,64 @@ class RepeatingAnswer(Answer):
         for rule in d.item_rules:
             if not rule.holds(items):
                 raise self.fail(rule.message)
+        repeated = first_repeat(d, items)
+        if repeated is not None:
+            raise self.fail(repeat_message(d, *repeated))
         return items
+
+
+def first_repeat(definition: Field, items: list[Any]) -> tuple[str, int, int] | None:
+    """The first item answering a ``unique`` field as an earlier item did:
+    (field name, earlier item's number, this item's number), counting from 1.
+
+    Items are compared as stored (cleaned), so "943 476 5919" and "9434765919"
+    are the same NHS number. Blank answers repeat nothing.
+    """
+    for name in definition.unique:
+        seen: dict[str, int] = {}
+        for number, item in enumerate(items, start=1):
+            value = item.get(name) if isinstance(item, dict) else None
+            if value in (None, "", []):
+                continue
+            if str(value) in seen:
+                return name, seen[str(value)], number
+            seen[str(value)] = number
+    return None
+
+
+def repeat_message(definition: Field, name: str, first: int, second: int) -> str:
+    """ "Family member 2: NHS number is the same as family member 1's. Check both numbers".
+
+    The message names both items by number, as the list shows them, so the user
+    knows which two to open.
+    """
+    child = definition.child(name)
+    label = definition.item_label or "item"
+    return (
+        f"{capitalise(label)} {second}: {capitalise(child.noun)} is the same as "
+        f"{label} {first}'s. Check both {type_of(child).plural_kind}"
+    )
+
+
+def stored_form(definition: Field, value: Any) -> Any:
+    """An answer as the server would store it (None if it would refuse it), so a
+    published rule compares what the server compares."""
+    try:
+        return type_of(definition).answer_field(definition, {}).deserialize(value)
+    except ValidationError:
+        return None
+
+
+def keeps_unique(definition: Field, value: Any) -> bool:
+    """The x-rule check of ``unique``: no two items' stored answers alike."""
+    if not isinstance(value, list):
+        return True
+    stored = [
+        {n: stored_form(definition.child(n), i.get(n)) for n in definition.unique}
+        for i in value
+        if isinstance(i, dict)
+    ]
+    return first_repeat(definition, stored) is None
 
 
 @register
@@ -107,6 +165,20 @@ class RepeatingType(FieldType):
     def missing_message(self, definition: Field) -> str:
         # "one" needs no article: "Add at least one need"
         return definition.messages.get("required") or f"Add at least one {definition.item_label}"
+
+    def rules(self, definition: Field) -> list[XRule]:
+        if not definition.unique:
+            return []
+        nouns = "; ".join(capitalise(definition.child(n).noun) for n in definition.unique)
+        items = definition.item_plural or f"{definition.item_label or 'item'}s"
+        return [
+            XRule(
+                "unique-in-list",
+                f"No two {items} may give the same answer to: {nouns}. Answers are "
+                "compared as stored, so spacing does not make two numbers differ.",
+                lambda value: keeps_unique(definition, value),
+            )
+        ]
 
     def json_schema(self, definition: Field) -> dict[str, Any]:
         schema: dict[str, Any] = {

@@ -11,19 +11,21 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import phonenumbers
 from marshmallow import ValidationError
 from stdnum.gb import nhs
 from wtforms import Field as WTField
-from wtforms import TextAreaField
+from wtforms import StringField, TextAreaField
 
 from ..definitions.model import Field
+from ..formats import format_nhs_number, format_phone
 from ..text import normalise
 from .base import Answer, FieldType, XRule, register
 from .messages import length_rules
-from .widgets import Conditional, Errors, hint, question
+from .widgets import Conditional, Errors, GovukWidget, hint, question
 
 #: Characters XML 1.0 forbids: never stored (``text.py`` removes them).
 _ILLEGAL = "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f\\ufffe\\uffff"
@@ -46,6 +48,21 @@ NHS_PATTERN = r"^[0-9]{3}[ -]?[0-9]{3}[ -]?[0-9]{4}$"
 def is_nfc(value: Any) -> bool:
     """The x-rule check for :data:`NFC_RULE`."""
     return not isinstance(value, str) or unicodedata.is_normalized("NFC", value)
+
+
+class SavedTextField(StringField):
+    """A text box that shows a saved answer as people write it, not as it is stored.
+
+    Only a saved answer (``data``) goes through ``shown``; text just posted is
+    re-displayed exactly as typed, so a mistake stays where the user made it.
+    """
+
+    def __init__(self, *args: Any, shown: Callable[[Any], Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.shown = shown
+
+    def process_data(self, value: Any) -> None:
+        super().process_data(self.shown(value) if value not in (None, "") else value)
 
 
 class TextAnswer(Answer):
@@ -233,6 +250,14 @@ class PhoneType(TextType):
     width = "govuk-input--width-20"
 
     example = "01702 215000 or 07911 123456"
+    plural_kind = "numbers"
+
+    def wtf_field(self, definition: Field) -> Any:
+        return typed_back(self, definition)
+
+    def show(self, definition: Field, value: Any) -> str:
+        """``+441702215007`` reads ``01702 215007`` (``formats.format_phone``)."""
+        return format_phone(value)
 
     def clean(self, answer: TextAnswer, value: str) -> str:
         number = parse_phone(value)
@@ -257,6 +282,20 @@ class PhoneType(TextType):
                 lambda value: parse_phone(normalise(value, single_line=True)) is not None,
             ),
         ]
+
+
+def typed_back(kind: TextType, definition: Field) -> Any:
+    """A text box that shows a saved answer in the type's display format.
+
+    Going back to a page (or a form prefilled from an earlier one) shows a phone
+    as ``01702 215007``, not ``+441702215007``: the format a person typed and
+    reads. Posting it again cleans to the same stored value, so nothing changes.
+    """
+    return SavedTextField(
+        definition.label,
+        widget=GovukWidget(kind, definition),
+        shown=lambda value: kind.show(definition, value),
+    )
 
 
 def parse_phone(value: str) -> phonenumbers.PhoneNumber | None:
@@ -304,6 +343,14 @@ class NhsNumberType(TextType):
     width = "govuk-input--width-10"
     spellcheck = False
     inputmode = "numeric"
+    plural_kind = "numbers"
+
+    def wtf_field(self, definition: Field) -> Any:
+        return typed_back(self, definition)
+
+    def show(self, definition: Field, value: Any) -> str:
+        """``9434765919`` reads ``943 476 5919`` (``formats.format_nhs_number``)."""
+        return format_nhs_number(value)
 
     def clean(self, answer: TextAnswer, value: str) -> str:
         if nhs_number(value) is None:

@@ -86,6 +86,27 @@ def test_consent_and_lead_child_rules_are_enforced(api_client: FlaskClient) -> N
     ]
 
 
+def test_one_nhs_number_for_two_people_is_refused(
+    api_client: FlaskClient, services: Services
+) -> None:
+    """Compared as stored: the same digits typed with spaces are the same number."""
+    answers = ehfsa_answers()
+    answers["household"][2]["nhs_number"] = "943 476 5919"  # the lead child's, spaced
+    reply = api_client.post("/api/v1/forms/ehfsa/submissions", json=answers)
+    assert reply.status_code == 422
+    [message] = reply.get_json()["errors"]["household"]
+    assert message.startswith("Family member 3: NHS number")
+    assert message.endswith("is the same as family member 1's. Check both numbers")
+    assert _count(services, Submission) == 0
+
+
+def test_the_household_schema_publishes_the_one_nhs_number_rule(client: FlaskClient) -> None:
+    household = client.get("/api/v1/forms/ehfsa/schema").get_json()["properties"]["household"]
+    rules = household["x-rules"]
+    assert [r["id"] for r in rules] == ["unique-in-list"]
+    assert rules[0]["rule"].startswith("No two family members may give the same answer to: NHS")
+
+
 def test_gate_answer_yes_is_refused_with_the_contact(api_client: FlaskClient) -> None:
     answers = {**ehfsa_answers(), "immediate_danger": "yes"}
     errors = api_client.post("/api/v1/forms/ehfsa/submissions", json=answers).get_json()["errors"]

@@ -3,6 +3,7 @@ the email; the PDF and DOCX attachments are opened and read back."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,9 +52,15 @@ def test_spoc_inbox_receives_email_with_both_documents(
     message = received.parsed()
     assert message["Subject"] == f"Early Help request – {reference}"
     assert not any(m["last_name"] in str(message["Subject"]) for m in answers["household"])
-    assert reference in message.get_body(("plain",)).get_content()
+    body = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert reference in body
     attachments = {part.get_filename(): part.get_content() for part in message.iter_attachments()}
     assert set(attachments) == {f"{reference}.pdf", f"{reference}.docx"}
+    assert f"Files attached:\n- {reference}.pdf\n- {reference}.docx\n" in body
+    assert "twice" not in body
+    # UK wall-clock time as everywhere else ("24 November 2026 at 2:05pm"), not "14:05 UTC".
+    assert re.search(r"^Received: \d{1,2} [A-Z][a-z]+ \d{4} at \d{1,2}:\d{2}[ap]m$", body, re.M)
+    assert "UTC" not in body
     for text in (
         flat(pdf_text(attachments[f"{reference}.pdf"])),
         flat(docx_text(attachments[f"{reference}.docx"])),
@@ -95,6 +102,9 @@ def test_every_form_is_emailed_with_its_documents(
     if family_plan:
         expected |= {f"{reference}-family-plan.pdf", f"{reference}-family-plan.docx"}
     assert set(files) == expected
+    body = message.get_body(("plain",)).get_content()
+    listed = [line[2:] for line in body.splitlines() if line.startswith("- ")]
+    assert sorted(listed) == sorted(expected)  # every file by name, four with a family plan
     household = answers["household"]
     for text in (pdf_text(files[f"{reference}.pdf"]), docx_text(files[f"{reference}.docx"])):
         assert reference in text

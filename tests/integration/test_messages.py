@@ -321,7 +321,9 @@ def test_an_onward_referral_carries_the_documents_with_the_referrer_copied(
     assert reference in pdf
     assert all(m["first_name"] in pdf and m["last_name"] in pdf for m in answers["household"])
     outcome = services.registry.get("ehfsa").outcome("safeguarding")
-    assert outcome is not None and outcome.label in message.get_body(("plain",)).get_content()
+    body = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert outcome is not None and outcome.label in body
+    assert f"Files attached:\n- {reference}.pdf\n- {reference}.docx\n" in body
 
 
 def test_an_onward_referral_goes_without_a_copy_the_referrer_cannot_have(

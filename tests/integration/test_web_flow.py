@@ -160,6 +160,49 @@ def test_household_needs_exactly_one_lead_child(client: FlaskClient, services: S
     assert "Choose exactly one person as the child this request is mainly about" in reply.text
 
 
+def test_numbers_read_as_people_write_them_and_go_back_unchanged(
+    client: FlaskClient, services: Services
+) -> None:
+    """Check your answers shows 0113 496 0001, and pages gone back to show it and
+    943 476 5919 in their boxes; posting them again as shown stores the same E.164
+    and ten digits."""
+    user = _user(client, services)
+    answers = ehfsa_answers()
+    user.fill_all(answers)
+    check = client.get(user.url("check-answers")).text
+    assert "0113 496 0001" in check and "+441134960001" not in check
+    about_you = client.get(user.url("referrer")).text
+    assert 'value="0113 496 0001"' in about_you and "+441134960001" not in about_you
+    lead_child = client.get(user.url("household", "1")).text
+    assert 'value="943 476 5919"' in lead_child
+    page = services.registry.get("ehfsa").page("referrer")
+    again = {**formdata(page.fields, answers), "referrer-phone": "0113 496 0001"}
+    assert user.post(user.url("referrer"), again).status_code == 302
+    fields = services.registry.get("ehfsa").field("household").fields
+    person = {**formdata(fields, answers["household"][0]), "nhs_number": "943 476 5919"}
+    assert user.post(user.url("household", "1"), person).status_code == 302
+    reply = user.send()
+    assert reply.status_code == 302
+    reference = REFERENCE.search(client.get(reply.location).text)
+    assert reference
+    saved = stored_answers(services, reference.group(0))
+    assert saved["referrer"]["phone"] == "+441134960001"
+    assert saved["household"][0]["nhs_number"] == "9434765919"
+
+
+def test_two_family_members_with_one_nhs_number_cannot_continue(
+    client: FlaskClient, services: Services
+) -> None:
+    user = _user(client, services)
+    answers = ehfsa_answers(2)
+    answers["household"][1]["nhs_number"] = "9434765919"  # the lead child's
+    reply = user.fill_page("household", answers)
+    assert reply.status_code == 200  # the list again, not the next page
+    assert "Family member 2: NHS number" in reply.text
+    assert "is the same as family member 1&#39;s. Check both numbers" in reply.text
+    assert 'class="govuk-error-summary"' in reply.text
+
+
 def test_remove_and_change_household_members(client: FlaskClient, services: Services) -> None:
     user = _user(client, services)
     answers = ehfsa_answers(3)

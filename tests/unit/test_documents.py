@@ -269,6 +269,48 @@ def test_pdf_contains_the_whole_family(documents: Any, form: FormDefinition) -> 
         assert flat(page.title) in text
 
 
+#: How the EHFSA's numbers are stored, and how a reader must see them.
+READABLE_NUMBERS = {
+    "+441134960001": "0113 496 0001",  # the referrer's phone
+    "+441134960123": "0113 496 0123",  # the family's phone
+    "+441134960777": "0113 496 0777",  # the school nurse's, in a list
+    "9434765919": "943 476 5919",  # Kayden's NHS number
+}
+
+
+def test_pdf_prints_numbers_as_people_write_them(documents: Any) -> None:
+    text = flat(pdf_text(documents.pdf))
+    for stored, readable in READABLE_NUMBERS.items():
+        assert readable in text
+        assert stored not in text
+
+
+def test_pdf_header_names_the_lead_child_and_their_age(documents: Any) -> None:
+    """Born 3 March 2016, sent 24 November 2026: ten, and named before the reference."""
+    text = flat(pdf_text(documents.pdf))
+    assert "Child Kayden, 10 years old" in text
+    assert text.index("Kayden, 10 years old") < text.index(fx.REFERENCE)
+
+
+def test_the_lead_childs_age_is_on_the_day_the_form_was_sent(form: FormDefinition) -> None:
+    """A record printed years later still says how old the child was when it was written."""
+    sent = dt.datetime(2020, 3, 2, 23, 30, tzinfo=dt.UTC)  # the day before the 4th birthday
+    assert (
+        build_context(form, ehfsa_answers(), fx.REFERENCE, sent)["child"] == "Kayden, 3 years old"
+    )
+    birthday = dt.datetime(2020, 3, 3, 0, 30, tzinfo=dt.UTC)
+    assert (
+        build_context(form, ehfsa_answers(), fx.REFERENCE, birthday)["child"]
+        == "Kayden, 4 years old"
+    )
+
+
+def test_a_form_without_a_lead_child_has_no_child_in_its_header(form: FormDefinition) -> None:
+    answers = ehfsa_answers()
+    answers["household"] = [p for p in answers["household"] if p["role"] != "lead_child"]
+    assert build_context(form, answers, fx.REFERENCE, fx.SUBMITTED_AT)["child"] == ""
+
+
 def test_pdf_is_tagged_pdf_ua_with_title_and_language(documents: Any) -> None:
     reader = pypdf.PdfReader(io.BytesIO(documents.pdf))
     assert reader.metadata is not None
@@ -335,6 +377,21 @@ def test_docx_shows_every_answer(documents: Any, form: FormDefinition) -> None:
         NOT_APPLICABLE,
         "Sibling (unborn)",
     ]
+
+
+def test_docx_prints_numbers_as_people_write_them(documents: Any) -> None:
+    text = docx_text(documents.docx)
+    for stored, readable in READABLE_NUMBERS.items():
+        assert readable in text
+        assert stored not in text
+
+
+def test_docx_header_names_the_lead_child_and_their_age(documents: Any) -> None:
+    paragraphs = [p.text for p in docx.Document(io.BytesIO(documents.docx)).paragraphs]
+    assert "Child: Kayden, 10 years old" in paragraphs
+    assert paragraphs.index("Child: Kayden, 10 years old") < paragraphs.index(
+        f"Reference: {fx.REFERENCE}"
+    )
 
 
 def test_docx_has_no_leftover_template_tags(documents: Any) -> None:

@@ -27,9 +27,10 @@ from forms_service.documents import (
     SubmissionRecord,
     build_context,
 )
-from forms_service.documents.family import long_date, phone_for_people
+from forms_service.documents.family import long_date
 from forms_service.fieldtypes import date as date_type
 from forms_service.flow.navigation import visible_pages
+from forms_service.formats import format_phone
 from forms_service.submissions.answers import validate
 from forms_service.submissions.rules import check_rules
 from forms_service.submissions.service import validate_submission
@@ -348,8 +349,8 @@ def test_the_family_context(frozen_today: None) -> None:
     ("value", "expected"),
     [("+441134960555", "0113 496 0555"), ("+33123456789", "+33 1 23 45 67 89"), ("", "")],
 )
-def test_phone_for_people(value: str, expected: str) -> None:
-    assert phone_for_people(value) == expected
+def test_format_phone_in_the_plan(value: str, expected: str) -> None:
+    assert format_phone(value) == expected
 
 
 def test_long_date() -> None:

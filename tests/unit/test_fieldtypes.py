@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from flask import Flask
 from jsonschema import Draft202012Validator
 from werkzeug.datastructures import MultiDict
 
+from forms_service.definitions.loader import SchemaError, load_form
 from forms_service.definitions.model import Condition, DateRule, Field, Option
 from forms_service.definitions.registry import Registry
 from forms_service.fieldtypes import (
@@ -71,6 +73,72 @@ def test_nhs_number_check_digit_is_an_x_rule_and_enforced() -> None:
     assert _conforms(nhs, "943 476 5918")  # the pattern cannot see the check digit…
     (rule,) = type_of(nhs).rules(nhs)
     assert not rule.check("943 476 5918") and rule.check("9434765919")  # …the x-rule can
+
+
+@pytest.mark.parametrize(
+    ("kind", "stored", "shown"),
+    [
+        ("phone", "+441702215007", "01702 215007"),
+        ("phone", "+447911123456", "07911 123456"),
+        ("phone", "+33123456789", "+33 1 23 45 67 89"),
+        ("nhs_number", "9434765919", "943 476 5919"),
+    ],
+)
+def test_numbers_display_and_come_back_into_their_box_as_people_write_them(
+    kind: str, stored: str, shown: str
+) -> None:
+    """Shown formatted on check answers and documents, and typed back formatted into the
+    form; posting that again stores the same machine form (it round-trips)."""
+    fld = Field(name="number", type=kind, label="Number")
+    assert display_value(fld, stored) == shown
+    saved = form_class((fld,))(data={"number": stored})
+    assert saved["number"].data == shown
+    posted = form_class((fld,))(formdata=MultiDict({"number": shown}))
+    assert _check(fld, answers_of((fld,), posted)["number"]) == stored
+
+
+def test_a_number_just_typed_is_shown_back_as_typed() -> None:
+    """Only a saved answer is reformatted: what the user just posted stays as they wrote it."""
+    fld = Field(name="number", type="phone", label="Number")
+    posted = form_class((fld,))(formdata=MultiDict({"number": "+44 1702 215007"}))
+    assert posted["number"].data == "+44 1702 215007"
+
+
+def test_a_list_may_declare_answers_no_two_items_share() -> None:
+    """``unique:`` compares stored answers (spacing aside), ignores blanks, names both items,
+    and its published x-rule judges a list as the server does."""
+    people = Field(
+        name="people",
+        type="repeating",
+        label="People",
+        item_label="person",
+        unique=("nhs",),
+        fields=(
+            Field(name="name", type="text", label="Name"),
+            Field(name="nhs", type="nhs_number", label="NHS number", required=False),
+        ),
+    )
+    ann, bob, cy = ({"name": n} for n in ("Ann", "Bob", "Cy"))
+    one = _check(people, [ann, {**bob, "nhs": "943 476 5919"}, cy])
+    assert one == [ann, {**bob, "nhs": "9434765919"}, cy]  # one number, stored as digits
+    repeated = [{**ann, "nhs": "9434765919"}, bob, {**cy, "nhs": "943 476 5919"}]
+    assert _check(people, repeated) == (
+        "Person 3: NHS number is the same as person 1's. Check both numbers"
+    )
+    (rule,) = type_of(people).rules(people)
+    assert rule.id == "unique-in-list"
+    assert not rule.check(repeated) and rule.check([ann, bob, {**cy, "nhs": "9434765919"}])
+
+
+def test_unique_must_name_a_field_of_the_items(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[2]
+    schemas = shutil.copytree(root / "form_schemas", tmp_path / "form_schemas")
+    path = schemas / "ehfsa.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "unique: [nhs_number]" in text
+    path.write_text(text.replace("unique: [nhs_number]", "unique: [nhs_numbr]"), encoding="utf-8")
+    with pytest.raises(SchemaError, match=r"household.unique: 'nhs_numbr' is not one of its"):
+        load_form(path, root / "doc_templates")
 
 
 def test_blank_only_text_is_refused_by_server_and_schema() -> None:

@@ -167,6 +167,7 @@ def broken_x_rules(fields: tuple[Field, ...], scope: Any) -> list[str]:
         elif kind.repeats and isinstance(value, list):
             for item in value:
                 broken += broken_x_rules(fld.fields, item)
+            broken += [rule.id for rule in kind.rules(fld) if not _keeps(rule.check, value)]
         else:
             broken += [rule.id for rule in kind.rules(fld) if not _keeps(rule.check, value)]
     return broken
