@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from forms_service.definitions.model import Field, FormDefinition
+from forms_service.fieldtypes import display_value, type_of
 from forms_service.flow.navigation import visible_pages
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -47,6 +48,25 @@ def formdata(
         else:
             data[name] = value
     return data
+
+
+def answers_as_shown(fields: tuple[Field, ...], answers: dict[str, Any]) -> list[tuple[str, str]]:
+    """(question, how it reads) for every answer given, items' answers included: what
+    Check your answers must show."""
+    found: list[tuple[str, str]] = []
+    for fld in fields:
+        value = answers.get(fld.name)
+        if value is None or value == [] or value == "":
+            continue
+        kind = type_of(fld)
+        if kind.group:
+            found.extend(answers_as_shown(fld.fields, value))
+        elif kind.repeats:
+            for item in value:
+                found.extend(answers_as_shown(fld.fields, item))
+        else:
+            found.append((fld.label, display_value(fld, value)))
+    return found
 
 
 class WebUser:

@@ -62,10 +62,13 @@ def _fill(scope: Any, label: str, value: str) -> None:
     scope.get_by_label(label, exact=True).fill(value)
 
 
-def _date(scope: Any, legend: str, when: dt.date) -> None:
+def _date(scope: Any, legend: str, when: dt.date, *, as_written: bool = False) -> None:
+    """Type a date; ``as_written``: as people write it, "05", "Mar" (GOV.UK accepts both)."""
     group = scope.get_by_role("group", name=legend, exact=True)
-    group.get_by_label("Day", exact=True).fill(str(when.day))
-    group.get_by_label("Month", exact=True).fill(str(when.month))
+    group.get_by_label("Day", exact=True).fill(f"{when.day:02d}" if as_written else str(when.day))
+    group.get_by_label("Month", exact=True).fill(
+        when.strftime("%b") if as_written else str(when.month)
+    )
     group.get_by_label("Year", exact=True).fill(str(when.year))
 
 
@@ -124,7 +127,7 @@ def _add_member(page: Any, axe: Any, member: dict[str, Any], *, first: bool = Fa
     _radio(page, "Who is this person in the family?", member["role"])
     _fill(page, "First name", member["first_name"])
     _fill(page, "Last name", member["last_name"])
-    _date(page, "Date of birth", member["date_of_birth"])
+    _date(page, "Date of birth", member["date_of_birth"], as_written=True)
     _radio(page, "Sex", member["sex"])
     _fill(page, "Relationship to the main child", member["relationship"])
     _radio(page, "Do they live in the household?", "Yes")
@@ -456,6 +459,11 @@ def test_full_ehfsa_journey(page: Any, live_server: Any, axe: Any) -> None:
     assert [m["first_name"] for m in household] == ["Amelia", "Priya"]
     assert [m["role"] for m in household] == ["lead_child", "parent_carer"]
     assert household[1]["relationship"] == "Mum"
+    # Dates of birth typed with the month's name ("Mar") are stored as dates.
+    assert [m["date_of_birth"] for m in household] == [
+        _years_ago(9).isoformat(),
+        _years_ago(34).isoformat(),
+    ]
     assert [n["headline"] for n in answers["needs"]] == ["EDU"]
     assert [p["name"] for p in answers["professionals"]] == ["Jo Visitor"]
     # The form to the SPOC inbox, and the referrer's acknowledgement: both name the reference.

@@ -33,7 +33,8 @@ from tests.browser.filling import (
 from tests.browser.signing import sign_in, sign_in_as
 from tests.factories import ehfsa_answers, family_story_answers
 from tests.smtp_server import SmtpTestServer
-from tests.staff import staff_user
+from tests.staff import staff_user, stored_answers
+from tests.webuser import answers_as_shown
 
 pytestmark = pytest.mark.browser
 
@@ -89,9 +90,18 @@ def test_a_referral_reaches_an_outcome_an_allocation_and_a_printed_plan(
     page.get_by_role("button", name="Start now", exact=True).click()
     fill_form(page, ehfsa, answers, lambda _pg, _kind: None)
     expect_heading(page, CHECK_ANSWERS)
+    checked = " ".join(page.locator("main").inner_text().split())
     page.get_by_role("button", name="Accept and send", exact=True).click()
     reference = page.locator(".govuk-panel strong").inner_text()
     assert re.fullmatch(r"EH-\w{4}-\w{4}", reference)
+    # Check your answers showed every answer that was then sent, items' answers too.
+    sent = stored_answers(services, reference)
+    unshown = [
+        (label, value)
+        for label, value in answers_as_shown(tuple(ehfsa.fields), sent)
+        if " ".join(value.split()) not in checked
+    ]
+    assert not unshown, unshown
     with page.expect_download() as copy:
         page.get_by_role("link", name="Download a copy of what you sent (PDF)").click()
     assert reference in _pdf_text(copy.value)

@@ -12,11 +12,11 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from forms_service.fieldtypes import display_value, type_of
+from forms_service.fieldtypes import type_of
 from forms_service.services import Services
 from tests.factories import ehfsa_answers
 from tests.staff import referral_headers, signed_in, staff_user, stored_answers
-from tests.webuser import WebUser, csrf_token, formdata
+from tests.webuser import WebUser, answers_as_shown, csrf_token, formdata
 
 
 def _ehfsa(client: FlaskClient, services: Services) -> tuple[WebUser, dict[str, Any]]:
@@ -114,24 +114,6 @@ def test_starting_from_a_reference_asks_before_it_replaces_a_draft(
     assert ehfsa["household"][0]["last_name"] in client.get(story.url("household")).text
 
 
-def _shown(fields: tuple[Any, ...], answers: dict[str, Any]) -> list[tuple[str, str]]:
-    """(question, how it reads) for every answer given, items' answers included."""
-    found: list[tuple[str, str]] = []
-    for fld in fields:
-        value = answers.get(fld.name)
-        if value is None or value == [] or value == "":
-            continue
-        kind = type_of(fld)
-        if kind.group:
-            found.extend(_shown(fld.fields, value))
-        elif kind.repeats:
-            for item in value:
-                found.extend(_shown(fld.fields, item))
-        else:
-            found.append((fld.label, display_value(fld, value)))
-    return found
-
-
 def test_check_your_answers_shows_every_answer_given(
     client: FlaskClient, services: Services
 ) -> None:
@@ -145,7 +127,7 @@ def test_check_your_answers_shows_every_answer_given(
     form = services.registry.get("ehfsa")
     missing = [
         (label, value)
-        for label, value in _shown(tuple(form.fields), sent)
+        for label, value in answers_as_shown(tuple(form.fields), sent)
         if " ".join(value.split()) not in text
     ]
     assert not missing, missing
