@@ -14,6 +14,7 @@ from forms_service import create_app
 from forms_service.services import Services
 from forms_service.tasks import TaskRunner
 from forms_service.web.wiring import TASKS
+from tests.smtp_server import SmtpTestServer
 
 pytest_plugins = ["tests.servers"]
 
@@ -39,6 +40,13 @@ def task_runner(app: Flask) -> TaskRunner:
     """The task runner ``create_app`` built for ``app`` (stop it when done)."""
     runner: TaskRunner = app.extensions[TASKS]
     return runner
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpTestServer]:
+    """A real SMTP server (aiosmtpd) on loopback, for a test that reads what was sent."""
+    with SmtpTestServer() as server:
+        yield server
 
 
 @pytest.fixture

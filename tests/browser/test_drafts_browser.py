@@ -6,7 +6,6 @@ axe runs on every new page."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,12 +20,6 @@ pytestmark = pytest.mark.browser
 expect = pytest.importorskip("playwright.sync_api").expect
 
 SCHOOL = "sam.referrer@seaview.example.sch.uk"
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpTestServer]:
-    with SmtpTestServer() as server:
-        yield server
 
 
 @pytest.fixture

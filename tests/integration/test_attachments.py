@@ -56,12 +56,6 @@ def real_pdf(marker: str = "genogram") -> bytes:
 
 
 @pytest.fixture
-def smtp() -> Iterator[SmtpTestServer]:
-    with SmtpTestServer() as server:
-        yield server
-
-
-@pytest.fixture
 def clamd() -> Iterator[FakeClamd]:
     with FakeClamd() as server:
         yield server

@@ -101,12 +101,6 @@ def broker(redis_url: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def smtp() -> Iterator[SmtpTestServer]:
-    with SmtpTestServer() as server:
-        yield server
-
-
-@pytest.fixture
 def workers() -> Iterator[list[Worker]]:
     started: list[Worker] = []
     yield started

@@ -35,12 +35,6 @@ WITHDRAWN_ON = dt.date.today() - dt.timedelta(days=2)
 
 
 @pytest.fixture
-def smtp() -> Iterator[SmtpTestServer]:
-    with SmtpTestServer() as server:
-        yield server
-
-
-@pytest.fixture
 def app(tmp_path: Path, smtp: SmtpTestServer) -> Iterator[Flask]:
     application = make_app(
         tmp_path,

@@ -36,12 +36,6 @@ MONDAY_MORNING = dt.datetime(2026, 6, 8, 7, 30, tzinfo=dt.UTC) - BST
 
 
 @pytest.fixture
-def smtp() -> Iterator[SmtpTestServer]:
-    with SmtpTestServer() as server:
-        yield server
-
-
-@pytest.fixture
 def services(tmp_path: Path, smtp: SmtpTestServer) -> Iterator[Services]:
     """The engine alone, as a worker or the CLI builds it: no Flask app."""
     settings = settings_from_env(

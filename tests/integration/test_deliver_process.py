@@ -40,12 +40,6 @@ ARRIVAL_TIMEOUT = 120.0
 
 
 @pytest.fixture
-def smtp() -> Iterator[SmtpTestServer]:
-    with SmtpTestServer() as server:
-        yield server
-
-
-@pytest.fixture
 def nothing_delivered_here(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +26,6 @@ from tests.webuser import WebUser, csrf_token
 
 FAST_RETRIES = {"retry_base_seconds": 0.01, "retry_max_seconds": 0.05}
 SPOC = "c-spoc@council.example.gov.uk"
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpTestServer]:
-    with SmtpTestServer() as server:
-        yield server
 
 
 def _app(tmp_path: Path, smtp_url: str, **overrides: Any) -> Flask:

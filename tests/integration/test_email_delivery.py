@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,12 +14,6 @@ from tests.factories import BUILDERS, ehfsa_answers
 from tests.readback import docx_text, flat, pdf_text
 from tests.smtp_server import SmtpTestServer
 from tests.staff import referral_headers, staff_user, user_headers
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpTestServer]:
-    with SmtpTestServer() as server:
-        yield server
 
 
 def _wait_for(predicate: object, timeout: float = 20.0) -> None:

@@ -37,12 +37,6 @@ DOMAIN = "forms.example.gov.uk"
 
 
 @pytest.fixture
-def smtp() -> Iterator[SmtpTestServer]:
-    with SmtpTestServer() as server:
-        yield server
-
-
-@pytest.fixture
 def app(tmp_path: Path, smtp: SmtpTestServer) -> Iterator[Flask]:
     application = _app(tmp_path, smtp)
     yield application

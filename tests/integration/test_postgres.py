@@ -201,12 +201,6 @@ def _assert_each_sent_once(services: Services, smtp: SmtpTestServer, outcomes: l
 
 
 @pytest.fixture
-def smtp() -> Iterator[SmtpTestServer]:
-    with SmtpTestServer() as server:
-        yield server
-
-
-@pytest.fixture
 def render_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """Render the documents for real once, then reuse them: the race is about claiming
     rows, and 50 WeasyPrint renders would only add ~20 s per database."""

@@ -26,12 +26,6 @@ SCHOOL = "sam.referrer@seaview.example.sch.uk"
 
 
 @pytest.fixture
-def smtp() -> Iterator[SmtpTestServer]:
-    with SmtpTestServer() as server:
-        yield server
-
-
-@pytest.fixture
 def app(tmp_path: Path, smtp: SmtpTestServer) -> Iterator[Flask]:
     application = make_app(
         tmp_path, smtp_url=smtp.url("smtp"), trusted_email_domains=("sch.uk", "nhs.net")

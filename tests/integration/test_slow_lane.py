@@ -11,10 +11,9 @@ Order and outcome only; the delay is ``benchmarks/slow_lane.py``'s.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from flask import Flask
 from sqlalchemy import select
 
@@ -34,12 +33,6 @@ LARGE = 10
 #: Generous: the normal referral renders in about a second on an idle machine, but
 #: the machine may be busy (and the slow lane is rendering beside it).
 ARRIVAL_TIMEOUT = 300.0
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpTestServer]:
-    with SmtpTestServer() as server:
-        yield server
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
