@@ -12,8 +12,10 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.browser.filling import CHECK_ANSWERS, expect_heading, fill_fields
+from tests.browser.signing import sign_in
 from tests.factories import ehfsa_answers
 from tests.smtp_server import SmtpTestServer
+from tests.staff import referral_headers
 
 pytestmark = pytest.mark.browser
 
@@ -80,3 +82,61 @@ def test_a_saved_referral_opens_on_another_computer_with_the_link_and_the_code(
         expect(elsewhere.locator("main")).to_contain_text(answers["referrer"]["full_name"])
     finally:
         other.close()
+
+
+def test_staff_drafts_replacing_a_draft_and_leaving_a_form(
+    page: Any, live_server: Any, axe: Any
+) -> None:
+    """A duty worker's own drafts page, the question before a draft is replaced, and the
+    page after leaving a stopped form: each read by axe."""
+    services = live_server.app.extensions["forms"]
+    ehfsa = live_server.app.test_client().post(
+        "/api/v1/forms/ehfsa/submissions",
+        json=ehfsa_answers(2),
+        headers=referral_headers(live_server.app),
+    )
+    reference = ehfsa.get_json()["reference"]
+    sign_in(page, services, "cspoc")
+
+    # A Family Story begun from nothing: one answer saved, the page's errors aside.
+    page.goto("/forms/family-story")
+    page.get_by_label("No, start a new form", exact=True).check()
+    page.get_by_role("button", name="Continue", exact=True).click()
+    page.get_by_label("Family ID (optional)", exact=True).fill("FAM-778")
+    page.get_by_role("button", name="Continue", exact=True).click()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
+
+    page.goto("/staff/drafts")
+    expect_heading(page, "Your drafts")
+    expect(page.locator("main")).to_contain_text("Family Story Assessment")
+    axe.check(page, "your drafts")
+
+    # Starting from the referral now asks first, and names what would be replaced.
+    page.goto("/forms/family-story")
+    page.get_by_label("Yes, start from the earlier form", exact=True).check()
+    page.get_by_label("Reference of the earlier form", exact=True).fill(reference)
+    page.get_by_role("button", name="Continue", exact=True).click()
+    expect_heading(page, "You have already started this form")
+    axe.check(page, "replace a draft")
+    page.get_by_role("link", name="Keep my answers", exact=True).click()
+    expect_heading(page, CHECK_ANSWERS)
+
+    # A referral stopped at the gate, then left on purpose.
+    page.goto("/forms/ehfsa")
+    page.get_by_role("button", name="Start now", exact=True).click()
+    for question in (
+        "Is a child in immediate danger?",
+        "Is a child suffering, or likely to suffer, significant harm?",
+        "Is the child already open to children's social care?",
+    ):
+        page.get_by_role("group", name=question, exact=True).get_by_label("No", exact=True).check()
+    page.get_by_role("button", name="Continue", exact=True).click()
+    page.goto("/forms/ehfsa/safeguarding")
+    page.get_by_role("group", name="Is a child in immediate danger?", exact=True).get_by_label(
+        "Yes", exact=True
+    ).check()
+    page.get_by_role("button", name="Continue", exact=True).click()
+    expect_heading(page, "Call 999 now")
+    page.get_by_role("button", name="Leave this form and delete my answers", exact=True).click()
+    expect_heading(page, "Your answers have been deleted")
+    axe.check(page, "left the form")
