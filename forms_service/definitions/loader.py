@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy as copying
 import dataclasses
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -390,17 +390,26 @@ def _check_alerts(form: FormDefinition, page_ids: set[str]) -> list[str]:
         if alert.after not in page_ids:
             problems.append(f"{where}.after: '{alert.after}' is not a page of this form")
         for trigger in alert.when:
-            target = resolve(top, trigger.field)
-            if target is None:
-                problems.append(f"{where}.when: '{trigger.field}' is not a field of this form")
-                continue
-            names = {f.name for f in target.fields}
-            for condition in trigger.some:
-                if condition.field not in names:
-                    problems.append(
-                        f"{where}.when: '{condition.field}' is not in '{trigger.field}'"
-                    )
+            problems.extend(
+                f"{where}.when: {problem}"
+                for problem in _missing_in(top, trigger.field, (c.field for c in trigger.some))
+            )
     return problems
+
+
+def _missing_in(
+    top: tuple[Field, ...], path: str, names: Iterable[str], *, leaf_ok: bool = False
+) -> list[str]:
+    """What is wrong with naming ``names`` inside the group or list at ``path``: that
+    ``path`` is not a field, or each name it does not hold. With ``leaf_ok`` a field
+    that holds no fields takes any name (prefill copies a whole value into one)."""
+    target = resolve(top, path)
+    if target is None:
+        return [f"'{path}' is not a field of this form"]
+    held = {f.name for f in target.fields}
+    if leaf_ok and not held:
+        return []
+    return [f"'{name}' is not in '{path}'" for name in names if name not in held]
 
 
 def _check_paths(form: FormDefinition) -> list[str]:
@@ -420,15 +429,12 @@ def _check_paths(form: FormDefinition) -> list[str]:
             problems.append(f"computed.{computed.name}: '{computed.field}' is not a field")
     for prefill in form.prefill:
         for copy in prefill.copies:
-            target = resolve(top, copy.target)
-            if target is None:
-                problems.append(f"prefill.{prefill.form}: '{copy.target}' is not a field")
-                continue
-            names = {f.name for f in target.fields}
             into = ((copy.into, None),) if copy.into else ()
-            for to, _ in copy.fields + copy.set + into:
-                if names and to not in names:
-                    problems.append(f"prefill.{prefill.form}: '{to}' is not in '{copy.target}'")
+            names = (to for to, _ in copy.fields + copy.set + into)
+            problems.extend(
+                f"prefill.{prefill.form}: {problem}"
+                for problem in _missing_in(top, copy.target, names, leaf_ok=True)
+            )
     return problems
 
 

@@ -239,25 +239,46 @@ class EmailType(TextType):
         return {**super().json_schema(definition), "format": "email", "pattern": EMAIL.pattern}
 
 
+class WrittenNumberType(TextType):
+    """A number stored in one plain form and shown as people write it (not registered:
+    the base of phone and NHS number).
+
+    ``written`` (from ``formats.py``) makes the stored value readable on screen,
+    in the documents and back in the input box: going back to a page (or a form
+    prefilled from an earlier one) shows ``01702 215007``, not ``+441702215007``.
+    Posting it again cleans to the same stored value, so nothing changes.
+    """
+
+    words = False
+    plural_kind = "numbers"
+
+    @staticmethod
+    def written(value: str) -> str:
+        return value
+
+    def wtf_field(self, definition: Field) -> Any:
+        return SavedTextField(
+            definition.label,
+            widget=GovukWidget(self, definition),
+            shown=lambda value: self.show(definition, value),
+        )
+
+    def show(self, definition: Field, value: Any) -> str:
+        return self.written(value)
+
+
 @register
-class PhoneType(TextType):
-    """A UK (or international) phone number, stored as E.164."""
+class PhoneType(WrittenNumberType):
+    """A UK (or international) phone number, stored as E.164; ``+441702215007``
+    is written ``01702 215007`` (``formats.format_phone``)."""
 
     name = "phone"
-    words = False
     default_max = 30
     input_type = "tel"
     width = "govuk-input--width-20"
 
     example = "01702 215000 or 07911 123456"
-    plural_kind = "numbers"
-
-    def wtf_field(self, definition: Field) -> Any:
-        return typed_back(self, definition)
-
-    def show(self, definition: Field, value: Any) -> str:
-        """``+441702215007`` reads ``01702 215007`` (``formats.format_phone``)."""
-        return format_phone(value)
+    written = staticmethod(format_phone)
 
     def clean(self, answer: TextAnswer, value: str) -> str:
         number = parse_phone(value)
@@ -282,20 +303,6 @@ class PhoneType(TextType):
                 lambda value: parse_phone(normalise(value, single_line=True)) is not None,
             ),
         ]
-
-
-def typed_back(kind: TextType, definition: Field) -> Any:
-    """A text box that shows a saved answer in the type's display format.
-
-    Going back to a page (or a form prefilled from an earlier one) shows a phone
-    as ``01702 215007``, not ``+441702215007``: the format a person typed and
-    reads. Posting it again cleans to the same stored value, so nothing changes.
-    """
-    return SavedTextField(
-        definition.label,
-        widget=GovukWidget(kind, definition),
-        shown=lambda value: kind.show(definition, value),
-    )
 
 
 def parse_phone(value: str) -> phonenumbers.PhoneNumber | None:
@@ -335,22 +342,15 @@ class PostcodeType(TextType):
 
 
 @register
-class NhsNumberType(TextType):
-    """A 10-digit NHS number with a valid modulus-11 check digit."""
+class NhsNumberType(WrittenNumberType):
+    """A 10-digit NHS number with a valid modulus-11 check digit; ``9434765919``
+    is written ``943 476 5919`` (``formats.format_nhs_number``)."""
 
     name = "nhs_number"
-    words = False
     width = "govuk-input--width-10"
     spellcheck = False
     inputmode = "numeric"
-    plural_kind = "numbers"
-
-    def wtf_field(self, definition: Field) -> Any:
-        return typed_back(self, definition)
-
-    def show(self, definition: Field, value: Any) -> str:
-        """``9434765919`` reads ``943 476 5919`` (``formats.format_nhs_number``)."""
-        return format_nhs_number(value)
+    written = staticmethod(format_nhs_number)
 
     def clean(self, answer: TextAnswer, value: str) -> str:
         if nhs_number(value) is None:

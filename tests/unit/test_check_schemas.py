@@ -112,6 +112,9 @@ def _story_with(schemas: Path, old: str, new: str) -> Path:
         ("equals: true}", "equals: true, includes: x}", "rules.0.where: give exactly one of"),
         ("    key: headline", "    key: headlinez", "rules: 'headlinez' is not a field of"),
         ("    items: domains", "    items: domainz", "rules: items 'domainz' is not a field"),
+        # An alert's "some item" test names the list and a question each item holds.
+        ("{field: domains, some:", "{field: domainz, some:", "'domainz' is not a field of"),
+        ("[{field: applies, equals", "[{field: applise, equals", "'applise' is not in 'domains'"),
     ],
 )
 def test_a_broken_rule_names_its_key(schemas: Path, old: str, new: str, expected: str) -> None:
