@@ -73,7 +73,10 @@ def main() -> int:
         "machine": machine(),
         "runs": runs,
     }
-    label = os.environ.get("BENCH_LABEL", "")
+    # A partial run (BENCH_ONLY) is named after its phases unless labelled, so it
+    # never overwrites the day's full run.
+    partial = "" if only == set(DEFAULT_ONLY.split(",")) else "-".join(sorted(only))
+    label = os.environ.get("BENCH_LABEL", "") or partial
     stamp = dt.date.today().isoformat() + (f"-{label}" if label else "")
     path = RESULTS / f"{stamp}.json"
     RESULTS.mkdir(parents=True, exist_ok=True)
