@@ -35,6 +35,7 @@ from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
+from .. import audit
 from ..flow import drafts
 from ..services import Services
 from . import accounts, invitations, sessions, totp
@@ -68,6 +69,22 @@ F = TypeVar("F", bound=Callable[..., Any])
 def services() -> Services:
     svc: Services = current_app.extensions["forms"]
     return svc
+
+
+def audit_refusal(
+    actor: Actor, action: str, object_type: str | None = None, object_id: str | None = None
+) -> None:
+    """Write the "denied" event for a page that refuses ``actor`` by role (the inbox, a
+    referral, a form): one shape in the log for each, beside those ``families.service``
+    writes when it refuses a family."""
+    audit.write(
+        services().sessions,
+        actor.who,
+        action,
+        outcome="denied",
+        object_type=object_type,
+        object_id=object_id,
+    )
 
 
 def client_ip() -> str:

@@ -26,11 +26,10 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.wrappers import Response
 from wtforms import Form
 
-from .. import audit
 from ..attachments import service as attachments
 from ..auth import policy
 from ..auth.policy import can_fill, can_start_from
-from ..auth.web import current_actor
+from ..auth.web import audit_refusal, current_actor
 from ..definitions.model import Advice, Alert, Field, FormDefinition, Page, Stop, resolve
 from ..definitions.registry import UnknownForm
 from ..delivery.compose import link
@@ -115,14 +114,7 @@ def _only_those_who_may_fill_it_in() -> Response | tuple[str, int] | None:
         back = request.full_path.rstrip("?") if request.method == "GET" else None
         start = url_for(".start", form_id=definition().id)
         return redirect(url_for("auth.sign_in", next=back or start))
-    audit.write(
-        services().sessions,
-        actor.who,
-        "form.refused",
-        outcome="denied",
-        object_type="form",
-        object_id=definition().id,
-    )
+    audit_refusal(actor, "form.refused", "form", definition().id)
     return render_template(
         "error.html",
         title="You cannot fill in this form",
