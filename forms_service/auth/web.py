@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 from flask import (
     Blueprint,
     Flask,
-    current_app,
     flash,
     g,
     redirect,
@@ -37,7 +36,7 @@ from wtforms.validators import InputRequired, Length
 
 from .. import audit
 from ..flow import drafts
-from ..services import Services
+from ..web.wiring import services
 from . import accounts, invitations, sessions, totp
 from .accounts import AccountError
 from .actor import ANONYMOUS, Actor, anonymous
@@ -64,11 +63,6 @@ CODE_TOO_LATE = "You took too long to enter the code. Sign in again."
 SAFE_PATH = re.compile(r"^/(?!/)[A-Za-z0-9/_.~%?=&+-]*$")
 SETUP_BROWSER = "setup_browser"
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def services() -> Services:
-    svc: Services = current_app.extensions["forms"]
-    return svc
 
 
 def audit_refusal(

@@ -45,14 +45,13 @@ from ..families.record import age_text
 from ..flow import drafts
 from ..formats import LONDON, format_date
 from ..submissions.prefill import PrefillError, prefill_answers
-from ..web.wiring import enqueue_delivery
+from ..web.wiring import enqueue_delivery, services
 from ..workspace import service as workspace
 from ..workspace.clock import ClockText, describe
 from .views import (
     bp,
     downloadable_submission,
     render_in_time,
-    services,
     submission_record,
     too_slow_page,
 )

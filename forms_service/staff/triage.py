@@ -32,11 +32,11 @@ from ..documents.renderer import document_slugs
 from ..families import service as families
 from ..families.record import age_text, summary
 from ..formats import format_datetime
-from ..web.wiring import enqueue_delivery
+from ..web.wiring import enqueue_delivery, services
 from ..workspace import service as workspace
 from ..workspace.clock import describe
 from ..workspace.models import AWAITING, DECIDED
-from .views import PAGE_SIZE, _page_number, _paged, bp, services
+from .views import PAGE_SIZE, _page_number, _paged, bp
 
 #: The inbox's status filter: what people choose, and what it asks the inbox for.
 STATUS_CHOICES = {AWAITING: "Awaiting an outcome", DECIDED: "Outcome recorded", "all": "All"}

@@ -18,7 +18,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -43,18 +42,13 @@ from ..families import service as families
 from ..families.record import age_text, summary
 from ..flow import drafts
 from ..formats import LONDON, csv_cell
-from ..services import Services
 from ..submissions.references import looks_like_reference
+from ..web.wiring import services
 
 bp = Blueprint("staff", __name__)
 PAGE_SIZE = 25
 AUDIT_PAGE_SIZE = 50
 T = TypeVar("T")
-
-
-def services() -> Services:
-    svc: Services = current_app.extensions["forms"]
-    return svc
 
 
 @bp.before_request

@@ -49,13 +49,12 @@ from ..flow.navigation import (
     triggered_stop,
 )
 from ..mail.message import is_plain_address
-from ..services import Services
 from ..submissions.answers import AnswersInvalid, validate
 from ..submissions.prefill import PrefillError, prefill_answers, refused
 from ..submissions.rules import computed, warnings
 from ..submissions.service import AlreadySubmitted, reference_of, submit
 from .templating import item_name
-from .wiring import enqueue_delivery
+from .wiring import enqueue_delivery, services
 
 bp = Blueprint("forms", __name__)
 
@@ -70,12 +69,6 @@ SESSION_EXPIRED = (
     "Your session timed out, so we could not save this page. "
     "Your answers are still here: check them and select Continue again."
 )
-
-
-def services() -> Services:
-    """The engine wiring of this app."""
-    svc: Services = current_app.extensions["forms"]
-    return svc
 
 
 @bp.url_value_preprocessor
