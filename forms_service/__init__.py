@@ -77,7 +77,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from .web.views import bp as forms_bp
 
     services = build_services(settings)
-    app.extensions["forms"] = services
+    app.extensions[wiring.SERVICES] = services
     app.extensions[wiring.TASKS] = make_task_runner(services)
 
     init_templating(app)

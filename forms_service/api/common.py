@@ -9,12 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import current_app, g, request, url_for
+from flask import g, request, url_for
 
 from ..auth import tokens
 from ..auth.actor import Actor
 from ..clock import aware
-from ..services import Services
+from ..web.wiring import services
 
 Reply = tuple[dict[str, Any], int] | tuple[dict[str, Any], int, dict[str, str]]
 
@@ -23,11 +23,6 @@ UNAUTHORISED = (
     401,
     {"WWW-Authenticate": 'Bearer realm="forms"'},
 )
-
-
-def services() -> Services:
-    svc: Services = current_app.extensions["forms"]
-    return svc
 
 
 def error(message: str, code: int, where: str = "_form") -> tuple[dict[str, Any], int]:

@@ -16,18 +16,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
-from flask import (
-    Blueprint,
-    Flask,
-    current_app,
-    flash,
-    g,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import Blueprint, Flask, flash, g, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovTextInput
 from markupsafe import Markup
@@ -35,8 +24,9 @@ from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
+from .. import audit
 from ..flow import drafts
-from ..services import Services
+from ..web.wiring import services
 from . import accounts, invitations, sessions, totp
 from .accounts import AccountError
 from .actor import ANONYMOUS, Actor, anonymous
@@ -65,9 +55,20 @@ SETUP_BROWSER = "setup_browser"
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def services() -> Services:
-    svc: Services = current_app.extensions["forms"]
-    return svc
+def audit_refusal(
+    actor: Actor, action: str, object_type: str | None = None, object_id: str | None = None
+) -> None:
+    """Write the "denied" event for a page that refuses ``actor`` by role (the inbox, a
+    referral, a form): one shape in the log for each, beside those ``families.service``
+    writes when it refuses a family."""
+    audit.write(
+        services().sessions,
+        actor.who,
+        action,
+        outcome="denied",
+        object_type=object_type,
+        object_id=object_id,
+    )
 
 
 def client_ip() -> str:

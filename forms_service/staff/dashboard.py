@@ -18,8 +18,9 @@ from flask import Response, abort, render_template, request
 from ..auth import policy
 from ..auth.web import current_actor
 from ..formats import csv_cell
+from ..web.wiring import services
 from ..workspace import reports
-from .views import bp, services
+from .views import bp
 
 #: The claim export's columns, in order.
 CLAIM_HEADINGS = (

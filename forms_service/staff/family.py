@@ -21,16 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from flask import (
-    Response,
-    abort,
-    flash,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import Response, abort, flash, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from ..auth import policy
@@ -40,16 +31,21 @@ from ..definitions.model import FormDefinition
 from ..definitions.registry import Registry, UnknownForm
 from ..delivery import outbox
 from ..documents.bounded import RenderTimeout, render_family_plan_bounded
-from ..documents.renderer import SubmissionRecord
 from ..families import service as families
 from ..families.record import age_text
 from ..flow import drafts
 from ..formats import LONDON, format_date
 from ..submissions.prefill import PrefillError, prefill_answers
-from ..web.wiring import enqueue_delivery
+from ..web.wiring import enqueue_delivery, services
 from ..workspace import service as workspace
 from ..workspace.clock import ClockText, describe
-from .views import bp, services
+from .views import (
+    bp,
+    downloadable_submission,
+    render_in_time,
+    submission_record,
+    too_slow_page,
+)
 
 #: The two prints of a family's plan, by the name their URL uses: (file name ending, large?).
 PRINT_SIZES = {"standard": ("family-plan", False), "large-print": ("family-plan-large-print", True)}
@@ -308,34 +304,13 @@ def print_plan(submission_id: str, size: str) -> Response | tuple[str, int]:
         form = _form(registry, form_id)
         return form is not None and form.family_plan is not None
 
-    found = families.submission_for(
-        services(),
-        current_actor(),
-        submission_id,
-        audit_action="document.downloaded",
-        detail=suffix,
-        offers=has_plan,
-    )
-    if found is None:
-        abort(404)
-    record = SubmissionRecord(
-        registry.get(found.form_id), found.answers, found.reference, found.submitted_at
-    )
-    settings = services().settings
+    found = downloadable_submission(submission_id, detail=suffix, offers=has_plan)
     try:
-        pdf = render_family_plan_bounded(
-            services().documents,
-            record,
-            large_print=large_print,
-            timeout=settings.render_timeout_seconds,
-            processes=settings.delivery_threads,
+        pdf = render_in_time(
+            render_family_plan_bounded, submission_record(found), large_print=large_print
         )
     except RenderTimeout:
-        return render_template(
-            "error.html",
-            title="Sorry, the plan is taking too long to make",
-            body="Wait a few minutes, then try again. The form itself is safe.",
-        ), 503
+        return too_slow_page("plan")
     return Response(
         pdf,
         mimetype="application/pdf",

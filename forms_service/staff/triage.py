@@ -22,10 +22,9 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
-from .. import audit
 from ..auth import accounts, policy
 from ..auth.actor import ROLE_NAMES, Actor
-from ..auth.web import current_actor
+from ..auth.web import audit_refusal, current_actor
 from ..clock import utcnow
 from ..definitions.model import FormDefinition
 from ..definitions.registry import UnknownForm
@@ -33,11 +32,11 @@ from ..documents.renderer import document_slugs
 from ..families import service as families
 from ..families.record import age_text, summary
 from ..formats import format_datetime
-from ..web.wiring import enqueue_delivery
+from ..web.wiring import enqueue_delivery, services
 from ..workspace import service as workspace
 from ..workspace.clock import describe
 from ..workspace.models import AWAITING, DECIDED
-from .views import PAGE_SIZE, _page_number, _paged, bp, services
+from .views import PAGE_SIZE, _page_number, _paged, bp
 
 #: The inbox's status filter: what people choose, and what it asks the inbox for.
 STATUS_CHOICES = {AWAITING: "Awaiting an outcome", DECIDED: "Outcome recorded", "all": "All"}
@@ -134,7 +133,7 @@ def _inbox_filter() -> tuple[workspace.InboxFilter, dict[str, str]]:
 def inbox() -> str:
     actor = current_actor()
     if not policy.triages(actor):
-        audit.write(services().sessions, actor.who, "inbox.viewed", outcome="denied")
+        audit_refusal(actor, "inbox.viewed")
         abort(404)
     wanted, kept = _inbox_filter()
     page = _page_number()
@@ -166,14 +165,7 @@ def _refuse_unless_triager(submission_id: str) -> Actor:
     """The actor, if they triage; otherwise the refusal is audited and the answer is 404."""
     actor = current_actor()
     if not policy.triages(actor):
-        audit.write(
-            services().sessions,
-            actor.who,
-            "referral.viewed",
-            outcome="denied",
-            object_type="submission",
-            object_id=submission_id[:64],
-        )
+        audit_refusal(actor, "referral.viewed", "submission", submission_id[:64])
         abort(404)
     return actor
 

@@ -11,14 +11,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -43,17 +42,13 @@ from ..families import service as families
 from ..families.record import age_text, summary
 from ..flow import drafts
 from ..formats import LONDON, csv_cell
-from ..services import Services
 from ..submissions.references import looks_like_reference
+from ..web.wiring import services
 
 bp = Blueprint("staff", __name__)
 PAGE_SIZE = 25
 AUDIT_PAGE_SIZE = 50
-
-
-def services() -> Services:
-    svc: Services = current_app.extensions["forms"]
-    return svc
+T = TypeVar("T")
 
 
 @bp.before_request
@@ -166,33 +161,11 @@ def download(submission_id: str, document: str) -> Response | tuple[str, int]:
     def offered(form_id: str) -> bool:
         return document in document_slugs(services().registry.get(form_id))
 
-    found = families.submission_for(
-        services(),
-        current_actor(),
-        submission_id,
-        audit_action="document.downloaded",
-        detail=document,
-        offers=offered,
-    )
-    if found is None:
-        abort(404)
-    record = SubmissionRecord(
-        services().registry.get(found.form_id), found.answers, found.reference, found.submitted_at
-    )
-    settings = services().settings
+    found = downloadable_submission(submission_id, detail=document, offers=offered)
     try:
-        rendered = render_bounded(
-            services().documents,
-            record,
-            timeout=settings.render_timeout_seconds,
-            processes=settings.delivery_threads,
-        )
+        rendered = render_in_time(render_bounded, submission_record(found))
     except RenderTimeout:
-        return render_template(
-            "error.html",
-            title="Sorry, the document is taking too long to make",
-            body="Wait a few minutes, then try again. The form itself is safe.",
-        ), 503
+        return too_slow_page("document")
     wanted = [f for f in rendered.files(found.reference) if f.slug == document]
     if not wanted:
         abort(404)
@@ -201,6 +174,53 @@ def download(submission_id: str, document: str) -> Response | tuple[str, int]:
         mimetype=wanted[0].mimetype,
         headers={"Content-Disposition": f'attachment; filename="{wanted[0].name}"'},
     )
+
+
+def downloadable_submission(
+    submission_id: str, *, detail: str, offers: Callable[[str], bool]
+) -> families.SubmissionView:
+    """The submission a document is asked of, or 404: every download (the documents here,
+    the printed plan on the family page) asks the policy and audits the same way."""
+    found = families.submission_for(
+        services(),
+        current_actor(),
+        submission_id,
+        audit_action="document.downloaded",
+        detail=detail,
+        offers=offers,
+    )
+    if found is None:
+        abort(404)
+    return found
+
+
+def submission_record(found: families.SubmissionView) -> SubmissionRecord:
+    """What the document renderer needs from a submission the actor may read."""
+    return SubmissionRecord(
+        services().registry.get(found.form_id), found.answers, found.reference, found.submitted_at
+    )
+
+
+def render_in_time(render: Callable[..., T], record: SubmissionRecord, **options: bool) -> T:
+    """``render`` in the bounded render process with this app's time limit and process
+    count, so a slow document cannot hold a web worker; raises ``RenderTimeout``."""
+    settings = services().settings
+    return render(
+        services().documents,
+        record,
+        timeout=settings.render_timeout_seconds,
+        processes=settings.delivery_threads,
+        **options,
+    )
+
+
+def too_slow_page(what: str) -> tuple[str, int]:
+    """The 503 page when a document took longer than the time limit: one wording for each."""
+    return render_template(
+        "error.html",
+        title=f"Sorry, the {what} is taking too long to make",
+        body="Wait a few minutes, then try again. The form itself is safe.",
+    ), 503
 
 
 # --------------------------------------------------------------------------- audit

@@ -8,19 +8,13 @@ Referer. The steps themselves are in ``flow/resume.py``.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
 from ..flow import resume
-from ..services import Services
-from .wiring import enqueue_delivery
+from .wiring import enqueue_delivery, services
 
 bp = Blueprint("resume", __name__)
-
-
-def _services() -> Services:
-    svc: Services = current_app.extensions["forms"]
-    return svc
 
 
 def _problem(exc: resume.ResumeError) -> tuple[str, int]:
@@ -33,7 +27,7 @@ def _problem(exc: resume.ResumeError) -> tuple[str, int]:
 def open_link(token: str) -> Response | tuple[str, int]:
     """Email a code for the link, then ask for it (at a URL without the token)."""
     try:
-        sent = resume.open_link(_services(), session, token[:100])
+        sent = resume.open_link(services(), session, token[:100])
     except resume.ResumeError as exc:
         return _problem(exc)
     if sent is not None:
@@ -51,7 +45,7 @@ def code() -> Response | str | tuple[str, int]:
             errors = {"code": ["Enter the 6-digit code we emailed you"]}
         else:
             try:
-                form_id = resume.enter_code(_services(), session, given)
+                form_id = resume.enter_code(services(), session, given)
             except resume.WrongCode as exc:
                 errors = {"code": [str(exc)]}
             except resume.ResumeError as exc:

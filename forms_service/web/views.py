@@ -26,11 +26,10 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.wrappers import Response
 from wtforms import Form
 
-from .. import audit
 from ..attachments import service as attachments
 from ..auth import policy
 from ..auth.policy import can_fill, can_start_from
-from ..auth.web import current_actor
+from ..auth.web import audit_refusal, current_actor
 from ..definitions.model import Advice, Alert, Field, FormDefinition, Page, Stop, resolve
 from ..definitions.registry import UnknownForm
 from ..delivery.compose import link
@@ -50,13 +49,12 @@ from ..flow.navigation import (
     triggered_stop,
 )
 from ..mail.message import is_plain_address
-from ..services import Services
 from ..submissions.answers import AnswersInvalid, validate
 from ..submissions.prefill import PrefillError, prefill_answers, refused
 from ..submissions.rules import computed, warnings
 from ..submissions.service import AlreadySubmitted, reference_of, submit
 from .templating import item_name
-from .wiring import enqueue_delivery
+from .wiring import enqueue_delivery, services
 
 bp = Blueprint("forms", __name__)
 
@@ -71,12 +69,6 @@ SESSION_EXPIRED = (
     "Your session timed out, so we could not save this page. "
     "Your answers are still here: check them and select Continue again."
 )
-
-
-def services() -> Services:
-    """The engine wiring of this app."""
-    svc: Services = current_app.extensions["forms"]
-    return svc
 
 
 @bp.url_value_preprocessor
@@ -115,14 +107,7 @@ def _only_those_who_may_fill_it_in() -> Response | tuple[str, int] | None:
         back = request.full_path.rstrip("?") if request.method == "GET" else None
         start = url_for(".start", form_id=definition().id)
         return redirect(url_for("auth.sign_in", next=back or start))
-    audit.write(
-        services().sessions,
-        actor.who,
-        "form.refused",
-        outcome="denied",
-        object_type="form",
-        object_id=definition().id,
-    )
+    audit_refusal(actor, "form.refused", "form", definition().id)
     return render_template(
         "error.html",
         title="You cannot fill in this form",

@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 
 from forms_service.audit import AuditEvent
 from forms_service.auth.actor import Actor
+from forms_service.documents import bounded
 from forms_service.families.models import Family
 from forms_service.formats import LONDON, format_date
 from forms_service.services import Services
@@ -374,6 +375,25 @@ def test_print_the_family_plan_as_a_pdf_and_in_large_print(
             )
         ).all()
     assert sorted(details) == ["family-plan", "family-plan-large-print"]
+
+
+def test_a_document_too_slow_to_make_is_a_503_page_not_a_stuck_worker(
+    app: Flask, services: Services, case: Case, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    story_id = _submission_id(services, _story(app, case))
+
+    def too_slow(*args: object, **kwargs: object) -> bytes:
+        raise bounded.RenderTimeout("too slow")
+
+    monkeypatch.setattr(bounded, "_bounded", too_slow)
+    for url, what in (
+        (f"/staff/submissions/{story_id}/record.pdf", "document"),
+        (f"/staff/submissions/{story_id}/print/large-print", "plan"),
+    ):
+        reply = case.client.get(url)
+        assert reply.status_code == 503, url
+        assert f"Sorry, the {what} is taking too long to make" in reply.text
+        assert "The form itself is safe." in reply.text
 
 
 def test_the_plan_comes_from_the_latest_review(app: Flask, services: Services, case: Case) -> None:
