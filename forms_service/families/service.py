@@ -174,29 +174,44 @@ class FamilyView:
     consent_withdrawn_in: str | None = None
 
 
-def decide(
-    session: Session,
-    actor: Actor,
-    action: str,
-    family: Family | None,
-    *,
-    audit_action: str,
-    object_type: str,
-    object_id: str | None,
-    detail: str | None = None,
-) -> bool:
-    """The one decision point: ask the policy, write the audit event, return the answer."""
-    allowed = policy.can(actor, action, family)
+@dataclass(frozen=True)
+class Asked:
+    """What an access decision is about, as its audit event names it: kept apart from
+    the policy's own arguments so that every decision is recorded the same way."""
+
+    audit_action: str
+    object_type: str
+    object_id: str | None
+    detail: str | None = None
+
+
+def about_family(audit_action: str, family_id: str) -> Asked:
+    """A decision about the family page or record itself (object ``family``)."""
+    return Asked(audit_action, "family", family_id[:64])
+
+
+def record_decision(
+    session: Session, actor: Actor, asked: Asked, family: Family | None, allowed: bool
+) -> None:
+    """The audit event of one access decision: ``ok`` or ``denied``, never the answers."""
     audit.record(
         session,
         actor.who,
-        audit_action,
+        asked.audit_action,
         outcome="ok" if allowed else "denied",
-        object_type=object_type,
-        object_id=object_id,
+        object_type=asked.object_type,
+        object_id=asked.object_id,
         family_id=family.id if family is not None else None,
-        detail=detail,
+        detail=asked.detail,
     )
+
+
+def decide(
+    session: Session, actor: Actor, action: str, family: Family | None, asked: Asked
+) -> bool:
+    """The one decision point: ask the policy, write the audit event, return the answer."""
+    allowed = policy.can(actor, action, family)
+    record_decision(session, actor, asked, family, allowed)
     return allowed
 
 
@@ -216,13 +231,7 @@ def family_for(services: Services, actor: Actor, family_id: str) -> FamilyView |
     with transaction(services.sessions) as session:
         family = current(session, family_id)
         if not decide(
-            session,
-            actor,
-            policy.VIEW,
-            family,
-            audit_action="family.viewed",
-            object_type="family",
-            object_id=family_id[:64],
+            session, actor, policy.VIEW, family, about_family("family.viewed", family_id)
         ):
             return None
         assert family is not None
@@ -300,16 +309,8 @@ def submission_for(
         family = current(session, submission.family_id) if submission is not None else None
         if submission is not None and offers is not None and not offers(submission.form_id):
             submission = family = None  # asked for something this form does not have
-        if not decide(
-            session,
-            actor,
-            policy.VIEW,
-            family,
-            audit_action=audit_action,
-            object_type="submission",
-            object_id=submission_id[:64],
-            detail=detail,
-        ):
+        asked = Asked(audit_action, "submission", submission_id[:64], detail)
+        if not decide(session, actor, policy.VIEW, family, asked):
             return None
         assert submission is not None and family is not None
         return _opened(services, submission, family)

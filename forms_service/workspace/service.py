@@ -34,7 +34,15 @@ from ..delivery.lanes import NORMAL
 from ..families import record
 from ..families import service as families_service
 from ..families.models import Family, MatchKey
-from ..families.service import FamilyUnavailable, current, decide, record_change
+from ..families.service import (
+    Asked,
+    FamilyUnavailable,
+    about_family,
+    current,
+    decide,
+    record_change,
+    record_decision,
+)
 from ..services import Services
 from ..submissions.models import OutboxMessage, Submission
 from .clock import ClockRules, due_after_hours, due_after_weeks, due_after_working_days
@@ -327,16 +335,13 @@ def record_outcome(
             session.get(Referral, submission.id, with_for_update=True) if submission else None
         )
         family = current(session, referral.family_id, lock=True) if referral else None
-        if not decide(
-            session,
-            actor,
-            policy.TRIAGE,
-            family,
-            audit_action="referral.outcome",
-            object_type="submission",
-            object_id=submission.id if submission else None,
-            detail=outcome_id[:48] if isinstance(outcome_id, str) else None,
-        ):
+        asked = Asked(
+            "referral.outcome",
+            "submission",
+            submission.id if submission else None,
+            outcome_id[:48] if isinstance(outcome_id, str) else None,
+        )
+        if not decide(session, actor, policy.TRIAGE, family, asked):
             result: tuple[str, ...] | None = None
         else:
             assert submission is not None and referral is not None and family is not None
@@ -424,15 +429,8 @@ def allocate(services: Services, actor: Actor, family_id: str, email: str) -> tu
     """Make ``email``'s account the family's lead professional; the notice's outbox id."""
     with transaction(services.sessions) as session:
         family = current(session, family_id[:36], lock=True)
-        if not decide(
-            session,
-            actor,
-            policy.ALLOCATE,
-            family,
-            audit_action="family.allocated",
-            object_type="family",
-            object_id=family_id[:64],
-        ):
+        asked = about_family("family.allocated", family_id)
+        if not decide(session, actor, policy.ALLOCATE, family, asked):
             result: tuple[str, ...] | None = None
         else:
             assert family is not None
@@ -929,16 +927,9 @@ def settle_family(services: Services, actor: Actor, submission_id: str, same_as:
         allowed = policy.can(actor, policy.TRIAGE, family) and (
             not same_as or policy.can(actor, policy.VIEW, target)
         )
-        if not allowed:
-            audit.record(
-                session,
-                actor.who,
-                action,
-                outcome="denied",
-                object_type="submission",
-                object_id=submission_id[:64],
-                family_id=family.id if family is not None else None,
-            )
+        if not allowed:  # allowed: the merge or confirmation writes its own event
+            asked = Asked(action, "submission", submission_id[:64])
+            record_decision(session, actor, asked, family, allowed=False)
             result: Family | None = None
         else:
             assert family is not None
@@ -1021,16 +1012,13 @@ def resendable(services: Services, actor: Actor, outbox_id: str) -> Resend:
         )
         family = current(session, submission.family_id) if submission is not None else None
         result: Resend | None = None
-        if decide(
-            session,
-            actor,
-            policy.SUBMIT,
-            family,
-            audit_action="message.retried",
-            object_type="outbox",
-            object_id=outbox_id[:64],
-            detail=message.kind if message is not None else None,
-        ):
+        asked = Asked(
+            "message.retried",
+            "outbox",
+            outbox_id[:64],
+            message.kind if message is not None else None,
+        )
+        if decide(session, actor, policy.SUBMIT, family, asked):
             assert message is not None and submission is not None and family is not None
             result = Resend(message.id, submission.reference, family.id)
     return _refused_after_commit(result, outbox_id)
