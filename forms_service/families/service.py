@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Row, Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from .. import audit
@@ -213,6 +213,16 @@ def decide(
     allowed = policy.can(actor, action, family)
     record_decision(session, actor, asked, family, allowed)
     return allowed
+
+
+def latest_of(session: Session, family_id: str, *columns: Any) -> Row[Any] | None:
+    """``columns`` of the family's most recent form: the one its lists name it by."""
+    return session.execute(
+        select(*columns)
+        .where(Submission.family_id == family_id)
+        .order_by(Submission.submitted_at.desc())
+        .limit(1)
+    ).first()
 
 
 def _latest_summary(session: Session, vault: Vault, family_id: str) -> dict[str, str]:
@@ -426,12 +436,7 @@ def families_for(
         rows = []
         for family, lead in families:
             summary = _latest_summary(session, services.vault, family.id)
-            latest = session.execute(
-                select(Submission.reference, Submission.form_id)
-                .where(Submission.family_id == family.id)
-                .order_by(Submission.submitted_at.desc())
-                .limit(1)
-            ).first()
+            latest = latest_of(session, family.id, Submission.reference, Submission.form_id)
             count = session.scalar(
                 select(func.count())
                 .select_from(Submission)

@@ -40,6 +40,7 @@ from ..families.service import (
     about_family,
     current,
     decide,
+    latest_of,
     record_change,
     record_decision,
 )
@@ -635,12 +636,7 @@ def caseload(
 
 
 def _case_row(session: Session, services: Services, family: Family) -> CaseRow:
-    latest = session.execute(
-        select(Submission.reference, Submission.summary_sealed)
-        .where(Submission.family_id == family.id)
-        .order_by(Submission.submitted_at.desc())
-        .limit(1)
-    ).first()
+    latest = latest_of(session, family.id, Submission.reference, Submission.summary_sealed)
     summary = services.vault.open_optional(latest.summary_sealed) if latest else None
     summary = summary if isinstance(summary, dict) else {}
     return CaseRow(
@@ -835,12 +831,7 @@ def _candidate(
     session: Session, services: Services, family_id: str, kinds: set[str], names: dict[str, str]
 ) -> MatchCandidate:
     family = session.get(Family, family_id)
-    latest = session.execute(
-        select(Submission.reference, Submission.summary_sealed)
-        .where(Submission.family_id == family_id)
-        .order_by(Submission.submitted_at.desc())
-        .limit(1)
-    ).first()
+    latest = latest_of(session, family_id, Submission.reference, Submission.summary_sealed)
     summary = services.vault.open_optional(latest.summary_sealed) if latest else None
     summary = summary if isinstance(summary, dict) else {}
     lead = family.lead_professional_id if family is not None else None
