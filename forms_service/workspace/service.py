@@ -13,6 +13,7 @@ task runner.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -134,7 +135,7 @@ def on_submission(
             status=AWAITING,
         )
         session.add(referral)
-    _index_needs(session, form, answers, submission, family)
+    _index_needs(session, needs_in(form, answers), submission, family)
     _record_withdrawal(session, form, answers, submission, family)
     record_timing(session, services.registry, form, submission, family)
     refresh_due(session, services.registry, services.settings.clock_rules, family)
@@ -170,15 +171,11 @@ def _record_withdrawal(
 
 
 def _index_needs(
-    session: Session,
-    form: FormDefinition,
-    answers: dict[str, Any],
-    submission: Submission,
-    family: Family,
+    session: Session, named: Iterable[str], submission: Submission, family: Family
 ) -> None:
-    """One ``family_needs`` row per headline the form names, each linked to when the family
-    last named it (so the dashboard counts families without DISTINCT)."""
-    headlines = sorted({headline[:64] for headline in needs_in(form, answers)})
+    """One ``family_needs`` row per headline the form ``named``, each linked to when the
+    family last named it (so the dashboard counts families without DISTINCT)."""
+    headlines = sorted({headline[:64] for headline in named})
     if not headlines:
         return
     previous = {
