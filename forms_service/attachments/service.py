@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -27,6 +26,7 @@ from ..config import Settings
 from ..db import transaction
 from ..definitions.model import Field, FormDefinition
 from ..fieldtypes import type_of
+from ..mail.message import Attachment as MailAttachment
 from ..services import Services
 from ..submissions.answers import AnswersInvalid
 from ..text import normalise
@@ -49,16 +49,6 @@ class UploadRefused(Exception):
         self.message = message
         #: A short word for the audit log (never the file's name or contents).
         self.reason = reason
-
-
-@dataclass(frozen=True)
-class Delivered:
-    """One file as the email carries it."""
-
-    filename: str
-    content: bytes
-    maintype: str
-    subtype: str
 
 
 def draft_owner(draft_id: str) -> str:
@@ -276,7 +266,7 @@ def claim(
             raise AnswersInvalid({fld.name: [_NOT_YOURS]})
 
 
-def delivered(services: Services, submission_id: str, reference: str) -> list[Delivered]:
+def delivered(services: Services, submission_id: str, reference: str) -> list[MailAttachment]:
     """A submission's files, opened, named by the reference and a number (never the user's
     name for them: that could name the family, and filenames travel in MIME headers)."""
     with transaction(services.readers) as session:
@@ -289,7 +279,7 @@ def delivered(services: Services, submission_id: str, reference: str) -> list[De
         for number, row in enumerate(rows, start=1):
             kind = KINDS[row.kind]
             files.append(
-                Delivered(
+                MailAttachment(
                     f"{reference}-attachment-{number}.{kind.extension}",
                     services.vault.open_bytes(row.content_sealed),
                     kind.maintype,

@@ -23,7 +23,7 @@ from typing import Any
 
 from ..clock import utcnow
 from ..config import Settings
-from ..definitions.model import FormDefinition
+from ..definitions.model import FormDefinition, Outcome
 from ..definitions.registry import UnknownForm
 from ..documents.bounded import render_bounded
 from ..documents.renderer import SubmissionRecord
@@ -148,6 +148,27 @@ def _form(services: Services, pending: Pending) -> FormDefinition:
         raise CannotCompose(f"unknown form {form_id!r}") from None
 
 
+def _decided(services: Services, pending: Pending) -> tuple[Submission, FormDefinition, Outcome]:
+    """The submission, its form and the outcome the payload names: an outcome and an
+    onward referral need all three, and neither can ever be sent when one is gone."""
+    submission = _submission(pending)
+    form = _form(services, pending)
+    outcome = form.outcome(str(pending.payload.get("outcome", "")))
+    if outcome is None:
+        raise CannotCompose(f"form {form.id} has no outcome {pending.payload.get('outcome')!r}")
+    return submission, form, outcome
+
+
+def _received(form: FormDefinition, submission: Submission) -> dict[str, str]:
+    """The body values every message about one referral opens with, so that the
+    acknowledgement, the outcome and the onward referral name it the same way."""
+    return {
+        "form_title": form.title,
+        "reference": submission.reference,
+        "received": format_datetime(submission.submitted_at),
+    }
+
+
 def _documents(services: Services, submission: Submission, lane: str) -> list[Attachment]:
     """The submission's PDF and Word documents, rendered in the bounded process of
     its lane: the slow lane has its own processes, at a lower priority."""
@@ -223,9 +244,7 @@ def _acknowledgement(services: Services, pending: Pending) -> Composed:
     text = body(
         settings,
         messages.ACKNOWLEDGEMENT,
-        form_title=form.title,
-        reference=submission.reference,
-        received=format_datetime(submission.submitted_at),
+        **_received(form, submission),
         when_outcome=when,
         phone=settings.referrer_phone,
         out_of_hours_phone=settings.level4_out_of_hours_phone,
@@ -235,17 +254,11 @@ def _acknowledgement(services: Services, pending: Pending) -> Composed:
 
 def _outcome(services: Services, pending: Pending) -> Composed:
     """To the referrer: the outcome in the form's own plain words, no family names."""
-    submission = _submission(pending)
-    form = _form(services, pending)
-    outcome = form.outcome(str(pending.payload.get("outcome", "")))
-    if outcome is None:
-        raise CannotCompose(f"form {form.id} has no outcome {pending.payload.get('outcome')!r}")
+    submission, form, outcome = _decided(services, pending)
     text = body(
         services.settings,
         messages.OUTCOME,
-        form_title=form.title,
-        reference=submission.reference,
-        received=format_datetime(submission.submitted_at),
+        **_received(form, submission),
         outcome=outcome.label,
         referrer_text=outcome.referrer_text,
         phone=services.settings.referrer_phone,
@@ -256,20 +269,14 @@ def _outcome(services: Services, pending: Pending) -> Composed:
 
 def _onward(services: Services, pending: Pending) -> Composed:
     """The referral's documents to the service the outcome sends it to, referrer copied."""
-    submission = _submission(pending)
-    form = _form(services, pending)
-    outcome = form.outcome(str(pending.payload.get("outcome", "")))
-    if outcome is None:
-        raise CannotCompose(f"form {form.id} has no outcome {pending.payload.get('outcome')!r}")
+    submission, form, outcome = _decided(services, pending)
     cc = pending.payload.get("cc")
     copied = (str(cc),) if cc and messages.may_email(services.settings, str(cc)) else ()
     attachments = _documents(services, submission, pending.lane)
     text = body(
         services.settings,
         messages.ONWARD,
-        form_title=form.title,
-        reference=submission.reference,
-        received=format_datetime(submission.submitted_at),
+        **_received(form, submission),
         outcome=outcome.label,
         attachments=attachment_list(attachments),
         copied=(

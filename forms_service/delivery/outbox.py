@@ -186,10 +186,7 @@ def _files(
     """The files uploaded with the form, decrypted for the email to the SPOC inbox only."""
     if row.kind != messages.SPOC or submission is None:
         return ()
-    return tuple(
-        Attachment(f.filename, f.content, f.maintype, f.subtype)
-        for f in attachments.delivered(services, submission.id, submission.reference)
-    )
+    return tuple(attachments.delivered(services, submission.id, submission.reference))
 
 
 #: How a render that overran is recorded; the second time the row fails with it.

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Row, Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from .. import audit
@@ -174,30 +174,55 @@ class FamilyView:
     consent_withdrawn_in: str | None = None
 
 
-def decide(
-    session: Session,
-    actor: Actor,
-    action: str,
-    family: Family | None,
-    *,
-    audit_action: str,
-    object_type: str,
-    object_id: str | None,
-    detail: str | None = None,
-) -> bool:
-    """The one decision point: ask the policy, write the audit event, return the answer."""
-    allowed = policy.can(actor, action, family)
+@dataclass(frozen=True)
+class Asked:
+    """What an access decision is about, as its audit event names it: kept apart from
+    the policy's own arguments so that every decision is recorded the same way."""
+
+    audit_action: str
+    object_type: str
+    object_id: str | None
+    detail: str | None = None
+
+
+def about_family(audit_action: str, family_id: str) -> Asked:
+    """A decision about the family page or record itself (object ``family``)."""
+    return Asked(audit_action, "family", family_id[:64])
+
+
+def record_decision(
+    session: Session, actor: Actor, asked: Asked, family: Family | None, allowed: bool
+) -> None:
+    """The audit event of one access decision: ``ok`` or ``denied``, never the answers."""
     audit.record(
         session,
         actor.who,
-        audit_action,
+        asked.audit_action,
         outcome="ok" if allowed else "denied",
-        object_type=object_type,
-        object_id=object_id,
+        object_type=asked.object_type,
+        object_id=asked.object_id,
         family_id=family.id if family is not None else None,
-        detail=detail,
+        detail=asked.detail,
     )
+
+
+def decide(
+    session: Session, actor: Actor, action: str, family: Family | None, asked: Asked
+) -> bool:
+    """The one decision point: ask the policy, write the audit event, return the answer."""
+    allowed = policy.can(actor, action, family)
+    record_decision(session, actor, asked, family, allowed)
     return allowed
+
+
+def latest_of(session: Session, family_id: str, *columns: Any) -> Row[Any] | None:
+    """``columns`` of the family's most recent form: the one its lists name it by."""
+    return session.execute(
+        select(*columns)
+        .where(Submission.family_id == family_id)
+        .order_by(Submission.submitted_at.desc())
+        .limit(1)
+    ).first()
 
 
 def _latest_summary(session: Session, vault: Vault, family_id: str) -> dict[str, str]:
@@ -216,13 +241,7 @@ def family_for(services: Services, actor: Actor, family_id: str) -> FamilyView |
     with transaction(services.sessions) as session:
         family = current(session, family_id)
         if not decide(
-            session,
-            actor,
-            policy.VIEW,
-            family,
-            audit_action="family.viewed",
-            object_type="family",
-            object_id=family_id[:64],
+            session, actor, policy.VIEW, family, about_family("family.viewed", family_id)
         ):
             return None
         assert family is not None
@@ -300,16 +319,8 @@ def submission_for(
         family = current(session, submission.family_id) if submission is not None else None
         if submission is not None and offers is not None and not offers(submission.form_id):
             submission = family = None  # asked for something this form does not have
-        if not decide(
-            session,
-            actor,
-            policy.VIEW,
-            family,
-            audit_action=audit_action,
-            object_type="submission",
-            object_id=submission_id[:64],
-            detail=detail,
-        ):
+        asked = Asked(audit_action, "submission", submission_id[:64], detail)
+        if not decide(session, actor, policy.VIEW, family, asked):
             return None
         assert submission is not None and family is not None
         return _opened(services, submission, family)
@@ -425,12 +436,7 @@ def families_for(
         rows = []
         for family, lead in families:
             summary = _latest_summary(session, services.vault, family.id)
-            latest = session.execute(
-                select(Submission.reference, Submission.form_id)
-                .where(Submission.family_id == family.id)
-                .order_by(Submission.submitted_at.desc())
-                .limit(1)
-            ).first()
+            latest = latest_of(session, family.id, Submission.reference, Submission.form_id)
             count = session.scalar(
                 select(func.count())
                 .select_from(Submission)

@@ -5,35 +5,10 @@ It knows nothing of submissions, documents or the database: ``delivery/``
 decides what to send and records what happened. No Flask imports here.
 """
 
-from .backends import (
-    Backend,
-    PermanentSendError,
-    PickupDirectoryBackend,
-    SendError,
-    SmtpBackend,
-    SmtpSettings,
-    TransientSendError,
-    backend_from_url,
-    check_size,
-    parse_smtp_url,
-    tls_context,
-)
-from .message import Attachment, build_email, build_message, message_size
+from . import backends
+from .backends import *  # noqa: F403  (re-exports exactly ``backends.__all__``)
+from .message import Attachment, build_email, message_size
 
-__all__ = [
-    "Attachment",
-    "Backend",
-    "PermanentSendError",
-    "PickupDirectoryBackend",
-    "SendError",
-    "SmtpBackend",
-    "SmtpSettings",
-    "TransientSendError",
-    "backend_from_url",
-    "build_email",
-    "build_message",
-    "check_size",
-    "message_size",
-    "parse_smtp_url",
-    "tls_context",
-]
+# The backends' public names are listed once, by backends.py; this package adds the
+# message builders.
+__all__ = [*backends.__all__, "Attachment", "build_email", "message_size"]

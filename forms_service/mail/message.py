@@ -1,8 +1,7 @@
 """Building an email: plain-text body, generated attachments, safe headers.
 
-``build_email`` makes any message the service sends (a subject, To, optional
-Cc, a body, attachments); ``build_message`` is the form to the SPOC inbox,
-whose subject is the form's title and the reference.
+``build_email`` makes every message the service sends (a subject, To, optional
+Cc, a body, attachments); ``delivery/compose.py`` decides each kind's subject.
 
 No user-typed text ever goes into a header. The values that do (form title,
 reference, addresses, ids) are server-controlled but are still cleaned:
@@ -28,7 +27,6 @@ from email.utils import format_datetime
 __all__ = [
     "Attachment",
     "build_email",
-    "build_message",
     "clean_header_value",
     "is_plain_address",
     "message_size",
@@ -90,36 +88,6 @@ def safe_filename(name: str) -> str:
 def _clean_body(body: str) -> str:
     text = body.replace("\r\n", "\n").replace("\r", "\n")
     return _BODY_CONTROLS.sub("", text)
-
-
-def build_message(
-    *,
-    reference: str,
-    form_title: str,
-    sender: str,
-    recipient: str,
-    body: str,
-    attachments: list[Attachment],
-    message_id_domain: str,
-    submission_id: str,
-    date: dt.datetime | None = None,
-) -> EmailMessage:
-    """The email for one submission to the SPOC inbox.
-
-    The Message-ID is ``<submission_id@message_id_domain>`` so a resend after a
-    crash carries the same id. Raises ``ValueError`` for a sender or recipient
-    that is not a single plain address, or an unusable id, domain or MIME type.
-    """
-    return build_email(
-        subject=f"{clean_header_value(form_title)} {EN_DASH} {clean_header_value(reference)}",
-        sender=sender,
-        to=recipient,
-        body=body,
-        attachments=attachments,
-        message_id=submission_id,
-        message_id_domain=message_id_domain,
-        date=date,
-    )
 
 
 def build_email(

@@ -13,6 +13,7 @@ task runner.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -34,7 +35,16 @@ from ..delivery.lanes import NORMAL
 from ..families import record
 from ..families import service as families_service
 from ..families.models import Family, MatchKey
-from ..families.service import FamilyUnavailable, current, decide, record_change
+from ..families.service import (
+    Asked,
+    FamilyUnavailable,
+    about_family,
+    current,
+    decide,
+    latest_of,
+    record_change,
+    record_decision,
+)
 from ..services import Services
 from ..submissions.models import OutboxMessage, Submission
 from .clock import ClockRules, due_after_hours, due_after_weeks, due_after_working_days
@@ -125,7 +135,7 @@ def on_submission(
             status=AWAITING,
         )
         session.add(referral)
-    _index_needs(session, form, answers, submission, family)
+    _index_needs(session, needs_in(form, answers), submission, family)
     _record_withdrawal(session, form, answers, submission, family)
     record_timing(session, services.registry, form, submission, family)
     refresh_due(session, services.registry, services.settings.clock_rules, family)
@@ -161,15 +171,11 @@ def _record_withdrawal(
 
 
 def _index_needs(
-    session: Session,
-    form: FormDefinition,
-    answers: dict[str, Any],
-    submission: Submission,
-    family: Family,
+    session: Session, named: Iterable[str], submission: Submission, family: Family
 ) -> None:
-    """One ``family_needs`` row per headline the form names, each linked to when the family
-    last named it (so the dashboard counts families without DISTINCT)."""
-    headlines = sorted({headline[:64] for headline in needs_in(form, answers)})
+    """One ``family_needs`` row per headline the form ``named``, each linked to when the
+    family last named it (so the dashboard counts families without DISTINCT)."""
+    headlines = sorted({headline[:64] for headline in named})
     if not headlines:
         return
     previous = {
@@ -327,16 +333,13 @@ def record_outcome(
             session.get(Referral, submission.id, with_for_update=True) if submission else None
         )
         family = current(session, referral.family_id, lock=True) if referral else None
-        if not decide(
-            session,
-            actor,
-            policy.TRIAGE,
-            family,
-            audit_action="referral.outcome",
-            object_type="submission",
-            object_id=submission.id if submission else None,
-            detail=outcome_id[:48] if isinstance(outcome_id, str) else None,
-        ):
+        asked = Asked(
+            "referral.outcome",
+            "submission",
+            submission.id if submission else None,
+            outcome_id[:48] if isinstance(outcome_id, str) else None,
+        )
+        if not decide(session, actor, policy.TRIAGE, family, asked):
             result: tuple[str, ...] | None = None
         else:
             assert submission is not None and referral is not None and family is not None
@@ -424,15 +427,8 @@ def allocate(services: Services, actor: Actor, family_id: str, email: str) -> tu
     """Make ``email``'s account the family's lead professional; the notice's outbox id."""
     with transaction(services.sessions) as session:
         family = current(session, family_id[:36], lock=True)
-        if not decide(
-            session,
-            actor,
-            policy.ALLOCATE,
-            family,
-            audit_action="family.allocated",
-            object_type="family",
-            object_id=family_id[:64],
-        ):
+        asked = about_family("family.allocated", family_id)
+        if not decide(session, actor, policy.ALLOCATE, family, asked):
             result: tuple[str, ...] | None = None
         else:
             assert family is not None
@@ -637,12 +633,7 @@ def caseload(
 
 
 def _case_row(session: Session, services: Services, family: Family) -> CaseRow:
-    latest = session.execute(
-        select(Submission.reference, Submission.summary_sealed)
-        .where(Submission.family_id == family.id)
-        .order_by(Submission.submitted_at.desc())
-        .limit(1)
-    ).first()
+    latest = latest_of(session, family.id, Submission.reference, Submission.summary_sealed)
     summary = services.vault.open_optional(latest.summary_sealed) if latest else None
     summary = summary if isinstance(summary, dict) else {}
     return CaseRow(
@@ -837,12 +828,7 @@ def _candidate(
     session: Session, services: Services, family_id: str, kinds: set[str], names: dict[str, str]
 ) -> MatchCandidate:
     family = session.get(Family, family_id)
-    latest = session.execute(
-        select(Submission.reference, Submission.summary_sealed)
-        .where(Submission.family_id == family_id)
-        .order_by(Submission.submitted_at.desc())
-        .limit(1)
-    ).first()
+    latest = latest_of(session, family_id, Submission.reference, Submission.summary_sealed)
     summary = services.vault.open_optional(latest.summary_sealed) if latest else None
     summary = summary if isinstance(summary, dict) else {}
     lead = family.lead_professional_id if family is not None else None
@@ -929,16 +915,9 @@ def settle_family(services: Services, actor: Actor, submission_id: str, same_as:
         allowed = policy.can(actor, policy.TRIAGE, family) and (
             not same_as or policy.can(actor, policy.VIEW, target)
         )
-        if not allowed:
-            audit.record(
-                session,
-                actor.who,
-                action,
-                outcome="denied",
-                object_type="submission",
-                object_id=submission_id[:64],
-                family_id=family.id if family is not None else None,
-            )
+        if not allowed:  # allowed: the merge or confirmation writes its own event
+            asked = Asked(action, "submission", submission_id[:64])
+            record_decision(session, actor, asked, family, allowed=False)
             result: Family | None = None
         else:
             assert family is not None
@@ -1021,16 +1000,13 @@ def resendable(services: Services, actor: Actor, outbox_id: str) -> Resend:
         )
         family = current(session, submission.family_id) if submission is not None else None
         result: Resend | None = None
-        if decide(
-            session,
-            actor,
-            policy.SUBMIT,
-            family,
-            audit_action="message.retried",
-            object_type="outbox",
-            object_id=outbox_id[:64],
-            detail=message.kind if message is not None else None,
-        ):
+        asked = Asked(
+            "message.retried",
+            "outbox",
+            outbox_id[:64],
+            message.kind if message is not None else None,
+        )
+        if decide(session, actor, policy.SUBMIT, family, asked):
             assert message is not None and submission is not None and family is not None
             result = Resend(message.id, submission.reference, family.id)
     return _refused_after_commit(result, outbox_id)

@@ -18,12 +18,13 @@ from forms_service.mail import (
     SmtpBackend,
     TransientSendError,
     backend_from_url,
-    build_message,
+    build_email,
     check_size,
     message_size,
     parse_smtp_url,
     tls_context,
 )
+from forms_service.mail.message import EN_DASH
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from smtp_server import SmtpTestServer, closed_port, silent_listener
@@ -47,15 +48,14 @@ def make_message(
             Attachment(f"{reference}.pdf", PDF, "application", "pdf"),
             Attachment(f"{reference}.docx", DOCX, "application", DOCX_TYPE),
         ]
-    return build_message(
-        reference=reference,
-        form_title=form_title,
+    return build_email(
+        subject=f"{form_title} {EN_DASH} {reference}",
         sender=SENDER,
-        recipient=SPOC,
+        to=SPOC,
         body=body,
         attachments=attachments,
+        message_id=submission_id,
         message_id_domain="forms.example.gov.uk",
-        submission_id=submission_id,
     )
 
 
@@ -149,17 +149,16 @@ def test_header_injection_is_neutralised(smtp, form_title, reference):
 )
 def test_sender_and_recipient_must_be_one_plain_address(address):
     base = dict(
-        reference="EH-1",
-        form_title="Referral",
+        subject=f"Referral {EN_DASH} EH-1",
         body="x",
         attachments=[],
         message_id_domain="forms.example.gov.uk",
-        submission_id="abc",
+        message_id="abc",
     )
     with pytest.raises(ValueError):
-        build_message(sender=address, recipient=SPOC, **base)
+        build_email(sender=address, to=SPOC, **base)
     with pytest.raises(ValueError):
-        build_message(sender=SENDER, recipient=address, **base)
+        build_email(sender=SENDER, to=address, **base)
 
 
 def test_attachment_filenames_are_sanitised():
