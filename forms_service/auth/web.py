@@ -164,26 +164,32 @@ def _start_signed_in(user_id: str, pending: str | None = None) -> Response:
 # --------------------------------------------------------------------------- forms
 
 
+def govuk_input(
+    label: str, *, blank: str, max_length: int | None = None, hint: str = "", password: bool = False
+) -> StringField:
+    """A GOV.UK text (or password) input that must be answered. ``blank`` is the
+    error for an empty answer, which says what to enter (GOV.UK's pattern); the
+    length limit keeps a hostile post from reaching the database or a hash."""
+    validators: list[Any] = [InputRequired(blank)]
+    if max_length is not None:
+        validators.append(Length(max=max_length))
+    if password:
+        return PasswordField(
+            label, description=hint, widget=GovPasswordInput(), validators=validators
+        )
+    return StringField(label, description=hint, widget=GovTextInput(), validators=validators)
+
+
 class SignInForm(FlaskForm):
-    email = StringField(
-        "Email address",
-        widget=GovTextInput(),
-        validators=[InputRequired("Enter your email address"), Length(max=254)],
-    )
-    password = PasswordField(
-        "Password",
-        widget=GovPasswordInput(),
-        validators=[InputRequired("Enter your password"), Length(max=256)],
-    )
+    email = govuk_input("Email address", blank="Enter your email address", max_length=254)
+    password = govuk_input("Password", blank="Enter your password", max_length=256, password=True)
 
 
 def _code_field(label: str) -> StringField:
-    return StringField(
+    return govuk_input(
         label,
-        description="Open the app on your phone and enter the 6-digit code it shows for "
-        "Early Help forms",
-        widget=GovTextInput(),
-        validators=[InputRequired("Enter the 6-digit code from your authenticator app")],
+        blank="Enter the 6-digit code from your authenticator app",
+        hint="Open the app on your phone and enter the 6-digit code it shows for Early Help forms",
     )
 
 
@@ -198,19 +204,20 @@ class SignInCodeForm(FlaskForm):
 
 
 class PasswordForm(FlaskForm):
-    name = StringField(
+    name = govuk_input(
         "Full name",
-        description="Colleagues will see this name on the families you work with",
-        widget=GovTextInput(),
-        validators=[InputRequired("Enter your full name"), Length(max=200)],
+        blank="Enter your full name",
+        max_length=200,
+        hint="Colleagues will see this name on the families you work with",
     )
-    password = PasswordField(
+    password = govuk_input(
         "Create a password",
-        description="Use 12 characters or more. 3 unrelated words make a strong password that "
+        blank="Create a password",
+        max_length=256,
+        password=True,
+        hint="Use 12 characters or more. 3 unrelated words make a strong password that "
         "is easy to remember. Do not use your name, your email address, or the name of this "
         "service or the council.",
-        widget=GovPasswordInput(),
-        validators=[InputRequired("Create a password"), Length(max=256)],
     )
 
 

@@ -27,15 +27,14 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovTextInput
-from wtforms import RadioField, StringField
-from wtforms.validators import InputRequired, Length
+from wtforms import RadioField
+from wtforms.validators import InputRequired
 
 from .. import audit
 from ..auth import accounts, invitations, policy
 from ..auth.accounts import AccountError
 from ..auth.actor import ROLE_NAMES
-from ..auth.web import current_actor, errors_of, staff_required
+from ..auth.web import current_actor, errors_of, govuk_input, staff_required
 from ..documents.bounded import RenderTimeout, render_bounded
 from ..documents.renderer import DOCUMENT_SLUGS, SubmissionRecord, document_slugs
 from ..families import service as families
@@ -353,11 +352,11 @@ ROLE_HINTS = {
 
 
 class InviteForm(FlaskForm):
-    email = StringField(
+    email = govuk_input(
         "Email address",
-        description="Use their work email address, for example name@school.sch.uk",
-        widget=GovTextInput(),
-        validators=[InputRequired("Enter their email address"), Length(max=254)],
+        blank="Enter their email address",
+        max_length=254,
+        hint="Use their work email address, for example name@school.sch.uk",
     )
     role = RadioField("Which role will they have?", validators=[InputRequired("Select their role")])
 
