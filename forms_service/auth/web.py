@@ -86,6 +86,11 @@ def current_actor() -> Actor:
     return actor if isinstance(actor, Actor) else ANONYMOUS
 
 
+def browser_drafts() -> drafts.Drafts:
+    """This browser's drafts, as the person asking may see them."""
+    return drafts.Drafts(services(), session, current_actor())
+
+
 def _load_actor() -> None:
     """Before each web request: resolve the staff cookie, if any, to a signed-in actor."""
     g.actor = anonymous(client_ip())

@@ -110,109 +110,99 @@ def owned(services: Services, actor: Actor) -> list[OwnedDraft]:
     return [d for d, family in found if family is None or may_continue(services, actor, family)]
 
 
-def reopen(
-    services: Services, session: MutableMapping[str, Any], actor: Actor, draft_id: str
-) -> str | None:
-    """Put ``actor``'s own unsent draft ``draft_id`` into this browser's session (from
-    another computer, or after the browser was closed); its form's id, or None."""
-    mine = {d.id: d for d in owned(services, actor)}
-    draft = mine.get(draft_id)
-    if draft is None:
-        return None
-    remember(session, draft.form_id, OWNED + draft.id)
-    return draft.form_id
+@dataclass(frozen=True)
+class Drafts:
+    """This browser's drafts, as ``actor`` may see them. Every draft operation
+    needs the three together: the services to store them, the session that holds
+    the browser's tokens, and the person whose drafts they are."""
 
+    services: Services
+    session: MutableMapping[str, Any]
+    actor: Actor
 
-def load(
-    services: Services, session: MutableMapping[str, Any], form_id: str, actor: Actor
-) -> DraftState | None:
-    """This browser's draft of ``form_id``, if any and if ``actor`` may open it."""
-    draft_id = draft_id_for(session, form_id)
-    if draft_id is None:
-        return None
-    with transaction(services.readers) as db:
-        draft = db.get(Draft, draft_id)
-        if draft is None or not _mine(draft, form_id, actor):
+    def reopen(self, draft_id: str) -> str | None:
+        """Put the actor's own unsent draft ``draft_id`` into this browser's session
+        (from another computer, or after the browser was closed); its form's id, or None."""
+        mine = {d.id: d for d in owned(self.services, self.actor)}
+        draft = mine.get(draft_id)
+        if draft is None:
             return None
-        state = DraftState(
-            draft.id,
-            services.vault.open(draft.answers_sealed),
-            draft.family_id,
-            draft.submission_id,
-        )
-    if state.family_id is not None and state.submission_id is None:
-        if not may_continue(services, actor, state.family_id):
+        remember(self.session, draft.form_id, OWNED + draft.id)
+        return draft.form_id
+
+    def load(self, form_id: str) -> DraftState | None:
+        """This browser's draft of ``form_id``, if any and if the actor may open it."""
+        draft_id = draft_id_for(self.session, form_id)
+        if draft_id is None:
             return None
-    return state
+        with transaction(self.services.readers) as db:
+            draft = db.get(Draft, draft_id)
+            if draft is None or not _mine(draft, form_id, self.actor):
+                return None
+            state = DraftState(
+                draft.id,
+                self.services.vault.open(draft.answers_sealed),
+                draft.family_id,
+                draft.submission_id,
+            )
+        if state.family_id is not None and state.submission_id is None:
+            if not may_continue(self.services, self.actor, state.family_id):
+                return None
+        return state
 
+    def answers(self, form_id: str) -> dict[str, Any]:
+        """The saved answers (empty when there is no draft, or it was sent)."""
+        draft = self.load(form_id)
+        return dict(draft.answers) if draft is not None and draft.submission_id is None else {}
 
-def answers(
-    services: Services, session: MutableMapping[str, Any], form_id: str, actor: Actor
-) -> dict[str, Any]:
-    """The saved answers (empty when there is no draft, or it was sent)."""
-    draft = load(services, session, form_id, actor)
-    return dict(draft.answers) if draft is not None and draft.submission_id is None else {}
+    def save(self, form_id: str, updates: dict[str, Any], removals: tuple[str, ...] = ()) -> None:
+        """Merge ``updates`` into the draft (creating it), dropping ``removals``."""
+        draft_id = draft_id_for(self.session, form_id)
+        token = None
+        actor, vault = self.actor, self.services.vault
+        with transaction(self.services.sessions) as db:
+            draft = db.get(Draft, draft_id) if draft_id else None
+            if draft is None or not _mine(draft, form_id, actor) or draft.submission_id is not None:
+                draft, token = _new_draft(self.services, form_id, actor, {})
+                db.add(draft)
+            elif draft.owner_id is None and actor.user_id is not None:
+                draft.owner_id = actor.user_id  # begun before signing in: theirs alone from now on
+            current = vault.open(draft.answers_sealed) or {}
+            merged = {k: v for k, v in current.items() if k not in removals}
+            merged.update(updates)
+            draft.answers_sealed = vault.seal(merged)
+            draft.updated_at = utcnow()
+        if token is not None:  # only once the new draft is committed
+            remember(self.session, form_id, token)
 
-
-def save(
-    services: Services,
-    session: MutableMapping[str, Any],
-    form_id: str,
-    actor: Actor,
-    updates: dict[str, Any],
-    removals: tuple[str, ...] = (),
-) -> None:
-    """Merge ``updates`` into the draft (creating it), dropping ``removals``."""
-    draft_id = draft_id_for(session, form_id)
-    token = None
-    with transaction(services.sessions) as db:
-        draft = db.get(Draft, draft_id) if draft_id else None
-        if draft is None or not _mine(draft, form_id, actor) or draft.submission_id is not None:
-            draft, token = _new_draft(services, form_id, actor, {})
+    def start(self, form_id: str, answers: dict[str, Any], family_id: str | None) -> None:
+        """A new draft holding ``answers`` for ``family_id`` (started from a reference or
+        the family's page), in place of any draft of ``form_id`` this browser held."""
+        self.discard(form_id)
+        draft, token = _new_draft(self.services, form_id, self.actor, answers, family_id)
+        with transaction(self.services.sessions) as db:
             db.add(draft)
-        elif draft.owner_id is None and actor.user_id is not None:
-            draft.owner_id = actor.user_id  # begun before signing in: theirs alone from now on
-        current = services.vault.open(draft.answers_sealed) or {}
-        merged = {k: v for k, v in current.items() if k not in removals}
-        merged.update(updates)
-        draft.answers_sealed = services.vault.seal(merged)
-        draft.updated_at = utcnow()
-    if token is not None:  # only once the new draft is committed
-        remember(session, form_id, token)
+        remember(self.session, form_id, token)
 
-
-def start(
-    services: Services,
-    session: MutableMapping[str, Any],
-    form_id: str,
-    actor: Actor,
-    answers: dict[str, Any],
-    family_id: str | None,
-) -> None:
-    """A new draft holding ``answers`` for ``family_id`` (started from a reference)."""
-    draft, token = _new_draft(services, form_id, actor, answers, family_id)
-    with transaction(services.sessions) as db:
-        db.add(draft)
-    remember(session, form_id, token)
+    def discard(self, form_id: str) -> None:
+        """Delete the draft (a stopped gate stores nothing) and forget its token."""
+        draft_id = draft_id_for(self.session, form_id)
+        if draft_id is not None:
+            with transaction(self.services.sessions) as db:
+                draft = db.get(Draft, draft_id)
+                if (
+                    draft is not None
+                    and _mine(draft, form_id, self.actor)
+                    and draft.submission_id is None
+                ):
+                    db.delete(draft)
+        drafts = dict(self.session.get(SESSION_KEY) or {})
+        drafts.pop(form_id, None)
+        self.session[SESSION_KEY] = drafts
 
 
 def remember(session: MutableMapping[str, Any], form_id: str, token: str) -> None:
     """This browser holds the draft of ``form_id`` whose token is ``token``."""
     drafts = dict(session.get(SESSION_KEY) or {})
     drafts[form_id] = token
-    session[SESSION_KEY] = drafts
-
-
-def discard(
-    services: Services, session: MutableMapping[str, Any], form_id: str, actor: Actor
-) -> None:
-    """Delete the draft (a stopped gate stores nothing) and forget its token."""
-    draft_id = draft_id_for(session, form_id)
-    if draft_id is not None:
-        with transaction(services.sessions) as db:
-            draft = db.get(Draft, draft_id)
-            if draft is not None and _mine(draft, form_id, actor) and draft.submission_id is None:
-                db.delete(draft)
-    drafts = dict(session.get(SESSION_KEY) or {})
-    drafts.pop(form_id, None)
     session[SESSION_KEY] = drafts

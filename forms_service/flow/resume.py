@@ -26,7 +26,6 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..auth.actor import Actor
 from ..clock import aware, utcnow
 from ..crypto import token_digest
 from ..db import transaction
@@ -60,21 +59,15 @@ class Offered:
     outbox_id: str
 
 
-def offer(
-    services: Services,
-    session: MutableMapping[str, Any],
-    form_id: str,
-    actor: Actor,
-    email: str,
-    link_for: Any,
-) -> Offered:
-    """Email a link back to this browser's draft of ``form_id`` to ``email``.
+def offer(mine: drafts.Drafts, form_id: str, email: str, link_for: Any) -> Offered:
+    """Email a link back to this browser's draft of ``form_id`` (among ``mine``) to ``email``.
 
     ``link_for(token)`` makes the absolute link. Raises :class:`ResumeError` when
     there is no draft to save (nothing answered yet).
     """
-    draft = drafts.load(services, session, form_id, actor)
-    token = (session.get(drafts.SESSION_KEY) or {}).get(form_id)
+    services = mine.services
+    draft = mine.load(form_id)
+    token = (mine.session.get(drafts.SESSION_KEY) or {}).get(form_id)
     if draft is None or draft.submission_id is not None or not isinstance(token, str):
         raise ResumeError("There is nothing to save yet. Answer at least one question first.")
     if token.startswith(drafts.OWNED) or draft.family_id is not None:

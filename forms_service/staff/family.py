@@ -21,11 +21,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from flask import Response, abort, flash, redirect, render_template, request, session, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from ..auth import policy
-from ..auth.web import current_actor
+from ..auth.web import browser_drafts, current_actor
 from ..clock import utcnow
 from ..definitions.model import FormDefinition
 from ..definitions.registry import Registry, UnknownForm
@@ -33,7 +33,6 @@ from ..delivery import outbox
 from ..documents.bounded import RenderTimeout, render_family_plan_bounded
 from ..families import service as families
 from ..families.record import age_text
-from ..flow import drafts
 from ..formats import LONDON, format_date
 from ..submissions.prefill import PrefillError, prefill_answers
 from ..web.wiring import enqueue_delivery, services
@@ -255,7 +254,7 @@ def start_next(family_id: str, form_id: str) -> BaseResponse | str:
     step = next((s for s in next_steps(found, services().registry) if s.form.id == form.id), None)
     if step is None or not policy.can_fill(actor, form):
         abort(404)
-    if drafts.answers(services(), session, form.id, actor) and request.form.get("replace") != "yes":
+    if browser_drafts().answers(form.id) and request.form.get("replace") != "yes":
         return render_template(  # a draft under way is replaced only when they say so
             "replace_draft.html",
             definition=form,
@@ -267,8 +266,7 @@ def start_next(family_id: str, form_id: str) -> BaseResponse | str:
         prefilled = prefill_answers(services(), form, step.source.reference, actor)
     except PrefillError:
         abort(404)
-    drafts.discard(services(), session, form.id, actor)
-    drafts.start(services(), session, form.id, actor, prefilled.answers, prefilled.family_id)
+    browser_drafts().start(form.id, prefilled.answers, prefilled.family_id)
     return redirect(url_for("forms.page", form_id=form.id, page_id=form.pages[0].id))
 
 

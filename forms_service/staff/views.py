@@ -22,7 +22,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -34,7 +33,7 @@ from .. import audit
 from ..auth import accounts, invitations, policy
 from ..auth.accounts import AccountError
 from ..auth.actor import ROLE_NAMES
-from ..auth.web import current_actor, errors_of, govuk_input, staff_required
+from ..auth.web import browser_drafts, current_actor, errors_of, govuk_input, staff_required
 from ..documents.bounded import RenderTimeout, render_bounded
 from ..documents.renderer import DOCUMENT_SLUGS, SubmissionRecord, document_slugs
 from ..families import service as families
@@ -120,9 +119,7 @@ def drafts_list() -> str:
 @bp.post("/drafts/continue")
 def draft_continue() -> ResponseReturnValue:
     """Open one of your drafts in this browser, at Check your answers."""
-    form_id = drafts.reopen(
-        services(), session, current_actor(), request.form.get("draft", "")[:64]
-    )
+    form_id = browser_drafts().reopen(request.form.get("draft", "")[:64])
     if form_id is None:
         abort(404)
     audit.write(

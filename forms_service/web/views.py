@@ -29,7 +29,7 @@ from wtforms import Form
 from ..attachments import service as attachments
 from ..auth import policy
 from ..auth.policy import can_fill, can_start_from
-from ..auth.web import audit_refusal, current_actor
+from ..auth.web import audit_refusal, browser_drafts, current_actor
 from ..definitions.model import Advice, Alert, Field, FormDefinition, Page, Stop, resolve
 from ..definitions.registry import UnknownForm
 from ..delivery.compose import link
@@ -152,7 +152,7 @@ def _timed_out(exc: CSRFError) -> ResponseReturnValue:
 
 
 def _saved(form_def: FormDefinition) -> dict[str, Any]:
-    return drafts.answers(services(), session, form_def.id, current_actor())
+    return browser_drafts().answers(form_def.id)
 
 
 def _bound(
@@ -286,8 +286,7 @@ def start_from() -> Response | tuple[str, int] | str:
         prefilled = prefill_answers(services(), form_def, reference, actor)
     except PrefillError as exc:
         return _render_start(reference, {"reference": [str(exc)]}, follows)
-    drafts.discard(services(), session, form_def.id, actor)
-    drafts.start(services(), session, form_def.id, actor, prefilled.answers, prefilled.family_id)
+    browser_drafts().start(form_def.id, prefilled.answers, prefilled.family_id)
     return redirect(first)
 
 
@@ -407,10 +406,8 @@ def save_for_later() -> str:
     if problem is None:
         try:
             offered = resume.offer(
-                services(),
-                session,
+                browser_drafts(),
                 form_def.id,
-                current_actor(),
                 email,
                 lambda token: link(services().settings, url_for("resume.open_link", token=token)),
             )
@@ -444,7 +441,7 @@ def _save_address_problem(email: str) -> str | None:
 def leave() -> str:
     """Delete this browser's draft, when the user has chosen to leave the form."""
     form_def = definition()
-    drafts.discard(services(), session, form_def.id, current_actor())
+    browser_drafts().discard(form_def.id)
     return render_template("left.html", definition=form_def)
 
 
@@ -453,14 +450,7 @@ def _save(
 ) -> None:
     """Save ``answers`` into this browser's draft of ``form_def``; the answers of the
     ``replacing`` questions not among them are cleared (a page saved whole)."""
-    drafts.save(
-        services(),
-        session,
-        form_def.id,
-        current_actor(),
-        answers,
-        removals=tuple(f.name for f in replacing),
-    )
+    browser_drafts().save(form_def.id, answers, removals=tuple(f.name for f in replacing))
 
 
 def _with_earlier_answers(
@@ -508,7 +498,7 @@ def alert(alert_id: str) -> Response | str:
     found = form_def.alert(alert_id)
     if found is None:
         abort(404)
-    draft = drafts.load(services(), session, form_def.id, current_actor())
+    draft = browser_drafts().load(form_def.id)
     saved = dict(draft.answers) if draft is not None and draft.submission_id is None else {}
     after = form_def.page(found.after)
     if not found.raised(saved):
@@ -627,7 +617,7 @@ def _upload(
 ) -> str | None:
     """Store one file in this browser's draft; the page with the reason if it is refused."""
     actor = current_actor()
-    drafts.save(services(), session, form_def.id, actor, {})  # the draft the file belongs to
+    browser_drafts().save(form_def.id, {})  # the draft the file belongs to
     draft_id = drafts.draft_id_for(session, form_def.id)
     assert draft_id is not None
     try:
@@ -643,7 +633,7 @@ def _upload(
     except attachments.UploadRefused as exc:
         return _page_error(page_now, field, exc.message)
     listed = list(_saved(form_def).get(field.name) or [])
-    drafts.save(services(), session, form_def.id, actor, {field.name: [*listed, record]})
+    browser_drafts().save(form_def.id, {field.name: [*listed, record]})
     return None
 
 
@@ -867,7 +857,7 @@ def remove_item(index: int) -> Response | str:
 def check_answers() -> Response | str | tuple[str, int]:
     form_def = definition()
     actor = current_actor()
-    draft = drafts.load(services(), session, form_def.id, actor)
+    draft = browser_drafts().load(form_def.id)
     if request.method == "GET" and draft is not None and draft.submission_id is not None:
         # Back after sending: what was sent, not an empty form that offers to send again.
         return redirect(url_for(".confirmation", form_id=form_def.id))
@@ -929,7 +919,7 @@ def _render_check(
 def confirmation() -> str:
     """The reference of this browser's sent draft (never carried in the URL or the cookie)."""
     form_def = definition()
-    draft = drafts.load(services(), session, form_def.id, current_actor())
+    draft = browser_drafts().load(form_def.id)
     reference = reference_of(services(), draft.submission_id) if draft else None
     if reference is None or draft is None:
         abort(404)
@@ -944,7 +934,7 @@ def confirmation() -> str:
 @bp.route("/<form_id>/confirmation/copy.pdf")
 def referrer_copy_pdf() -> Response | tuple[str, int]:
     """The referrer's one PDF of what they sent: this browser, once, for 30 minutes."""
-    draft = drafts.load(services(), session, definition().id, current_actor())
+    draft = browser_drafts().load(definition().id)
     sent = draft.id if draft is not None and draft.submission_id else None
     try:
         pdf = referrer_copy.take(services(), sent, current_actor().who)
