@@ -18,6 +18,13 @@ from tests.smtp_server import SmtpTestServer
 
 pytest_plugins = ["tests.servers"]
 
+#: For tests of what comes before delivery (who may see what, the workspace, the
+#: forms): the app queues each message as a production web process in ``deliver``
+#: mode does, and no deliver process runs, so no test pays for documents it never
+#: reads. Delivery itself is tested with ``sync``, threads, Celery and a real
+#: deliver process elsewhere.
+UNDELIVERED: dict[str, Any] = {"task_mode": "deliver"}
+
 
 def make_app(tmp_path: Path, **overrides: Any) -> Flask:
     """An app on its own instance folder; task mode ``sync`` unless overridden."""
@@ -50,8 +57,10 @@ def smtp() -> Iterator[SmtpTestServer]:
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Iterator[Flask]:
-    application = make_app(tmp_path)
+def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]:
+    """The app; a module marked ``undelivered`` gets :data:`UNDELIVERED`."""
+    undelivered = request.node.get_closest_marker("undelivered") is not None
+    application = make_app(tmp_path, **(UNDELIVERED if undelivered else {}))
     yield application
     task_runner(application).stop()
 

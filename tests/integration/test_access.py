@@ -28,7 +28,7 @@ from forms_service.services import Services
 from forms_service.submissions.models import Submission
 from forms_service.submissions.prefill import NOT_FOUND
 from forms_service.workspace.service import allocate_by_reference as allocate
-from tests.conftest import make_app, task_runner
+from tests.conftest import UNDELIVERED, make_app, task_runner
 from tests.factories import ehfsa_answers, family_story_answers
 from tests.staff import (
     SECRET,
@@ -82,7 +82,7 @@ def _family_and_ids(services: Services, reference: str) -> tuple[str, list[str],
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:
     # Rate limits are tested on their own below; here every attempt must reach the policy.
-    app = make_app(tmp_path, limit_start_from="10000/minute")
+    app = make_app(tmp_path, limit_start_from="10000/minute", **UNDELIVERED)
     services: Services = app.extensions["forms"]
     a = staff_user(services, "lead-professional", "a@school.example.sch.uk")
     b = staff_user(services, "lead-professional", "b@health.example.nhs.uk")

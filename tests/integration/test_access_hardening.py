@@ -17,7 +17,7 @@ from forms_service.audit import CLI, AuditEvent
 from forms_service.auth import tokens
 from forms_service.services import Services
 from forms_service.submissions.models import Submission
-from tests.conftest import make_app, task_runner
+from tests.conftest import UNDELIVERED, make_app, task_runner
 from tests.factories import ehfsa_answers
 from tests.staff import (
     PASSWORD,
@@ -28,6 +28,10 @@ from tests.staff import (
     staff_user,
 )
 from tests.webuser import WebUser, csrf_token
+
+#: About who may do what, not delivery:
+#: messages are queued, not sent (UNDELIVERED in tests/conftest.py).
+pytestmark = pytest.mark.undelivered
 
 
 def _events(services: Services, action: str) -> list[AuditEvent]:
@@ -53,7 +57,7 @@ def test_a_draft_begun_before_signing_in_becomes_the_staff_members_own(
 
 
 def test_a_tokens_rate_limit_counts_it_however_the_header_is_spelt(tmp_path: Path) -> None:
-    app = make_app(tmp_path, limit_api_submissions="2/minute")
+    app = make_app(tmp_path, limit_api_submissions="2/minute", **UNDELIVERED)
     services: Services = app.extensions["forms"]
     token = tokens.create(services, "school", CLI, forms=("ehfsa",))
     client = app.test_client()
@@ -161,7 +165,7 @@ def test_an_administrator_gives_a_stuck_person_a_new_set_up_link(
 
 
 def test_an_administrator_unlocks_a_locked_account(tmp_path: Path) -> None:
-    app = make_app(tmp_path, limit_sign_in="100/minute")
+    app = make_app(tmp_path, limit_sign_in="100/minute", **UNDELIVERED)
     services: Services = app.extensions["forms"]
     person = staff_user(services, "cspoc")
     client = app.test_client()

@@ -45,6 +45,10 @@ SUPPORT_FORMAT = (
     "Why it was not enough: {why_not_enough}"
 )
 
+#: About what carries from one form into the next, not delivery:
+#: messages are queued, not sent (UNDELIVERED in tests/conftest.py).
+pytestmark = pytest.mark.undelivered
+
 
 @pytest.fixture
 def duty_worker(services: Services) -> StaffUser:

@@ -20,6 +20,10 @@ from tests.readback import docx_text, flat, pdf_text
 from tests.staff import StaffUser, signed_in, staff_user, stored_answers, user_headers
 from tests.webuser import WebUser
 
+#: About consent and later additions to a family's record, not delivery:
+#: messages are queued, not sent (UNDELIVERED in tests/conftest.py).
+pytestmark = pytest.mark.undelivered
+
 
 @pytest.fixture
 def duty_worker(services: Services) -> StaffUser:

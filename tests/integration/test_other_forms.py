@@ -25,6 +25,10 @@ from tests.factories import (
 from tests.staff import StaffUser, signed_in, staff_user, stored_answers, user_headers
 from tests.webuser import WebUser, csrf_token
 
+#: About the forms' pages, rules and records, not delivery:
+#: messages are queued, not sent (UNDELIVERED in tests/conftest.py).
+pytestmark = pytest.mark.undelivered
+
 PREFIXES = {"cspoc-request": "RS", "family-story": "FS", "tacaf-review": "TR"}
 
 

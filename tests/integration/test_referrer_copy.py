@@ -9,6 +9,7 @@ import io
 import re
 import secrets
 
+import pytest
 from flask.testing import FlaskClient
 from pypdf import PdfReader
 from sqlalchemy import func, select, update
@@ -21,6 +22,10 @@ from forms_service.submissions.models import Draft, Submission
 from tests.factories import ehfsa_answers, family_story_answers
 from tests.staff import staff_user, user_headers
 from tests.webuser import WebUser
+
+#: About the referrer's own copy, not delivery:
+#: messages are queued, not sent (UNDELIVERED in tests/conftest.py).
+pytestmark = pytest.mark.undelivered
 
 LINK_TEXT = "Download a copy of what you sent (PDF)"
 COPY_URL = "/forms/ehfsa/confirmation/copy.pdf"

@@ -40,6 +40,10 @@ from tests.staff import (
 )
 from tests.webuser import WebUser, csrf_token
 
+#: About what the safeguarding routes let through and record, not delivery:
+#: messages are queued, not sent (UNDELIVERED in tests/conftest.py).
+pytestmark = pytest.mark.undelivered
+
 ADVICE_LINE = "01702 215007, option 1"
 ADVISOR = "01702 215783"
 CALL = {"date": "2026-11-20", "time": "2:30pm", "spoken_to": "Sam Duty", "team": "C-SPOC"}
