@@ -220,13 +220,20 @@ class LongTextType(TextType):
         }
 
 
-@register
-class EmailType(TextType):
-    name = "email"
+class CodeType(TextType):
+    """A value that is a code, not words (an email address, a postcode, a phone or
+    NHS number): browsers do not spellcheck it, and the family's plan does not
+    check it for glossary abbreviations. Not registered: the base of those types."""
+
     words = False
+    spellcheck = False
+
+
+@register
+class EmailType(CodeType):
+    name = "email"
     default_max = 254
     input_type = "email"
-    spellcheck = False
 
     example = "name@example.com"
 
@@ -239,7 +246,7 @@ class EmailType(TextType):
         return {**super().json_schema(definition), "format": "email", "pattern": EMAIL.pattern}
 
 
-class WrittenNumberType(TextType):
+class WrittenNumberType(CodeType):
     """A number stored in one plain form and shown as people write it (not registered:
     the base of phone and NHS number).
 
@@ -249,7 +256,6 @@ class WrittenNumberType(TextType):
     Posting it again cleans to the same stored value, so nothing changes.
     """
 
-    words = False
     plural_kind = "numbers"
 
     @staticmethod
@@ -317,14 +323,12 @@ def parse_phone(value: str) -> phonenumbers.PhoneNumber | None:
 
 
 @register
-class PostcodeType(TextType):
+class PostcodeType(CodeType):
     """A UK postcode: upper case, one space before the inward code."""
 
     name = "postcode"
-    words = False
     default_max = 10
     width = "govuk-input--width-10"
-    spellcheck = False
 
     example = "SS2 6ER"
 
@@ -348,7 +352,6 @@ class NhsNumberType(WrittenNumberType):
 
     name = "nhs_number"
     width = "govuk-input--width-10"
-    spellcheck = False
     inputmode = "numeric"
     written = staticmethod(format_nhs_number)
 
