@@ -155,6 +155,7 @@ def test_staff_find_their_drafts_on_another_computer_and_no_one_elses(
     assert "Your drafts" in home.get("/staff/").text
     listed = home.get("/staff/drafts")
     assert listed.status_code == 200 and "Family Story Assessment" in listed.text
+    assert "<table" in listed.text and "You have no drafts." not in listed.text
     draft = re.search(r'name="draft" type="hidden" value="([^"]+)"', listed.text)
     assert draft
     opened = home.post(
@@ -169,6 +170,7 @@ def test_staff_find_their_drafts_on_another_computer_and_no_one_elses(
     colleague = signed_in(app.test_client(), services, staff_user(services, "lead-professional"))
     theirs = colleague.get("/staff/drafts")
     assert "Family Story Assessment" not in theirs.text
+    assert "You have no drafts." in theirs.text and "<table" not in theirs.text
     refused = colleague.post(
         "/staff/drafts/continue",
         data={"csrf_token": csrf_token(theirs.text), "draft": draft.group(1)},

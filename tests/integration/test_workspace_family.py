@@ -126,6 +126,7 @@ def test_the_timeline_lists_each_form_with_working_documents_outcomes_and_alloca
     assert "Needs a plan." in page and "Dana Duty" in page
     # The allocation history: who, by whom, still current.
     assert "Lee Lead" in page and re.search(r"by Dana Duty</td>\s*<td[^>]*>Now<", page)
+    assert "No lead professional has been allocated." not in page
     for reference in (case.reference, story):
         submission_id = _submission_id(services, reference)
         for document, kind in (("record.pdf", "application/pdf"), ("record.docx", "officedoc")):
@@ -266,6 +267,8 @@ def test_an_unallocated_family_has_nothing_due(app: Flask, services: Services) -
     duty = signed_in(app.test_client(), services, staff_user(services, "cspoc"))
     page = _page(duty, family_of(services, reference))
     assert "Nothing yet: the family's forms fall due once a lead professional" in page
+    assert "No lead professional has been allocated." in page
+    assert "Lead professionals over time" not in page  # no table of nobody
 
 
 # --------------------------------------------------------------------------- starting

@@ -278,6 +278,17 @@ def test_the_api_still_takes_only_iso_dates() -> None:
     assert _check(born, "14 May 2016") == "Date of birth must be a real date"
 
 
+@pytest.mark.parametrize("kind", ["email", "postcode", "phone", "nhs_number"])
+def test_a_code_is_not_spellchecked_or_read_as_words(app: Flask, kind: str) -> None:
+    """An email address, postcode, phone or NHS number is a code: a spellchecker's red
+    line under it helps nobody, and the plan's glossary check must not read it as words."""
+    code = Field(name="c", type=kind, label="C", required=False)
+    assert 'spellcheck="false"' in _rendered(app, (code,), {})
+    assert not type_of(code).words
+    words = Field(name="w", type="text", label="W", required=False)
+    assert "spellcheck" not in _rendered(app, (words,), {}) and type_of(words).words
+
+
 def test_a_length_limit_is_stated_in_the_hint(app: Flask) -> None:
     """GOV.UK: say the limit before the user meets it; the type words it, not the YAML."""
     ref = Field(name="ref", type="text", label="Reference", hint="From the letter", max_length=50)
